@@ -1,0 +1,1 @@
+"""ish-portal: admissions portal of the International Summer Science School Heidelberg."""
