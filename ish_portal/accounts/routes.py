@@ -1,0 +1,288 @@
+"""Signing in and out, passwords, invitations and applicants' access links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from ish_portal.accounts import service
+from ish_portal.accounts.models import Role, TokenPurpose, User
+from ish_portal.accounts.service import AccountError
+from ish_portal.programme.service import organisations
+from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, public
+from ish_portal.web.flash import flash
+from ish_portal.web.i18n import LANGUAGES, gettext as _
+from ish_portal.web.templating import redirect, render
+
+router = APIRouter()
+
+DASHBOARDS = {Role.ORGANISER: "/organiser", Role.COORDINATOR: "/coordinator"}
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only paths on this site, so a crafted link cannot send people elsewhere after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _start_session(request: Request, user: User) -> None:
+    request.session.clear()  # a new session id for a new identity
+    request.session.update({"uid": user.id, "uv": user.session_version, "lang": user.language})
+
+
+@router.get("/", response_class=HTMLResponse)
+@public
+def home(request: Request, user: OptionalUser):
+    if user is not None:
+        return redirect(DASHBOARDS[Role(user.role)])
+    if request.session.get("applicant") is not None:
+        return redirect("/applicant")
+    return render(request, "accounts/home.html")
+
+
+@router.get("/login", response_class=HTMLResponse)
+@public
+def login_page(request: Request, user: OptionalUser, next: str | None = None):
+    if user is not None:
+        return redirect(DASHBOARDS[Role(user.role)])
+    return render(request, "accounts/login.html", {"next": _safe_next(next) or ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+@public
+def login(request: Request, db: DB, form: Form):
+    email = str(form.get("email", ""))
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    errors = {}
+    if not email.strip():
+        errors["email"] = _("Enter your email address.")
+    if not password:
+        errors["password"] = _("Enter your password.")
+    if not errors:
+        try:
+            user = service.sign_in(db, email, password, _client_address(request))
+        except AccountError as exc:
+            errors["__all__"] = str(exc)
+        else:
+            _start_session(request, user)
+            return redirect(target or DASHBOARDS[Role(user.role)])
+    return render(request, "accounts/login.html",
+                  {"errors": errors, "values": {"email": email}, "next": target or ""}, status_code=400)
+
+
+@router.post("/logout")
+@public
+def logout(request: Request):
+    language = request.session.get("lang")
+    request.session.clear()
+    if language:
+        request.session["lang"] = language
+    flash(request, _("You have signed out."))
+    return redirect("/login")
+
+
+@router.post("/language")
+@public
+def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
+    """Switches the language of every page; remembered in the session (and for staff, their account)."""
+    code = str(form.get("language", ""))
+    if code in LANGUAGES:
+        request.session["lang"] = code
+        if user is not None:
+            service.remember_language(db, user, code)
+    return redirect(_safe_next(str(form.get("next", ""))) or "/")
+
+
+# -- forgotten password ------------------------------------------------------------------------
+
+@router.get("/password/forgot", response_class=HTMLResponse)
+@public
+def forgot_page(request: Request):
+    return render(request, "accounts/forgot.html")
+
+
+@router.post("/password/forgot", response_class=HTMLResponse)
+@public
+def forgot(request: Request, db: DB, settings: SettingsDep, form: Form):
+    email = str(form.get("email", "")).strip()
+    if "@" not in email:
+        return render(request, "accounts/forgot.html", {
+            "errors": {"email": _("Enter the email address of your account.")},
+            "values": {"email": email}}, status_code=400)
+    service.request_password_reset(db, email, settings.base_url,
+                                   timedelta(hours=settings.password_reset_hours))
+    return render(request, "accounts/link_sent.html", {"email": email, "kind": "reset"})
+
+
+@router.get("/password/reset/{token}", response_class=HTMLResponse)
+@public
+def reset_page(request: Request, db: DB, token: str):
+    try:
+        service.find_token(db, token, TokenPurpose.PASSWORD_RESET)
+    except AccountError as exc:
+        return render(request, "accounts/link_invalid.html", {"message": str(exc)}, status_code=410)
+    return render(request, "accounts/set_password.html", {"action": f"/password/reset/{token}",
+                                                          "title": _("Choose a new password")})
+
+
+@router.post("/password/reset/{token}", response_class=HTMLResponse)
+@public
+def reset(request: Request, db: DB, form: Form, token: str):
+    password, errors = _new_password(form)
+    if not errors:
+        try:
+            user = service.reset_password(db, token, password)
+        except AccountError as exc:
+            errors["password"] = str(exc)
+        else:
+            flash(request, _("Your password has been changed. Sign in with the new one."))
+            return redirect("/login")
+    return render(request, "accounts/set_password.html", {
+        "action": f"/password/reset/{token}", "title": _("Choose a new password"), "errors": errors},
+        status_code=400)
+
+
+def _new_password(form) -> tuple[str, dict[str, str]]:
+    password = str(form.get("password", ""))
+    errors = {}
+    if password != str(form.get("password_again", "")):
+        errors["password_again"] = _("The two passwords are not the same.")
+    problem = service.password_problem(password)
+    if problem:
+        errors["password"] = problem
+    return password, errors
+
+
+# -- invitations ----------------------------------------------------------------------------
+
+@router.get("/invitation/{token}", response_class=HTMLResponse)
+@public
+def invitation_page(request: Request, db: DB, token: str):
+    try:
+        access = service.find_token(db, token, TokenPurpose.INVITATION)
+    except AccountError as exc:
+        return render(request, "accounts/link_invalid.html", {"message": str(exc)}, status_code=410)
+    return render(request, "accounts/set_password.html", {
+        "action": f"/invitation/{token}", "title": _("Welcome to the ISH portal"), "email": access.email})
+
+
+@router.post("/invitation/{token}", response_class=HTMLResponse)
+@public
+def accept_invitation(request: Request, db: DB, form: Form, token: str):
+    password, errors = _new_password(form)
+    if not errors:
+        try:
+            user = service.accept_invitation(db, token, password)
+        except AccountError as exc:
+            errors["password"] = str(exc)
+        else:
+            _start_session(request, user)
+            flash(request, _("Your account is ready. Welcome!"))
+            return redirect(DASHBOARDS[Role(user.role)])
+    return render(request, "accounts/set_password.html", {
+        "action": f"/invitation/{token}", "title": _("Welcome to the ISH portal"), "errors": errors},
+        status_code=400)
+
+
+# -- applicants -----------------------------------------------------------------------------
+
+@router.get("/access", response_class=HTMLResponse)
+@public
+def access_page(request: Request):
+    return render(request, "accounts/access.html")
+
+
+@router.post("/access", response_class=HTMLResponse)
+@public
+def request_access(request: Request, db: DB, settings: SettingsDep, form: Form):
+    email = str(form.get("email", "")).strip()
+    if "@" not in email:
+        return render(request, "accounts/access.html", {
+            "errors": {"email": _("Enter the email address your coordinator nominated you with.")},
+            "values": {"email": email}}, status_code=400)
+    service.request_access_link(db, email, settings.base_url, timedelta(days=settings.access_link_days))
+    return render(request, "accounts/link_sent.html", {"email": email, "kind": "access"})
+
+
+@router.get("/access/{token}", response_class=HTMLResponse)
+@public
+def access_link_page(request: Request, db: DB, token: str):
+    # A GET only shows a button: mail scanners that open links must not use up the link.
+    try:
+        service.find_token(db, token, TokenPurpose.APPLICANT_ACCESS)
+    except AccountError as exc:
+        return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
+                      status_code=410)
+    return render(request, "accounts/access_enter.html", {"token": token})
+
+
+@router.post("/access/{token}", response_class=HTMLResponse)
+@public
+def enter_with_link(request: Request, db: DB, token: str):
+    try:
+        nomination = service.enter_with_access_link(db, token)
+    except AccountError as exc:
+        return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
+                      status_code=410)
+    request.session.clear()
+    request.session.update({"applicant": nomination.id, "lang": nomination.language})
+    return redirect("/applicant")
+
+
+# -- organisers manage coordinators -----------------------------------------------------------
+
+@router.get("/organiser/coordinators", response_class=HTMLResponse)
+def coordinators_page(request: Request, db: DB, user: Organiser):
+    return render(request, "accounts/coordinators.html", {
+        "coordinators": service.coordinators(db), "organisations": organisations(db)})
+
+
+@router.post("/organiser/coordinators", response_class=HTMLResponse)
+def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, form: Form):
+    values = {key: str(form.get(key, "")).strip() for key in ("email", "full_name", "organisation_id")}
+    errors = {}
+    if "@" not in values["email"] or len(values["email"]) > 254:
+        errors["email"] = _("Enter an email address like name@example.org.")
+    if not values["full_name"]:
+        errors["full_name"] = _("Enter the coordinator's name.")
+    if not values["organisation_id"].isdigit():
+        errors["organisation_id"] = _("Choose a sending organisation.")
+    if not errors:
+        try:
+            invited = service.invite_coordinator(
+                db, user, email=values["email"], full_name=values["full_name"],
+                organisation_id=int(values["organisation_id"]), base_url=settings.base_url,
+                valid_for=timedelta(days=settings.invitation_days))
+        except AccountError as exc:
+            errors["email"] = str(exc)
+        else:
+            flash(request, _("Invitation sent to %(email)s.", email=invited.email))
+            return redirect("/organiser/coordinators")
+    return render(request, "accounts/coordinators.html", {
+        "coordinators": service.coordinators(db), "organisations": organisations(db),
+        "errors": errors, "values": values}, status_code=400)
+
+
+@router.post("/organiser/coordinators/{user_id}/active")
+def set_active(request: Request, db: DB, user: Organiser, form: Form, user_id: int):
+    active = form.get("active") == "1"
+    try:
+        coordinator = service.set_active(db, user, user_id, active)
+    except AccountError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("%(name)s can sign in again.", name=coordinator.full_name) if active
+              else _("%(name)s can no longer sign in.", name=coordinator.full_name))
+    return redirect("/organiser/coordinators")

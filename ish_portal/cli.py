@@ -1,0 +1,128 @@
+"""The `ish-portal` command."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import typer
+from pydantic import ValidationError
+
+from ish_portal.settings import Settings, describe_error, get_settings
+
+app = typer.Typer(help="Admissions portal of the International Summer Science School Heidelberg.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
+
+
+def load_settings() -> Settings:
+    """The settings, or one clear line and exit status 2 when one of them is wrong."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        typer.echo(f"ish-portal: {describe_error(exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL for more than one)."),
+          upgrade: bool = typer.Option(True, help="Bring the database schema up to date first.")):
+    """Run the portal (with the outbox sender inside each process)."""
+    import uvicorn
+
+    settings = load_settings()
+    if workers > 1 and settings.sqlalchemy_url.startswith("sqlite"):
+        typer.echo("ish-portal: several workers need PostgreSQL (set ISH_DATABASE_URL)", err=True)
+        raise typer.Exit(2)
+    if upgrade:
+        _upgrade(settings)
+    uvicorn.run("ish_portal.main:app", host=host, port=port, workers=workers, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1")
+
+
+def _upgrade(settings: Settings) -> None:
+    from ish_portal.db import make_engine
+    from ish_portal.migrate import upgrade as run_upgrade
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        run_upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade():
+    """Create the database or bring it up to the newest schema."""
+    settings = load_settings()
+    _upgrade(settings)
+    typer.echo("database is up to date")
+
+
+@app.command("create-organiser")
+def create_organiser(email: str = typer.Option(..., prompt=True),
+                     name: str = typer.Option(..., prompt=True),
+                     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)):
+    """Create an organiser account (the first one, or another)."""
+    from sqlmodel import Session
+
+    from ish_portal.accounts.service import AccountError, create_organiser as create
+    from ish_portal.db import make_engine
+
+    settings = load_settings()
+    _upgrade(settings)
+    with Session(make_engine(settings.sqlalchemy_url)) as session:
+        try:
+            user = create(session, email, name, password)
+        except AccountError as exc:
+            typer.echo(f"ish-portal: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"organiser {user.email} created")
+
+
+@app.command()
+def demo():
+    """Fill the database with a demo edition (safe to run again)."""
+    from sqlmodel import Session
+
+    from ish_portal.db import make_engine
+    from ish_portal.demo import load_demo
+
+    settings = load_settings()
+    _upgrade(settings)
+    with Session(make_engine(settings.sqlalchemy_url), expire_on_commit=False) as session:
+        summary = load_demo(session, settings)
+    typer.echo(summary)
+
+
+@outbox_app.command("work")
+def outbox_work(once: bool = typer.Option(False, help="Deliver what is due, then stop.")):
+    """Deliver queued email (alongside or instead of the sender inside `serve`)."""
+    from ish_portal.db import make_engine
+    from ish_portal.notifications.sender import Sender
+
+    _logging()
+    settings = load_settings()
+    sender = Sender(make_engine(settings.sqlalchemy_url), settings)
+    if once:
+        typer.echo(f"{sender.run_until_idle()} message(s) handled")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    sender.run_forever(stop)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

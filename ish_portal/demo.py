@@ -1,0 +1,192 @@
+"""Demo data: the coming summer's edition with the real sending organisations and host institutes
+of the programme, an organiser, one coordinator per organisation and a dozen fictional candidates.
+Running it again adds nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from ish_portal.accounts.models import Role, User
+from ish_portal.accounts.service import password_hash
+from ish_portal.audit.service import Actor
+from ish_portal.db import transaction
+from ish_portal.labs.models import Lab
+from ish_portal.nominations.models import Nomination, NominationStatus as S
+from ish_portal.nominations.service import change_status
+from ish_portal.placement.models import Offer, OfferStatus
+from ish_portal.programme.models import Edition, Organisation, OrganisationKind as K, Quota
+from ish_portal.settings import Settings
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DEMO = Actor("demo data")
+
+# slug, name, country, kind, places (None: dormant partnership, no places)
+ORGANISATIONS = [
+    ("bautzen", "Bautzen", "DE", K.PARTNER_CITY, 3),
+    ("cambridge", "Cambridge", "GB", K.PARTNER_CITY, 2),
+    ("hangzhou", "Hangzhou", "CN", K.PARTNER_CITY, 2),
+    ("kumamoto", "Kumamoto", "JP", K.PARTNER_CITY, 2),
+    ("montpellier", "Montpellier", "FR", K.PARTNER_CITY, 2),
+    ("palo-alto", "Palo Alto", "US", K.PARTNER_CITY, 2),
+    ("rehovot", "Rehovot", "IL", K.PARTNER_CITY, 2),
+    ("simferopol", "Simferopol", "", K.PARTNER_CITY, None),
+    ("jelenia-gora", "Jelenia Góra", "PL", K.FRIENDLY_CITY, 1),
+    ("mostar", "Mostar", "BA", K.FRIENDLY_CITY, 1),
+    ("heidelberg-za", "Heidelberg (Gauteng)", "ZA", K.FRIENDLY_CITY, 1),
+    ("nysf", "National Youth Science Forum", "AU", K.OTHER, 3),
+    ("western-reserve-academy", "Western Reserve Academy", "US", K.OTHER, 1),
+    ("john-ernest-foundation", "John Ernest Foundation", "", K.OTHER, 1),
+    ("heidelberg-schools", "Heidelberg schools", "DE", K.OTHER, 2),
+]
+
+# institute, group (fictional), tutor (fictional), subject area, capacity, minimum age, languages
+LABS = [
+    ("German Cancer Research Center (DKFZ)", "Tumour Immunology", "Dr. Miriam Kessler", "Biology", 2, 18, ["en"]),
+    ("German Cancer Research Center (DKFZ)", "Medical Physics in Radiation Oncology", "Dr. Jan Hollmann", "Physics", 1, 18, ["en"]),
+    ("European Molecular Biology Laboratory (EMBL)", "Structural Biology", "Dr. Sofia Marquez", "Biology", 2, None, ["en"]),
+    ("European Molecular Biology Laboratory (EMBL)", "Developmental Biology", "Dr. Thomas Brandt", "Biology", 1, None, ["en"]),
+    ("Max Planck Institute for Nuclear Physics (MPIK)", "Neutrino Physics", "Dr. Lena Vogt", "Physics", 2, None, ["en", "de"]),
+    ("Max Planck Institute for Nuclear Physics (MPIK)", "Stored and Cooled Ions", "Dr. Felix Rother", "Physics", 1, None, ["en"]),
+    ("Max Planck Institute for Astronomy (MPIA)", "Planet and Star Formation", "Dr. Hannah Albers", "Astronomy", 2, None, ["en"]),
+    ("Max Planck Institute for Astronomy (MPIA)", "Galaxies and Cosmology", "Dr. Ravi Menon", "Astronomy", 1, None, ["en"]),
+    ("Max Planck Institute for Medical Research", "Optical Microscopy", "Dr. Clara Weiss", "Chemistry", 1, None, ["en"]),
+    ("Heidelberg Institute for Theoretical Studies (HITS)", "Computational Molecular Evolution", "Dr. Paul Schreiber", "Computer science", 2, None, ["en"]),
+    ("Heidelberg Institute for Theoretical Studies (HITS)", "Astroinformatics", "Dr. Nadia Petrova", "Computer science", 1, None, ["en"]),
+    ("Haus der Astronomie", "Astronomy Education", "Dr. Markus Lenz", "Astronomy", 2, None, ["en", "de"]),
+    ("Heidelberg University, Centre for Organismal Studies", "Plant Molecular Biology", "Dr. Julia Franke", "Biology", 2, None, ["en"]),
+    ("Heidelberg University, ZMBH", "Protein Quality Control", "Dr. Daniel Kraus", "Biology", 1, None, ["en"]),
+    ("Heidelberg University, Biochemistry Centre", "Membrane Trafficking", "Dr. Eva Lindner", "Chemistry", 1, None, ["en"]),
+    ("Heidelberg University, Physics Institute", "Quantum Gases", "Dr. Simon Hartmann", "Physics", 2, None, ["en"]),
+    ("Heidelberg University, Kirchhoff Institute for Physics", "Neuromorphic Computing", "Dr. Anna Berger", "Computer science", 1, None, ["en"]),
+    ("Heidelberg University, Parasitology", "Malaria Biology", "Dr. Kofi Mensah", "Medicine", 1, 18, ["en"]),
+    ("Heidelberg University, Pharmacology", "Cardiac Signalling", "Dr. Laura Schubert", "Medicine", 1, None, ["en", "de"]),
+    ("University Hospital Heidelberg", "Clinical Genetics", "Dr. Stefan Wolf", "Medicine", 1, 18, ["en", "de"]),
+]
+
+# organisation, given, family, passport name, born, email, final status, extra
+CANDIDATES = [
+    ("kumamoto", "Haruto", "中村", "NAKAMURA HARUTO", date(2008, 5, 14), "haruto.nakamura", S.SUBMITTED),
+    ("kumamoto", "Yui", "松本", "MATSUMOTO YUI", date(2009, 1, 30), "yui.matsumoto", S.DRAFT),
+    ("montpellier", "Noémie", "Laurent", "LAURENT NOEMIE", date(2008, 3, 2), "noemie.laurent", S.APPROVED),
+    ("jelenia-gora", "Łukasz", "Kowalski", "KOWALSKI LUKASZ", date(2009, 9, 21), "lukasz.kowalski", S.SUBMITTED),
+    ("rehovot", "נועה", "כהן", "COHEN NOA", date(2008, 11, 5), "noa.cohen", S.APPROVED),
+    ("bautzen", "Jonas", "Müller", "MUELLER JONAS", date(2008, 6, 9), "jonas.mueller", S.ACCEPTED),
+    ("palo-alto", "Emily", "Chen", "CHEN EMILY", date(2008, 2, 17), "emily.chen", S.OFFERED),
+    ("nysf", "Liam", "O'Brien", "O'BRIEN LIAM", date(2008, 8, 28), "liam.obrien", S.APPROVED),
+    ("nysf", "Chloe", "Nguyen", "NGUYEN CHLOE", date(2009, 4, 11), "chloe.nguyen", S.SUBMITTED),
+    ("mostar", "Amira", "Hadžić", "HADZIC AMIRA", date(2008, 7, 3), "amira.hadzic", S.DECLINED),
+    ("heidelberg-za", "Thabo", "Nkosi", "NKOSI THABO", date(2008, 10, 19), "thabo.nkosi", S.REJECTED),
+    ("cambridge", "Oliver", "Grant", "GRANT OLIVER", date(2008, 12, 1), "oliver.grant", S.WITHDRAWN),
+]
+
+# The path each final status is reached by, so the history reads as it would have happened.
+PATHS = {
+    S.DRAFT: [], S.SUBMITTED: [S.SUBMITTED], S.APPROVED: [S.SUBMITTED, S.APPROVED],
+    S.REJECTED: [S.SUBMITTED, S.REJECTED], S.WITHDRAWN: [S.SUBMITTED, S.WITHDRAWN],
+    S.OFFERED: [S.SUBMITTED, S.APPROVED, S.OFFERED],
+    S.ACCEPTED: [S.SUBMITTED, S.APPROVED, S.OFFERED, S.ACCEPTED],
+    S.DECLINED: [S.SUBMITTED, S.APPROVED, S.OFFERED, S.DECLINED],
+}
+
+
+def coming_summer(today: date) -> int:
+    return today.year + 1 if today.month >= 4 else today.year
+
+
+def load_demo(session: Session, settings: Settings, today: date | None = None) -> str:
+    today = today or date.today()
+    year = coming_summer(today)
+    with transaction(session):
+        organisations = _organisations(session)
+        _users(session, organisations, settings.demo_password)
+        edition = session.exec(select(Edition).where(Edition.year == year)).first()
+        if edition is not None:
+            return f"demo data for {year} is already there; nothing added"
+        edition = _edition(session, year, organisations)
+        labs = _labs(session, edition)
+        _candidates(session, edition, organisations, labs)
+    return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
+            f"{len(CANDIDATES)} candidates; sign in as organiser@ish.example or "
+            f"coordinator.<organisation>@ish.example with the password in ISH_DEMO_PASSWORD")
+
+
+def _organisations(session: Session) -> dict[str, Organisation]:
+    found = {o.slug: o for o in session.exec(select(Organisation))}
+    for slug, name, country, kind, _places in ORGANISATIONS:
+        if slug not in found:
+            found[slug] = Organisation(slug=slug, name=name, country=country, kind=kind)
+            session.add(found[slug])
+    session.flush()
+    return found
+
+
+def _users(session: Session, organisations: dict[str, Organisation], password: str) -> None:
+    hashed = password_hash.hash(password)
+    wanted = [("organiser@ish.example", "Ada Organiser", Role.ORGANISER, None)]
+    wanted += [(f"coordinator.{slug}@ish.example", f"Coordinator {organisations[slug].name}",
+                Role.COORDINATOR, organisations[slug].id) for slug, *_ in ORGANISATIONS]
+    existing = set(session.exec(select(User.email)).all())
+    for email, name, role, organisation_id in wanted:
+        if email not in existing:
+            session.add(User(email=email, full_name=name, role=role, organisation_id=organisation_id,
+                             password_hash=hashed))
+
+
+def _edition(session: Session, year: int, organisations: dict[str, Organisation]) -> Edition:
+    # Four weeks from the second Monday of July, as in recent years.
+    first_july = date(year, 7, 1)
+    starts = first_july + timedelta(days=(7 - first_july.weekday()) % 7 + 7)
+    edition = Edition(
+        year=year, title=f"ISH {year}", starts_on=starts, ends_on=starts + timedelta(days=26),
+        nomination_opens_at=datetime.combine(date(year - 1, 10, 1), time(0, 0), BERLIN).astimezone(UTC),
+        nomination_closes_at=datetime.combine(date(year, 3, 15), time(23, 59), BERLIN).astimezone(UTC))
+    session.add(edition)
+    session.flush()
+    for slug, _name, _country, _kind, places in ORGANISATIONS:
+        session.add(Quota(edition_id=edition.id, organisation_id=organisations[slug].id,
+                          places=places or 0, dormant=places is None))
+    return edition
+
+
+def _labs(session: Session, edition: Edition) -> list[Lab]:
+    labs = []
+    for institute, group, tutor, subject, capacity, min_age, languages in LABS:
+        tutor_email = tutor.removeprefix("Dr. ").lower().replace(" ", ".") + "@lab.ish.example"
+        lab = Lab(edition_id=edition.id, institute=institute, group_name=group, tutor_name=tutor,
+                  tutor_email=tutor_email, subject_area=subject, capacity=capacity, min_age=min_age,
+                  languages=languages, description=f"Three weeks in the {group} group: {subject.lower()} "
+                  f"research alongside the team, ending with a short presentation.")
+        session.add(lab)
+        labs.append(lab)
+    session.flush()
+    return labs
+
+
+def _candidates(session: Session, edition: Edition, organisations: dict[str, Organisation],
+                labs: list[Lab]) -> None:
+    deadline = datetime.now(UTC) + timedelta(days=edition.offer_response_days)
+    for index, (slug, given, family, passport, born, local_part, final) in enumerate(CANDIDATES):
+        minor = Nomination(given_name=given, family_name=family, passport_name=passport,
+                           date_of_birth=born).age_on(edition.starts_on) < edition.guardian_consent_below_age
+        nomination = Nomination(
+            edition_id=edition.id, organisation_id=organisations[slug].id, given_name=given,
+            family_name=family, passport_name=passport, date_of_birth=born,
+            email=f"{local_part}@example.org", phone="+49 6221 000000",
+            nationality=organisations[slug].country or "DE", school=f"{organisations[slug].name} Science School",
+            school_leaving_year=edition.year, subjects=[labs[index % len(labs)].subject_area],
+            english_level="C1", german_level="A2", statement="I would love to work in a real research lab.",
+            guardian_name="Parent of " + given if minor else "",
+            guardian_email=f"guardian.{local_part}@example.org" if minor else "")
+        session.add(nomination)
+        session.flush()
+        for status in PATHS[final]:
+            if status == S.OFFERED:
+                offer_status = {S.ACCEPTED: OfferStatus.ACCEPTED, S.DECLINED: OfferStatus.DECLINED}.get(
+                    final, OfferStatus.PENDING)
+                session.add(Offer(nomination_id=nomination.id, lab_id=labs[index % len(labs)].id,
+                                  status=offer_status, response_deadline=deadline))
+            change_status(session, nomination, status, DEMO,
+                          reason="passed the place on" if status == S.WITHDRAWN else "")

@@ -1,0 +1,112 @@
+"""Why each student got what they got, and figures about the whole placement.
+
+A lab a student ranked above their place (or any lab they ranked, when unplaced) is explained by
+the first of these that holds:
+  "min_age", "language"  the student does not meet the lab's rule (both may be listed);
+  "organisation_cap"      the lab holds as many students of the student's organisation as its cap
+                          allows (these may be accompanied by "full");
+  "full"                  every seat of the lab is taken.
+In stable mode every student holding such a seat (or cap place) is ahead of the student in the
+lab's order, or pinned; otherwise the pair would block, which the verifier rules out. Welfare mode
+does not promise that; its blocking pairs are listed in the verification.
+Pinned students are fixed by the organisers, so their higher choices are not explained.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .instance import Instance
+
+
+def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
+    """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
+    filled, held_per_organisation = _occupancy(instance, assignment)
+    result: dict[str, dict] = {}
+    for student, student_id in enumerate(instance.student_ids):
+        lab = assignment[student]
+        rank = placement_rank(instance, student, lab)
+        if student in instance.pins:
+            status = "pinned"
+        elif lab >= 0:
+            status = "placed"
+        else:
+            status = "unplaced"
+
+        higher_choices = []
+        if status != "pinned":
+            preferences = instance.preferences[student]
+            acceptable = set(instance.acceptable[student])
+            organisation = instance.student_organisation[student]
+            considered = preferences if rank is None else preferences[: rank - 1]
+            for position, higher in enumerate(considered):
+                if position in acceptable:
+                    reasons = []
+                    cap = instance.organisation_cap[higher]
+                    if cap is not None and held_per_organisation[higher].get(organisation, 0) >= cap:
+                        reasons.append("organisation_cap")
+                    if filled[higher] >= instance.capacity[higher]:
+                        reasons.append("full")
+                else:
+                    reasons = instance.unmet_requirements(student, higher)
+                higher_choices.append(
+                    {"lab": instance.lab_ids[higher], "rank": position + 1, "reasons": reasons}
+                )
+        result[student_id] = {
+            "status": status,
+            "lab": instance.lab_ids[lab] if lab >= 0 else None,
+            "rank": rank,
+            "higher_choices": higher_choices,
+        }
+    return result
+
+
+def statistics(instance: Instance, assignment: list[int]) -> dict:
+    """Placed and unplaced counts, the histogram of ranks, and each lab's fill."""
+    filled, held_per_organisation = _occupancy(instance, assignment)
+    ranks: Counter[int | None] = Counter(
+        placement_rank(instance, student, lab)
+        for student, lab in enumerate(assignment)
+        if lab >= 0
+    )
+    histogram = {str(rank): ranks[rank] for rank in sorted(r for r in ranks if r is not None)}
+    if None in ranks:
+        histogram["unranked"] = ranks[None]  # pinned to a lab the student did not rank
+    placed = sum(filled)
+    return {
+        "students": len(assignment),
+        "placed": placed,
+        "unplaced": len(assignment) - placed,
+        "ranks": histogram,
+        "labs": {
+            lab_id: {
+                "capacity": instance.capacity[lab],
+                "filled": filled[lab],
+                "organisations": len(held_per_organisation[lab]),
+            }
+            for lab, lab_id in enumerate(instance.lab_ids)
+        },
+    }
+
+
+def placement_rank(instance: Instance, student: int, lab: int) -> int | None:
+    """1 for the student's first choice; None when unplaced or placed at an unranked lab."""
+    if lab < 0:
+        return None
+    preferences = instance.preferences[student]
+    for position, ranked in enumerate(preferences):
+        if ranked == lab:
+            return position + 1
+    return None
+
+
+def _occupancy(instance: Instance, assignment: list[int]) -> tuple[list[int], list[dict[int, int]]]:
+    filled = [0] * len(instance.lab_ids)
+    held_per_organisation: list[dict[int, int]] = [{} for _ in instance.lab_ids]
+    for student, lab in enumerate(assignment):
+        if lab >= 0:
+            filled[lab] += 1
+            counts = held_per_organisation[lab]
+            organisation = instance.student_organisation[student]
+            counts[organisation] = counts.get(organisation, 0) + 1
+    return filled, held_per_organisation

@@ -1,0 +1,445 @@
+"""Reading a matching instance: the JSON-shaped dict is checked and its ids turned into indices.
+
+Every problem is collected with the place where it occurs (`students[3].preferences[1]: ...`),
+so an organiser can fix a whole file in one pass; nothing is matched until the instance is clean.
+The solvers then work on lists indexed by integers, which keeps their inner loops free of
+dictionary look-ups by string.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .errors import InstanceError
+
+DEFAULT_SEED = 0
+
+_MISSING = object()
+
+_INSTANCE_REQUIRED = ("students", "labs")
+_INSTANCE_OPTIONAL = ("seed", "priority", "pins")
+_STUDENT_REQUIRED = ("id", "organisation", "age", "languages", "preferences")
+_LAB_REQUIRED = ("id", "capacity")
+_LAB_OPTIONAL = ("organisation_cap", "min_age", "languages", "ranking")
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A checked instance; students and labs are numbered in the order they were given."""
+
+    student_ids: list[str]
+    organisations: list[str]
+    student_organisation: list[int]  # index into organisations
+    student_age: list[int]
+    student_languages: list[frozenset[str]]
+    preferences: list[list[int]]  # lab indices, best first
+    acceptable: list[list[int]]  # positions in preferences of the labs the student can take
+    lab_ids: list[str]
+    capacity: list[int]
+    organisation_cap: list[int | None]  # None: no cap
+    min_age: list[int | None]
+    lab_languages: list[frozenset[str]]  # empty: no language requirement
+    lab_ranking: list[list[int]]  # the lab's own order of students, ahead of everyone else
+    review_order: list[int]  # every student: the priority list, then the lottery
+    review_position: list[int]  # inverse of review_order
+    pins: dict[int, int]  # student -> lab
+    seed: int
+
+    def unmet_requirements(self, student: int, lab: int) -> list[str]:
+        """The eligibility rules of `lab` that `student` fails: "min_age", "language"."""
+        unmet = []
+        min_age = self.min_age[lab]
+        if min_age is not None and self.student_age[student] < min_age:
+            unmet.append("min_age")
+        required = self.lab_languages[lab]
+        if required and required.isdisjoint(self.student_languages[student]):
+            unmet.append("language")
+        return unmet
+
+
+def read_instance(raw: object, seed: int | None = None) -> Instance:
+    """Check `raw` and return it as an Instance; `seed`, when given, overrides the instance's.
+
+    Raises InstanceError listing every problem found.
+    """
+    return _Reader().read(raw, seed)
+
+
+def _describe(value: object) -> str:
+    """How a JSON value is named in messages: its JSON type, and the value when it is short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string '{value}'" if len(value) <= 40 else "a long string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a Python {type(value).__name__}"
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    # -- the whole instance -------------------------------------------------------------
+
+    def read(self, raw: object, seed_override: int | None) -> Instance:
+        if not isinstance(raw, dict):
+            raise InstanceError([f"instance: expected an object, got {_describe(raw)}"])
+        self.fields("instance", raw, _INSTANCE_REQUIRED, _INSTANCE_OPTIONAL)
+
+        seed = self.optional_integer("seed", raw.get("seed"), minimum=None)
+        if seed_override is not None:
+            seed = seed_override
+        elif seed is None:
+            seed = DEFAULT_SEED
+
+        labs = self.read_labs(raw.get("labs", _MISSING))
+        students = self.read_students(raw.get("students", _MISSING), labs)
+        if labs is not None and students is not None:
+            for index, ranking in enumerate(labs.rankings):
+                if ranking is not None:
+                    labs.rankings[index] = self.references(
+                        f"labs[{index}].ranking", ranking, students.index, "student"
+                    )
+        priority = self.read_priority(raw.get("priority"), students)
+        pins = self.read_pins(raw.get("pins"), students, labs)
+
+        if self.problems:
+            raise InstanceError(self.problems)
+        assert labs is not None and students is not None and priority is not None
+        return _build(students, labs, priority, pins or {}, seed)
+
+    def fields(
+        self, path: str, entry: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> None:
+        keys = entry.keys()
+        if len(keys) == len(required) and all(name in entry for name in required):
+            return
+        for name in required:
+            if name not in entry:
+                self.problem(path, f"missing field '{name}'")
+        for name in keys:
+            if name not in required and name not in optional:
+                self.problem(path, f"unknown field '{name}'")
+
+    # -- scalar and list values ---------------------------------------------------------
+
+    def string(self, path: str, value: object) -> str | None:
+        if type(value) is not str:
+            self.problem(path, f"expected a string, got {_describe(value)}")
+            return None
+        if not value:
+            self.problem(path, "must not be empty")
+            return None
+        return value
+
+    def integer(self, path: str, value: object, minimum: int | None) -> int | None:
+        if type(value) is not int:
+            self.problem(path, f"expected an integer, got {_describe(value)}")
+            return None
+        if minimum is not None and value < minimum:
+            if minimum == 0:
+                self.problem(path, f"must not be negative, got {value}")
+            else:
+                self.problem(path, f"must be at least {minimum}, got {value}")
+            return None
+        return value
+
+    def optional_integer(self, path: str, value: object, minimum: int | None) -> int | None:
+        return None if value is None else self.integer(path, value, minimum)
+
+    def strings(self, path: str, value: object) -> list[str] | None:
+        if not isinstance(value, list):
+            self.problem(path, f"expected an array, got {_describe(value)}")
+            return None
+        if all(type(item) is str for item in value):
+            return value
+        for position, item in enumerate(value):
+            if type(item) is not str:
+                self.problem(f"{path}[{position}]", f"expected a string, got {_describe(item)}")
+        return None
+
+    def references(
+        self, path: str, names: list[str], index: dict[str, int], kind: str
+    ) -> list[int] | None:
+        """Resolve ids to indices; every id must be known and appear once."""
+        resolved = [index.get(name) for name in names]
+        if None not in resolved and len(set(resolved)) == len(resolved):
+            return resolved
+        first_seen: dict[str, int] = {}
+        for position, name in enumerate(names):
+            if name not in index:
+                self.problem(f"{path}[{position}]", f"unknown {kind} '{name}'")
+            elif name in first_seen:
+                self.problem(
+                    f"{path}[{position}]",
+                    f"duplicate {kind} '{name}' (already at {path}[{first_seen[name]}])",
+                )
+            else:
+                first_seen[name] = position
+        return None
+
+    def unique_id(self, path: str, value: object, index: dict[str, int], position: int,
+                  collection: str, kind: str) -> None:
+        identifier = self.string(path, value)
+        if identifier is None:
+            return
+        if identifier in index:
+            self.problem(
+                path, f"duplicate {kind} '{identifier}' (first at {collection}[{index[identifier]}])"
+            )
+        else:
+            index[identifier] = position
+
+    # -- labs, students, priority, pins -------------------------------------------------
+
+    def read_labs(self, raw_labs: object) -> _Labs | None:
+        if raw_labs is _MISSING:
+            return None
+        if not isinstance(raw_labs, list):
+            self.problem("labs", f"expected an array, got {_describe(raw_labs)}")
+            return None
+        labs = _Labs()
+        for position, entry in enumerate(raw_labs):
+            path = f"labs[{position}]"
+            labs.ids.append(None)
+            labs.capacity.append(0)
+            labs.organisation_cap.append(None)
+            labs.min_age.append(None)
+            labs.languages.append(frozenset())
+            labs.rankings.append(None)
+            if not isinstance(entry, dict):
+                self.problem(path, f"expected an object, got {_describe(entry)}")
+                continue
+            self.fields(path, entry, _LAB_REQUIRED, _LAB_OPTIONAL)
+            if "id" in entry:
+                self.unique_id(f"{path}.id", entry["id"], labs.index, position, "labs", "lab")
+                labs.ids[position] = entry["id"]
+            if "capacity" in entry:
+                labs.capacity[position] = self.integer(f"{path}.capacity", entry["capacity"], 0)
+            labs.organisation_cap[position] = self.optional_integer(
+                f"{path}.organisation_cap", entry.get("organisation_cap"), 1
+            )
+            labs.min_age[position] = self.optional_integer(
+                f"{path}.min_age", entry.get("min_age"), 0
+            )
+            if entry.get("languages") is not None:
+                languages = self.strings(f"{path}.languages", entry["languages"])
+                labs.languages[position] = frozenset(languages or ())
+            if entry.get("ranking") is not None:
+                labs.rankings[position] = self.strings(f"{path}.ranking", entry["ranking"])
+        return labs
+
+    def read_students(self, raw_students: object, labs: _Labs | None) -> _Students | None:
+        if raw_students is _MISSING:
+            return None
+        if not isinstance(raw_students, list):
+            self.problem("students", f"expected an array, got {_describe(raw_students)}")
+            return None
+        students = _Students()
+        for position, entry in enumerate(raw_students):
+            path = f"students[{position}]"
+            if not isinstance(entry, dict):
+                self.problem(path, f"expected an object, got {_describe(entry)}")
+                students.append_blank()
+                continue
+            self.fields(path, entry, _STUDENT_REQUIRED)
+            if "id" in entry:
+                self.unique_id(
+                    f"{path}.id", entry["id"], students.index, position, "students", "student"
+                )
+            students.ids.append(entry.get("id"))
+            organisation = entry.get("organisation", _MISSING)
+            if organisation is not _MISSING:
+                organisation = self.string(f"{path}.organisation", organisation)
+            students.organisations.append(organisation)
+            age = entry.get("age", _MISSING)
+            students.ages.append(
+                self.integer(f"{path}.age", age, 0) if age is not _MISSING else None
+            )
+            languages = entry.get("languages", _MISSING)
+            if languages is not _MISSING:
+                languages = self.strings(f"{path}.languages", languages)
+            students.languages.append(frozenset(languages or ()))
+            preferences = entry.get("preferences", _MISSING)
+            if preferences is not _MISSING:
+                preferences = self.strings(f"{path}.preferences", preferences)
+                if preferences is not None and labs is not None:
+                    preferences = self.references(
+                        f"{path}.preferences", preferences, labs.index, "lab"
+                    )
+            students.preferences.append(preferences)
+        return students
+
+    def read_priority(self, raw_priority: object, students: _Students | None) -> list[int] | None:
+        if raw_priority is None:
+            return []
+        names = self.strings("priority", raw_priority)
+        if names is None or students is None:
+            return None
+        return self.references("priority", names, students.index, "student")
+
+    def read_pins(
+        self, raw_pins: object, students: _Students | None, labs: _Labs | None
+    ) -> dict[int, int] | None:
+        if raw_pins is None:
+            return {}
+        if not isinstance(raw_pins, dict):
+            self.problem("pins", f"expected an object, got {_describe(raw_pins)}")
+            return None
+        if students is None or labs is None:
+            return None
+        pins: dict[int, int] = {}
+        for student_id, lab_id in raw_pins.items():
+            path = f"pins['{student_id}']"
+            student = students.index.get(student_id)
+            if student is None:
+                self.problem(path, f"unknown student '{student_id}'")
+            if self.string(path, lab_id) is None:
+                continue
+            lab = labs.index.get(lab_id)
+            if lab is None:
+                self.problem(path, f"unknown lab '{lab_id}'")
+            if student is None or lab is None:
+                continue
+            if self.pin_is_eligible(path, student, lab, students, labs):
+                pins[student] = lab
+        self.check_pins_fit(pins, students, labs)
+        return pins
+
+    def pin_is_eligible(
+        self, path: str, student: int, lab: int, students: _Students, labs: _Labs
+    ) -> bool:
+        eligible = True
+        student_id, lab_id = students.ids[student], labs.ids[lab]
+        age, min_age = students.ages[student], labs.min_age[lab]
+        if age is not None and min_age is not None and age < min_age:
+            self.problem(
+                path,
+                f"student '{student_id}' cannot take lab '{lab_id}': "
+                f"age {age} is below its minimum age {min_age}",
+            )
+            eligible = False
+        required = labs.languages[lab]
+        if required and required.isdisjoint(students.languages[student]):
+            self.problem(
+                path,
+                f"student '{student_id}' cannot take lab '{lab_id}': "
+                f"no common working language (lab: {', '.join(sorted(required))})",
+            )
+            eligible = False
+        return eligible
+
+    def check_pins_fit(self, pins: dict[int, int], students: _Students, labs: _Labs) -> None:
+        pinned_to: dict[int, list[int]] = {}
+        for student, lab in pins.items():
+            pinned_to.setdefault(lab, []).append(student)
+        for lab, pinned in pinned_to.items():
+            capacity, cap = labs.capacity[lab], labs.organisation_cap[lab]
+            if capacity is not None and len(pinned) > capacity:
+                self.problem(
+                    "pins",
+                    f"{len(pinned)} students pinned to lab '{labs.ids[lab]}', "
+                    f"which has capacity {capacity}",
+                )
+            if cap is None:
+                continue
+            per_organisation: dict[str, int] = {}
+            for student in pinned:
+                organisation = students.organisations[student]
+                per_organisation[organisation] = per_organisation.get(organisation, 0) + 1
+            for organisation, count in per_organisation.items():
+                if count > cap:
+                    self.problem(
+                        "pins",
+                        f"{count} students from '{organisation}' pinned to lab "
+                        f"'{labs.ids[lab]}', which has organisation_cap {cap}",
+                    )
+
+
+class _Labs:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.ids: list = []
+        self.capacity: list = []
+        self.organisation_cap: list = []
+        self.min_age: list = []
+        self.languages: list[frozenset[str]] = []
+        self.rankings: list = []
+
+
+class _Students:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.ids: list = []
+        self.organisations: list = []
+        self.ages: list = []
+        self.languages: list[frozenset[str]] = []
+        self.preferences: list = []
+
+    def append_blank(self) -> None:
+        for column in (self.ids, self.organisations, self.ages, self.preferences):
+            column.append(None)
+        self.languages.append(frozenset())
+
+
+def _build(
+    students: _Students, labs: _Labs, priority: list[int], pins: dict[int, int], seed: int
+) -> Instance:
+    organisation_index: dict[str, int] = {}
+    student_organisation = [
+        organisation_index.setdefault(name, len(organisation_index))
+        for name in students.organisations
+    ]
+
+    # The lottery draws an order for the students the priority list leaves out, taken in
+    # the order they were given, so the same seed always yields the same review order.
+    listed = set(priority)
+    unlisted = [student for student in range(len(students.ids)) if student not in listed]
+    random.Random(seed).shuffle(unlisted)
+    review_order = priority + unlisted
+    review_position = [0] * len(review_order)
+    for position, student in enumerate(review_order):
+        review_position[student] = position
+
+    age_floor = [0 if min_age is None else min_age for min_age in labs.min_age]
+    acceptable = []
+    for preferences, age, spoken in zip(students.preferences, students.ages, students.languages):
+        acceptable.append(
+            [
+                position
+                for position, lab in enumerate(preferences)
+                if age >= age_floor[lab]
+                and (not labs.languages[lab] or not labs.languages[lab].isdisjoint(spoken))
+            ]
+        )
+
+    return Instance(
+        student_ids=students.ids,
+        organisations=list(organisation_index),
+        student_organisation=student_organisation,
+        student_age=students.ages,
+        student_languages=students.languages,
+        preferences=students.preferences,
+        acceptable=acceptable,
+        lab_ids=labs.ids,
+        capacity=labs.capacity,
+        organisation_cap=labs.organisation_cap,
+        min_age=labs.min_age,
+        lab_languages=labs.languages,
+        lab_ranking=[ranking or [] for ranking in labs.rankings],
+        review_order=review_order,
+        review_position=review_position,
+        pins=pins,
+        seed=seed,
+    )

@@ -1,0 +1,85 @@
+"""The outbox: every email the portal sends is first a row here, written in the same transaction
+as the change that causes it, then delivered by the sender."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ish_portal.db import UTCDateTime, utcnow
+
+
+class OutboxStatus(StrEnum):
+    DRAFT = "draft"        # a bulk message awaiting an organiser's review; never sent as it is
+    QUEUED = "queued"      # waiting for the sender (again, after a temporary failure)
+    SENDING = "sending"    # claimed by one sender until claim_expires_at
+    SENT = "sent"          # accepted by the SMTP server (or written to var/mail); final
+    FAILED = "failed"      # refused for good, or out of retries; an organiser can retry it
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Fixed when the row is written, so every attempt carries the same Message-ID.
+    message_id: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=50, index=True)
+    language: str = Field(default="en", max_length=5)
+    recipient: str = Field(max_length=254, index=True)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str
+    status: str = Field(default=OutboxStatus.QUEUED, max_length=20, index=True)
+    batch: str | None = Field(default=None, max_length=100, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claim_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=1000)
+    edition_id: int | None = Field(default=None, foreign_key="edition.id", index=True)
+    nomination_id: int | None = Field(default=None, foreign_key="nomination.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxAttachment(SQLModel, table=True):
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int = Field(foreign_key="outbox_message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_type=LargeBinary)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try to hand a message to the SMTP server, with the server's answer."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int = Field(foreign_key="outbox_message.id", index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sender: str = Field(max_length=100)
+    succeeded: bool
+    smtp_code: int | None = None
+    detail: str = Field(default="", max_length=1000)
+
+
+class MessageTemplate(SQLModel, table=True):
+    """An organiser's own wording of one message type for one edition and language."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (UniqueConstraint("edition_id", "kind", "language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True)
+    kind: str = Field(max_length=50)
+    language: str = Field(max_length=5)
+    subject: str = Field(max_length=300)
+    body: str
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

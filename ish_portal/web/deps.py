@@ -1,0 +1,95 @@
+"""The dependencies routes declare: the database session, the settings, the form, and who is
+asking. Signed-in identity lives in the signed session cookie:
+  uid + uv   an organiser's or coordinator's user id and session version
+  applicant  the nomination id of an applicant who came in through their access link"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from ish_portal.accounts.models import Role, User
+from ish_portal.nominations.models import Nomination
+from ish_portal.settings import Settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_form(request: Request) -> FormData:
+    """The submitted form; Starlette caches it, so the CSRF check and the route read it once."""
+    return await request.form()
+
+
+DB = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Form = Annotated[FormData, Depends(get_form)]
+
+
+class NotAuthenticated(Exception):
+    """Raised for an anonymous visitor on a page that needs sign-in; answered by a redirect."""
+
+    def __init__(self, applicant: bool = False) -> None:
+        super().__init__()
+        self.applicant = applicant
+
+
+class Forbidden(Exception):
+    """Signed in, but this page belongs to another role."""
+
+
+def public(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a route as open to anonymous visitors. Every other route must refuse them, and
+    tests/web/test_route_inventory.py checks that it does."""
+    endpoint.__ish_public__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def optional_user(request: Request, db: DB) -> User | None:
+    user_id = request.session.get("uid")
+    user = db.get(User, user_id) if user_id is not None else None
+    if user is not None and (not user.is_active or request.session.get("uv") != user.session_version):
+        request.session.pop("uid", None)
+        user = None
+    request.state.user = user  # for the navigation of the page being rendered
+    return user
+
+
+def require_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+def _require_role(role: Role) -> Callable[[User], User]:
+    def dependency(user: Annotated[User, Depends(require_user)]) -> User:
+        if user.role != role:
+            raise Forbidden()
+        return user
+    return dependency
+
+
+def require_applicant(request: Request, db: DB) -> Nomination:
+    nomination_id = request.session.get("applicant")
+    nomination = db.get(Nomination, nomination_id) if nomination_id is not None else None
+    if nomination is None:
+        request.session.pop("applicant", None)
+        raise NotAuthenticated(applicant=True)
+    return nomination
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+Organiser = Annotated[User, Depends(_require_role(Role.ORGANISER))]
+Coordinator = Annotated[User, Depends(_require_role(Role.COORDINATOR))]
+Applicant = Annotated[Nomination, Depends(require_applicant)]

@@ -1,0 +1,53 @@
+"""Rendering pages: one Jinja environment, with what every page needs (who is signed in, the CSRF
+token, flash messages, translations, date formatting) supplied here and nowhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from ish_portal.settings import PROJECT_ROOT
+from ish_portal.web import i18n, timefmt
+from ish_portal.web.flash import pop_flashes
+from ish_portal.web.security import csrf_token
+
+templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
+env = templates.env
+env.autoescape = True
+env.globals.update(
+    _=i18n.gettext,
+    gettext=i18n.gettext,
+    ngettext=i18n.ngettext,
+    LANGUAGES=i18n.LANGUAGES,
+    current_language=i18n.current_language,
+    format_date=timefmt.format_date,
+    format_datetime=timefmt.format_datetime,
+    time_left=timefmt.time_left,
+)
+
+env.filters["options"] = lambda items, value, text: [(getattr(i, value), getattr(i, text)) for i in items]
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    # Error pages for failures outside the session middleware render without a session.
+    has_session = "session" in request.scope
+    page = {
+        "csrf_token": csrf_token(request) if has_session else "",
+        "flashes": pop_flashes(request) if has_session else [],
+        "user": getattr(request.state, "user", None),
+        "is_applicant": has_session and request.session.get("applicant") is not None,
+        "development": request.app.state.settings.development,
+        "errors": {},
+        "values": {},
+    }
+    page.update(context or {})
+    return templates.TemplateResponse(request, name, page, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a successful POST: see the result with a GET (303 See Other)."""
+    return RedirectResponse(url, status_code=303)
