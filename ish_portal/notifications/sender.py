@@ -115,11 +115,11 @@ class Sender:
         log.info("outbox sender %s stopped", self.name)
 
     def _deliver_one(self, message_id: int, claim: str) -> None:
-        with Session(self.engine, expire_on_commit=False) as session:
+        # Read, then close the session: no lock is held while talking to the mail server.
+        with Session(self.engine) as session:
             message = session.get(OutboxMessage, message_id)
             attachments = list(session.exec(select(OutboxAttachment).where(
                 OutboxAttachment.outbox_message_id == message_id)).all())
-            session.rollback()  # release SQLite's lock while talking to the mail server
         if message is None or message.claimed_by != claim:
             return
         self._respect_rate_limit()

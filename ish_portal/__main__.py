@@ -1,0 +1,3 @@
+from ish_portal.cli import app
+
+app(prog_name="ish-portal")

@@ -1,0 +1,145 @@
+"""Fixtures shared by every test: a database of the run's own (SQLite, or PostgreSQL when
+ISH_TEST_DATABASE_URL is set) built by the Alembic migrations, a real SMTP server on loopback,
+the application, and factories for the things tests need."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+from ish_portal.db import make_engine
+from ish_portal.migrate import upgrade
+from ish_portal.settings import Settings
+from tests.smtp import SMTPSink
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A database for this run only, created here and dropped at the end."""
+    server = os.environ.get("ISH_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'ish-test.sqlite3'}"
+        return
+    url = make_url(server).set(drivername="postgresql+psycopg")
+    name = f"ish_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine) -> Iterator[Engine]:
+    """The run's database, emptied after each test."""
+    yield migrated_engine
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with migrated_engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def db(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPSink]:
+    sink = SMTPSink(port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def settings(database_url, smtp, tmp_path) -> Settings:
+    return Settings(env="development", database_url=database_url, secret_key=TEST_SECRET,
+                    smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls=False, smtp_timeout=5,
+                    mail_dir=tmp_path / "mail", mail_per_minute=60000, run_sender=False,
+                    base_url="http://testserver")
+
+
+@pytest.fixture
+def app(settings, engine):
+    from ish_portal.main import create_app
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def deliver(app, settings):
+    """Runs the outbox sender until nothing is due, as the background sender would."""
+    from ish_portal.notifications.sender import Sender
+
+    def run() -> int:
+        return Sender(app.state.engine, settings, name="test-sender").run_until_idle()
+    return run
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def post_form(client, page: str, action: str, data: dict, **kwargs):
+    """Open a page and submit one of its forms with the page's CSRF token, as a browser does."""
+    token = csrf_of(client.get(page).text)
+    return client.post(action, data={**data, "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def make():
+    from tests import factories
+    return factories
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/e2e/" in str(Path(item.fspath)):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: journeys in a real browser")

@@ -1,0 +1,90 @@
+"""Factories for test data: real rows in the test database, with sensible defaults that a test
+overrides where it matters."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session
+
+from ish_portal.accounts.models import Role, User
+from ish_portal.accounts.service import password_hash
+from ish_portal.labs.models import Lab
+from ish_portal.nominations.models import Nomination
+from ish_portal.programme.models import Edition, Organisation, Quota
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_hashed: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    # Argon2 is slow on purpose; hashing the same test password once keeps the suite quick.
+    if password not in _hashed:
+        _hashed[password] = password_hash.hash(password)
+    return _hashed[password]
+
+
+def organisation(db: Session, **fields) -> Organisation:
+    n = next(_counter)
+    values = {"slug": f"org-{n}", "name": f"Organisation {n}", "country": "JP"} | fields
+    row = Organisation(**values)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def edition(db: Session, **fields) -> Edition:
+    now = datetime.now(UTC)
+    values = {"year": 2027 + next(_counter), "title": "ISH test edition", "starts_on": date(2027, 7, 12),
+              "ends_on": date(2027, 8, 7), "nomination_opens_at": now - timedelta(days=30),
+              "nomination_closes_at": now + timedelta(days=30)} | fields
+    row = Edition(**values)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def quota(db: Session, edition: Edition, organisation: Organisation, places: int = 2, **fields) -> Quota:
+    row = Quota(edition_id=edition.id, organisation_id=organisation.id, places=places, **fields)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def organiser(db: Session, email: str | None = None, password: str = PASSWORD, **fields) -> User:
+    row = User(email=email or f"organiser{next(_counter)}@ish.example", full_name="Olga Organiser",
+               role=Role.ORGANISER, password_hash=_hash(password), **fields)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def coordinator(db: Session, organisation: Organisation, email: str | None = None,
+                password: str = PASSWORD, **fields) -> User:
+    row = User(email=email or f"coordinator{next(_counter)}@ish.example", full_name="Cora Coordinator",
+               role=Role.COORDINATOR, organisation_id=organisation.id, password_hash=_hash(password),
+               **fields)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def nomination(db: Session, edition: Edition, organisation: Organisation, **fields) -> Nomination:
+    n = next(_counter)
+    values = {"given_name": "Haruto", "family_name": f"Nakamura{n}", "email": f"student{n}@example.org",
+              "date_of_birth": date(2008, 5, 14), "status": "submitted"} | fields
+    row = Nomination(edition_id=edition.id, organisation_id=organisation.id, **values)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def lab(db: Session, edition: Edition, **fields) -> Lab:
+    n = next(_counter)
+    values = {"institute": "EMBL", "group_name": f"Group {n}", "subject_area": "Biology", "capacity": 2} | fields
+    row = Lab(edition_id=edition.id, **values)
+    db.add(row)
+    db.commit()
+    return row

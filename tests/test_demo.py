@@ -1,0 +1,39 @@
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from ish_portal.accounts.models import User
+from ish_portal.demo import coming_summer, load_demo
+from ish_portal.nominations.models import Nomination
+from ish_portal.programme.models import Edition, Organisation, Quota
+
+
+def test_demo_twice_adds_nothing_the_second_time(db, settings):
+    load_demo(db, settings, today=date(2026, 11, 22))
+    counts = [db.exec(select(func.count()).select_from(model)).one()
+              for model in (Edition, Organisation, User, Nomination)]
+    second = load_demo(db, settings, today=date(2026, 11, 22))
+    again = [db.exec(select(func.count()).select_from(model)).one()
+             for model in (Edition, Organisation, User, Nomination)]
+    assert second == "demo data for 2027 is already there; nothing added"
+    assert counts == again == [1, 15, 16, 12]
+
+
+def test_demo_simferopol_is_dormant_without_places(db, settings):
+    load_demo(db, settings, today=date(2026, 11, 22))
+    quota = db.exec(select(Quota).join(Organisation, Quota.organisation_id == Organisation.id)
+                    .where(Organisation.slug == "simferopol")).one()
+    assert (quota.places, quota.dormant) == (0, True)
+
+
+def test_demo_coordinator_address_follows_the_organisation_slug(db, settings):
+    load_demo(db, settings, today=date(2026, 11, 22))
+    user = db.exec(select(User).where(User.email == "coordinator.kumamoto@ish.example")).one()
+    organisation = db.get(Organisation, user.organisation_id)
+    assert organisation.name == "Kumamoto"
+
+
+def test_coming_summer_after_march_is_next_year():
+    assert coming_summer(date(2026, 11, 22)) == 2027
+    assert coming_summer(date(2027, 2, 1)) == 2027
