@@ -43,7 +43,7 @@ def stable_assignment(instance: Instance) -> list[int]:
     seats_left = list(instance.capacity)
     # Only a cap below the capacity can bind; other labs skip the organisation bookkeeping.
     binding_cap: list[int | None] = [
-        None
+        cap if cap is not None and cap < capacity else None
         for cap, capacity in zip(instance.organisation_cap, instance.capacity)
     ]
     held_per_organisation: list[dict[int, int] | None] = [
