@@ -1,15 +1,17 @@
 """Why each student got what they got, and figures about the whole placement.
 
-A lab a student ranked above their place (or any lab they ranked, when unplaced) is explained by
-the first of these that holds:
-  "min_age", "language"  the student does not meet the lab's rule (both may be listed);
-  "organisation_cap"      the lab holds as many students of the student's organisation as its cap
-                          allows (these may be accompanied by "full");
-  "full"                  every seat of the lab is taken.
-In stable mode every student holding such a seat (or cap place) is ahead of the student in the
-lab's order, or pinned; otherwise the pair would block, which the verifier rules out. Welfare mode
-does not promise that; its blocking pairs are listed in the verification.
-Pinned students are fixed by the organisers, so their higher choices are not explained.
+Every lab a student ranked above their place (every lab they ranked, when unplaced) gets a list
+of reasons:
+  ["min_age"], ["language"] or both   the student does not meet the lab's rules;
+  otherwise "organisation_cap"          the lab holds as many students of the student's
+                                        organisation as its cap allows,
+  and/or "full"                         every seat of the lab is taken.
+In stable mode the lab's own choice would still leave the student out: the places that stop them
+are held by students ahead of them in the lab's order, or pinned (else the pair would block). Welfare mode does not
+promise that; its blocking pairs are listed in the verification. An eligible lab with a free
+seat and cap room cannot be ranked higher in either mode: moving the student there would block
+(stable) or lower the cost (welfare). Pinned students were placed by the organisers, so their
+higher choices are not explained.
 """
 
 from __future__ import annotations
