@@ -62,18 +62,26 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection) -> None:
-        # SQLite has one writer at a time. Taking the write lock when the transaction starts makes
-        # "read the count, then write" (quotas, outbox claims) atomic across threads and processes,
-        # the way SELECT ... FOR UPDATE does on PostgreSQL.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection) -> None:
+        # Reading transactions begin DEFERRED and never block anyone (WAL). Writing ones, opened
+        # by transaction() below, begin IMMEDIATE: they take SQLite's single write lock up front,
+        # which makes "read the count, then write" (quotas, outbox claims) atomic across threads
+        # and processes, the way SELECT ... FOR UPDATE does on PostgreSQL.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
-    """One unit of work: commit when the block succeeds, roll everything back when it raises."""
+    """One unit of work: commit when the block succeeds, roll everything back when it raises.
+    Every change is made inside such a block; reads before it are not part of it."""
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction():
+            # End the read snapshot: a write must start from the newest state, holding the lock.
+            session.commit()
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield session
         session.commit()

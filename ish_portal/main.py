@@ -46,12 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
 
     # Added innermost first: the security headers wrap everything, including error pages.
+    app.add_middleware(BodySizeLimitMiddleware,
+                       limit_bytes=settings.upload_max_mb * 1024 * 1024 + FORM_OVERHEAD_BYTES)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
                        session_cookie="ish_session", max_age=settings.session_days * 86400,
                        same_site="lax", https_only=not settings.development)
-    app.add_middleware(BodySizeLimitMiddleware,
-                       limit_bytes=settings.upload_max_mb * 1024 * 1024 + FORM_OVERHEAD_BYTES)
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")

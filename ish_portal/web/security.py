@@ -7,7 +7,10 @@ import hmac
 import secrets
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ish_portal.web.i18n import current_language, gettext
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
@@ -59,16 +62,17 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", []))
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit_bytes:
-            scope.setdefault("state", {})["body_too_large"] = True
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit_bytes:
+            # Refused before a single byte of the body is read.
+            response = HTMLResponse(_too_large_page(self.limit_bytes), status_code=413,
+                                    headers={"connection": "close"})
+            await response(scope, receive, send)
+            return
         received = 0
 
         async def counting_receive() -> Message:
             nonlocal received
-            if scope.get("state", {}).get("body_too_large"):
-                raise RequestTooLarge(self.limit_bytes)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -77,6 +81,16 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+def _too_large_page(limit_bytes: int) -> str:
+    title = gettext("The upload is too large")
+    message = gettext("Nothing was saved. Files may be at most %(mb)d MB.", mb=limit_bytes // (1024 * 1024))
+    return (f'<!doctype html><html lang="{current_language()}"><head><meta charset="utf-8">'
+            f'<title>{title}</title><link rel="stylesheet" href="/static/style.css"></head>'
+            f'<body><main><section class="card narrow"><p class="status-code">413</p><h1>{title}</h1>'
+            f'<p>{message}</p><p><a href="/">{gettext("Go to the start page")}</a></p>'
+            f'</section></main></body></html>')
 
 
 class CSRFError(Exception):

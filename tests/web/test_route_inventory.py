@@ -1,0 +1,58 @@
+"""Every route refuses an anonymous visitor unless it is explicitly marked public, so a new route
+cannot slip through without a sign-in check."""
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.conftest import csrf_of
+
+PUBLIC = {"/", "/login", "/logout", "/language", "/password/forgot", "/password/reset/{token}",
+          "/invitation/{token}", "/access", "/access/{token}", "/healthz"}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def routes(app):
+    return list(_walk(app.routes))
+
+
+def _walk(nodes):
+    # FastAPI keeps an included router as one node of app.routes that holds the router's own routes.
+    for node in nodes:
+        if isinstance(node, APIRoute):
+            yield node
+        elif hasattr(node, "original_router"):
+            yield from _walk(node.original_router.routes)
+
+
+def test_route_inventory_public_routes_are_exactly_the_expected_ones(app):
+    marked = {route.path for route in routes(app) if getattr(route.endpoint, "__ish_public__", False)}
+    assert marked == PUBLIC
+
+
+def test_route_inventory_every_other_route_refuses_an_anonymous_visitor(app, client):
+    token = csrf_of(client.get("/login").text)  # so that POSTs fail on sign-in, not on CSRF
+    checked = 0
+    for route in routes(app):
+        if getattr(route.endpoint, "__ish_public__", False):
+            continue
+        for method in route.methods:
+            response = client.request(method, concrete(route.path), data={"csrf_token": token},
+                                      follow_redirects=False)
+            refused = response.status_code in (401, 403) or (
+                response.status_code == 303 and response.headers["location"].startswith(("/login", "/access")))
+            assert refused, f"{method} {route.path} answered {response.status_code} to an anonymous visitor"
+            checked += 1
+    assert checked >= 5
+
+
+def test_route_inventory_covers_every_route_of_the_app(app):
+    # Nothing is mounted outside FastAPI's routing except the static files.
+    others = [route.path for route in app.routes
+              if not isinstance(route, APIRoute) and not hasattr(route, "original_router")]
+    assert others == ["/static"]
+    assert len(routes(app)) >= 20
