@@ -1,0 +1,120 @@
+"""The command line: `python -m ish_portal.matching` and the `match` Typer sub-application."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ish_portal.matching import solve
+from ish_portal.matching.cli import match_app
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+INSTANCE = {
+    "seed": 7,
+    "priority": ["s2", "s1"],
+    "pins": {"s3": "lab-b"},
+    "students": [
+        {"id": "s1", "organisation": "kumamoto", "age": 17, "languages": ["en"], "preferences": ["lab-a", "lab-b"]},
+        {"id": "s2", "organisation": "kumamoto", "age": 18, "languages": ["en"], "preferences": ["lab-a", "lab-b"]},
+        {"id": "s3", "organisation": "lyon", "age": 16, "languages": ["fr"], "preferences": ["lab-a"]},
+        {"id": "s4", "organisation": "porto", "age": 18, "languages": ["en"], "preferences": ["lab-a"]},
+        {"id": "s5", "organisation": "lyon", "age": 18, "languages": ["en"], "preferences": ["lab-a", "lab-b"]},
+    ],
+    "labs": [
+        {"id": "lab-a", "capacity": 2, "organisation_cap": 1, "min_age": 18, "languages": ["en"], "ranking": ["s2", "s1"]},
+        {"id": "lab-b", "capacity": 2},
+    ],
+}
+
+
+def run_module(*arguments, env_overrides=None):
+    environment = {**os.environ, **(env_overrides or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ish_portal.matching", *map(str, arguments)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def instance_file(tmp_path):
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(INSTANCE))
+    return path
+
+
+def test_module_solve_prints_the_result_as_json(instance_file):
+    completed = run_module(instance_file)
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert json.loads(completed.stdout) == solve(INSTANCE)
+
+
+def test_module_passes_mode_and_seed_to_solve(instance_file):
+    completed = run_module(instance_file, "--mode", "welfare", "--seed", "3")
+    assert completed.returncode == 0
+    assert json.loads(completed.stdout) == solve(INSTANCE, mode="welfare", seed=3)
+
+
+def test_module_output_is_the_same_whatever_the_hash_seed(instance_file):
+    first = run_module(instance_file, env_overrides={"PYTHONHASHSEED": "1"})
+    second = run_module(instance_file, env_overrides={"PYTHONHASHSEED": "2"})
+    assert first.returncode == 0
+    assert first.stdout == second.stdout
+
+
+def test_module_bad_instance_exits_2_with_one_line_per_problem(tmp_path):
+    bad = json.loads(json.dumps(INSTANCE))
+    bad["students"][3]["preferences"] = ["lab-a", "lab-x"]
+    bad["labs"][1]["capacity"] = -2
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    completed = run_module(path)
+    assert (completed.returncode, completed.stdout) == (2, "")
+    assert completed.stderr == (
+        "labs[1].capacity: must not be negative, got -2\n"
+        "students[3].preferences[1]: unknown lab 'lab-x'\n"
+    )
+
+
+def test_module_missing_file_exits_2(tmp_path):
+    path = tmp_path / "missing.json"
+    completed = run_module(path)
+    assert (completed.returncode, completed.stdout, completed.stderr) == (2, "", f"{path}: no such file\n")
+
+
+def test_module_malformed_json_exits_2_with_the_position(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"students": [],\n "labs": [}\n')
+    completed = run_module(path)
+    assert (completed.returncode, completed.stdout) == (2, "")
+    assert completed.stderr == f"{path}: malformed JSON at line 2, column 11: Expecting value\n"
+
+
+def test_module_unknown_mode_exits_2(instance_file):
+    completed = run_module(instance_file, "--mode", "fair")
+    assert (completed.returncode, completed.stdout) == (2, "")
+
+
+def test_match_app_solve_command_prints_the_result(instance_file):
+    result = CliRunner().invoke(match_app, ["solve", str(instance_file), "--mode", "welfare"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == solve(INSTANCE, mode="welfare")
+
+
+def test_match_app_solve_command_exits_2_for_a_bad_instance(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"students": [], "labs": [{"id": "lab-a", "capacity": 1.5}]}))
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "labs[0].capacity: expected an integer, got number 1.5\n",
+    )
