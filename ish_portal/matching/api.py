@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import gc
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 from .errors import InstanceError
 from .explain import explanations, statistics
@@ -23,9 +25,10 @@ def solve(instance: dict, mode: str = "stable", seed: int | None = None) -> dict
     Raises InstanceError, listing every problem, when the instance is not valid.
     """
     _check_arguments(mode, seed)
-    checked = read_instance(instance, seed)
-    assignment = _assign(checked, mode)
-    return _result(instance, checked, assignment, mode)
+    with _cyclic_garbage_collector_paused():
+        checked = read_instance(instance, seed)
+        assignment = _assign(checked, mode)
+        return _result(instance, checked, assignment, mode)
 
 
 def rematch(
@@ -50,6 +53,18 @@ def rematch(
     {"student", "from", "to"} for every student whose place changed, waitlisted ones included.
     """
     _check_arguments(mode, seed)
+    with _cyclic_garbage_collector_paused():
+        return _rematch(instance, previous, accepted, declined, mode, seed)
+
+
+def _rematch(
+    instance: dict,
+    previous: dict[str, str | None],
+    accepted: list[str],
+    declined: list[str],
+    mode: str,
+    seed: int | None,
+) -> dict:
     checked = read_instance(instance, seed)
     declined_ids, accepted_ids = set(declined), set(accepted)
     problems = _rematch_problems(checked, previous, accepted, declined)
@@ -98,6 +113,23 @@ def rematch(
         "stats": stats,
         "moved": moved,
     }
+
+
+@contextmanager
+def _cyclic_garbage_collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a result is built.
+
+    A large instance means hundreds of thousands of small dicts and lists, and each batch of
+    allocations makes the collector walk the whole heap again: that doubled the time of solve().
+    Nothing here forms a reference cycle, so reference counting frees everything anyway.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _check_arguments(mode: str, seed: int | None) -> None:

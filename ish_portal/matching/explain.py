@@ -24,6 +24,8 @@ from .instance import Instance
 def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
     """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
     filled, held_per_organisation = _occupancy(instance, assignment)
+    full = [count >= capacity for count, capacity in zip(filled, instance.capacity)]
+    lab_ids = instance.lab_ids
     result: dict[str, dict] = {}
     for student, student_id in enumerate(instance.student_ids):
         lab = assignment[student]
@@ -38,25 +40,25 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
         higher_choices = []
         if status != "pinned":
             preferences = instance.preferences[student]
-            acceptable = set(instance.acceptable[student])
+            acceptable = instance.acceptable[student]
+            # Most students may take every lab they ranked; only the others need a set.
+            eligible = None if len(acceptable) == len(preferences) else set(acceptable)
             organisation = instance.student_organisation[student]
             considered = preferences if rank is None else preferences[: rank - 1]
             for position, higher in enumerate(considered):
-                if position in acceptable:
+                if eligible is None or position in eligible:
                     reasons = []
                     cap = instance.organisation_cap[higher]
                     if cap is not None and held_per_organisation[higher].get(organisation, 0) >= cap:
                         reasons.append("organisation_cap")
-                    if filled[higher] >= instance.capacity[higher]:
+                    if full[higher]:
                         reasons.append("full")
                 else:
                     reasons = instance.unmet_requirements(student, higher)
-                higher_choices.append(
-                    {"lab": instance.lab_ids[higher], "rank": position + 1, "reasons": reasons}
-                )
+                higher_choices.append({"lab": lab_ids[higher], "rank": position + 1, "reasons": reasons})
         result[student_id] = {
             "status": status,
-            "lab": instance.lab_ids[lab] if lab >= 0 else None,
+            "lab": lab_ids[lab] if lab >= 0 else None,
             "rank": rank,
             "higher_choices": higher_choices,
         }
