@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +110,28 @@ def client(app):
 
 
 @pytest.fixture
+def live_server(settings, engine) -> Iterator[str]:
+    """The portal served by uvicorn on 127.0.0.1, with its outbox sender running."""
+    import uvicorn
+
+    from ish_portal.main import create_app
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    app = create_app(settings.model_copy(update={"run_sender": True, "base_url": base_url}))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the portal did not start"
+        time.sleep(0.05)
+    yield base_url
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture
 def deliver(app, settings):
     """Runs the outbox sender until nothing is due, as the background sender would."""
     from ish_portal.notifications.sender import Sender
@@ -115,6 +139,14 @@ def deliver(app, settings):
     def run() -> int:
         return Sender(app.state.engine, settings, name="test-sender").run_until_idle()
     return run
+
+
+def fresh(db: Session) -> Session:
+    """End the test session's transaction, so its next read sees what the app committed since
+    (SQLite keeps a reading transaction's snapshot; both keep loaded objects)."""
+    db.rollback()
+    db.expire_all()
+    return db
 
 
 def csrf_of(html: str) -> str:

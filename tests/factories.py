@@ -88,3 +88,26 @@ def lab(db: Session, edition: Edition, **fields) -> Lab:
     db.add(row)
     db.commit()
     return row
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def complete_draft(db: Session, edition: Edition, organisation: Organisation, **fields) -> Nomination:
+    """A draft with every field and document, ready to submit."""
+    from ish_portal.nominations.models import Document, DocumentBlob
+    values = {"status": "draft", "passport_name": "NAKAMURA HARUTO", "phone": "+81 96 123 4567",
+              "nationality": "JP", "school": "Kumamoto Science School", "school_leaving_year": 2027,
+              "subjects": ["Biology"], "english_level": "C1", "german_level": "A2",
+              "statement": "Curious about everything.", "date_of_birth": date(2008, 5, 14)} | fields
+    row = nomination(db, edition, organisation, **values)
+    for kind in edition.required_documents:
+        document = Document(nomination_id=row.id, kind=kind, original_filename=f"{kind}.pdf",
+                            content_type="application/pdf", size_bytes=len(PDF), sha256="0" * 64)
+        db.add(document)
+        db.flush()
+        db.add(DocumentBlob(document_id=document.id, data=PDF))
+    db.commit()
+    return row

@@ -281,14 +281,16 @@ def set_active(session: Session, organiser: User, user_id: int, active: bool) ->
 APPLICANT_VISIBLE = [s for s in NominationStatus if s not in (NominationStatus.DRAFT,)]
 
 
-def send_access_link(session: Session, nomination: Nomination, base_url: str, valid_for: timedelta) -> None:
-    """Caller holds the transaction."""
+def send_access_link(session: Session, nomination: Nomination, base_url: str, valid_for: timedelta,
+                     kind: str = "applicant_access", extra: dict | None = None) -> None:
+    """Emails the applicant a fresh personal link (in the message `kind`). Caller holds the
+    transaction."""
     raw = issue_token(session, TokenPurpose.APPLICANT_ACCESS, nomination.email, valid_for,
                       nomination_id=nomination.id)
-    enqueue(session, kind="applicant_access", to=nomination.email, language=nomination.language,
+    enqueue(session, kind=kind, to=nomination.email, language=nomination.language,
             edition_id=nomination.edition_id, nomination_id=nomination.id, context={
                 "name": nomination.given_name, "link": f"{base_url}/access/{raw}",
-                "days": valid_for.days})
+                "days": valid_for.days, **(extra or {})})
 
 
 def request_access_link(session: Session, email: str, base_url: str, valid_for: timedelta) -> None:

@@ -121,7 +121,8 @@ def _cyclic_garbage_collector_paused() -> Iterator[None]:
 
     A large instance means hundreds of thousands of small dicts and lists, and each batch of
     allocations makes the collector walk the whole heap again: that doubled the time of solve().
-    Nothing here forms a reference cycle, so reference counting frees everything anyway.
+    The engine forms no reference cycles, so reference counting frees its garbage; anything
+    else is collected once the collector runs again.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -122,13 +122,10 @@ class _Reader:
     def fields(
         self, path: str, entry: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()
     ) -> None:
-        keys = entry.keys()
-        if len(keys) == len(required) and all(name in entry for name in required):
-            return
         for name in required:
             if name not in entry:
                 self.problem(path, f"missing field '{name}'")
-        for name in keys:
+        for name in entry:
             if name not in required and name not in optional:
                 self.problem(path, f"unknown field '{name}'")
 

@@ -1,21 +1,94 @@
 """The rules of nominations. change_status is the one door through which a nomination's status
 moves: it checks the move against ALLOWED_TRANSITIONS and records the audit event, in the
-caller's transaction."""
+caller's transaction. Every query for a coordinator is scoped to their own organisation, so a
+candidate of another organisation is simply not found."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO
+
 from sqlmodel import Session, select
 
-from ish_portal.accounts.models import User
+from ish_portal.accounts.models import TokenPurpose, User
+from ish_portal.accounts.service import issue_token, send_access_link
+from ish_portal.audit.models import AuditEvent
 from ish_portal.audit.service import Actor, record
-from ish_portal.db import utcnow
-from ish_portal.nominations.models import ALLOWED_TRANSITIONS, Nomination, NominationStatus
+from ish_portal.db import transaction, utcnow
+from ish_portal.labs.models import Lab
+from ish_portal.nominations.forms import CandidateForm, country_name
+from ish_portal.nominations.models import (
+    ALLOWED_TRANSITIONS,
+    Document,
+    DocumentBlob,
+    DocumentKind,
+    Nomination,
+    NominationStatus,
+)
+from ish_portal.notifications.service import enqueue
+from ish_portal.programme.models import Edition, Organisation, Quota
+from ish_portal.programme.service import deadline_of, places_used
 from ish_portal.web.i18n import gettext as _
+from ish_portal.web.timefmt import format_date, format_datetime
+
+S = NominationStatus
+GUARDIAN_LINK_DAYS = 30
+CHUNK = 64 * 1024
+# What a file's first bytes must be for each accepted type: content decides, never the name.
+SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
 class NominationError(Exception):
     """A refused change, with a message for the person who asked for it."""
 
+
+class NotFound(Exception):
+    """No such nomination, or not one this person may see: the two are answered alike (404)."""
+
+
+class Incomplete(NominationError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(_("The nomination cannot be submitted yet. Still missing:"))
+        self.missing = missing
+
+
+# -- words ------------------------------------------------------------------------------------
+
+def status_label(status: str) -> str:
+    return {
+        S.DRAFT: _("draft"), S.SUBMITTED: _("submitted"), S.APPROVED: _("approved"),
+        S.REJECTED: _("not accepted"), S.OFFERED: _("offered a place"), S.ACCEPTED: _("accepted"),
+        S.DECLINED: _("declined"), S.EXPIRED: _("offer expired"), S.WITHDRAWN: _("withdrawn"),
+    }[NominationStatus(status)]
+
+
+def document_label(kind: str) -> str:
+    return {
+        DocumentKind.CV: _("CV"), DocumentKind.MOTIVATION_LETTER: _("Motivation letter (English)"),
+        DocumentKind.SCHOOL_REPORT: _("Latest school report"),
+        DocumentKind.GUARDIAN_CONSENT: _("Guardian's consent (signed form)"), DocumentKind.OTHER: _("Other"),
+    }.get(kind, kind)
+
+
+FIELD_LABELS = {
+    "given_name": "Given name", "family_name": "Family name", "passport_name": "Name as in the passport",
+    "date_of_birth": "Date of birth", "email": "Email address", "phone": "Phone", "nationality": "Nationality",
+    "school": "School", "school_leaving_year": "School-leaving year", "subjects": "Subjects of interest",
+    "english_level": "English level", "german_level": "German level", "statement": "Short statement",
+    "guardian_name": "Guardian's name", "guardian_email": "Guardian's email address",
+}
+
+
+def field_label(field: str) -> str:
+    return _(FIELD_LABELS.get(field, field))
+
+
+# -- the state machine ------------------------------------------------------------------------
 
 def change_status(session: Session, nomination: Nomination, to: NominationStatus, actor: Actor,
                   reason: str = "") -> None:
@@ -25,7 +98,7 @@ def change_status(session: Session, nomination: Nomination, to: NominationStatus
                                 current=status_label(current), to=status_label(to)))
     nomination.status = to
     nomination.updated_at = utcnow()
-    if to == NominationStatus.SUBMITTED:
+    if to == S.SUBMITTED:
         nomination.submitted_at = nomination.updated_at
     session.add(nomination)
     record(session, actor, "status_changed", "nomination", nomination.id, from_state=current,
@@ -33,22 +106,339 @@ def change_status(session: Session, nomination: Nomination, to: NominationStatus
            organisation_id=nomination.organisation_id, nomination_id=nomination.id)
 
 
-def status_label(status: str) -> str:
-    return {
-        NominationStatus.DRAFT: _("draft"),
-        NominationStatus.SUBMITTED: _("submitted"),
-        NominationStatus.APPROVED: _("approved"),
-        NominationStatus.REJECTED: _("not accepted"),
-        NominationStatus.OFFERED: _("offered a place"),
-        NominationStatus.ACCEPTED: _("accepted"),
-        NominationStatus.DECLINED: _("declined"),
-        NominationStatus.EXPIRED: _("offer expired"),
-        NominationStatus.WITHDRAWN: _("withdrawn"),
-    }[NominationStatus(status)]
-
+# -- reading, scoped ----------------------------------------------------------------------------
 
 def nominations_of_organisation(session: Session, coordinator: User, edition_id: int) -> list[Nomination]:
     """A coordinator's candidates: the query itself is scoped to their organisation."""
     return list(session.exec(select(Nomination).where(
         Nomination.organisation_id == coordinator.organisation_id,
-        Nomination.edition_id == edition_id).order_by(Nomination.family_name, Nomination.given_name)).all())
+        Nomination.edition_id == edition_id).order_by(Nomination.created_at, Nomination.id)).all())
+
+
+def own_nomination(session: Session, coordinator: User, nomination_id: int, *, fresh: bool = False) -> Nomination:
+    query = select(Nomination).where(Nomination.id == nomination_id,
+                                     Nomination.organisation_id == coordinator.organisation_id)
+    if fresh:  # read again from the database, not from the session's memory
+        query = query.execution_options(populate_existing=True)
+    nomination = session.exec(query).first()
+    if nomination is None:
+        raise NotFound()
+    return nomination
+
+
+def documents_of(session: Session, nomination: Nomination) -> list[Document]:
+    return list(session.exec(select(Document).where(Document.nomination_id == nomination.id)
+                             .order_by(Document.kind, Document.uploaded_at)).all())
+
+
+def history_of(session: Session, nomination: Nomination) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.nomination_id == nomination.id)
+                             .order_by(AuditEvent.occurred_at, AuditEvent.id)).all())
+
+
+def subject_areas(session: Session, edition_id: int) -> list[str]:
+    """The subjects candidates can choose: the subject areas of the edition's labs."""
+    return sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition_id,
+                                                                 Lab.retired == False)).all()))  # noqa: E712
+
+
+# -- what is still missing ----------------------------------------------------------------------
+
+REQUIRED_FIELDS = ["passport_name", "date_of_birth", "email", "phone", "nationality", "school",
+                   "school_leaving_year", "subjects", "english_level", "german_level", "statement"]
+
+
+def is_minor(nomination: Nomination, edition: Edition) -> bool:
+    age = nomination.age_on(edition.starts_on)
+    return age is not None and age < edition.guardian_consent_below_age
+
+
+def required_documents(nomination: Nomination, edition: Edition) -> list[str]:
+    return [kind for kind in edition.required_documents
+            if kind != DocumentKind.GUARDIAN_CONSENT or is_minor(nomination, edition)]
+
+
+def missing_items(session: Session, nomination: Nomination, edition: Edition) -> list[str]:
+    """Everything that must be there before the nomination can be submitted, in words."""
+    missing = [field_label(field) for field in REQUIRED_FIELDS if not getattr(nomination, field)]
+    if is_minor(nomination, edition):
+        missing += [field_label(field) for field in ("guardian_name", "guardian_email")
+                    if not getattr(nomination, field)]
+    uploaded = {document.kind for document in documents_of(session, nomination)}
+    missing += [_("Document: %(kind)s", kind=document_label(kind))
+                for kind in required_documents(nomination, edition) if kind not in uploaded]
+    return missing
+
+
+# -- the nomination window ----------------------------------------------------------------------
+
+def _quota(session: Session, nomination_or_ids, lock: bool = False) -> Quota | None:
+    edition_id, organisation_id = nomination_or_ids
+    query = select(Quota).where(Quota.edition_id == edition_id, Quota.organisation_id == organisation_id)
+    if lock:
+        # Serialises every submission of one organisation (PostgreSQL row lock; SQLite already
+        # holds its write lock inside transaction()).
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def check_window(edition: Edition, quota: Quota | None, now: datetime, for_submission: bool) -> None:
+    if quota is None or quota.dormant or quota.places == 0:
+        raise NominationError(_("Your organisation has no places in %(edition)s.", edition=edition.title))
+    if for_submission and now < edition.nomination_opens_at:
+        raise NominationError(_("Nominations open on %(when)s.", when=format_datetime(edition.nomination_opens_at)))
+    deadline = deadline_of(edition, quota)
+    if now > deadline:
+        raise NominationError(_("The deadline for nominations passed on %(when)s. Please contact the organisers.",
+                                when=format_datetime(deadline)))
+
+
+# -- coordinators' changes ----------------------------------------------------------------------
+
+def _check_against_edition(form: CandidateForm, edition: Edition, subjects: list[str]) -> dict[str, str]:
+    errors = {}
+    if form.date_of_birth is not None:
+        age = Nomination(date_of_birth=form.date_of_birth, given_name="", family_name="",
+                         email="").age_on(edition.starts_on)
+        if not edition.min_age <= age <= edition.max_age:
+            errors["date_of_birth"] = _(
+                "Candidates must be %(low)d to %(high)d years old on the first day of the programme "
+                "(%(day)s); this candidate would be %(age)d.", low=edition.min_age, high=edition.max_age,
+                day=format_date(edition.starts_on), age=age)
+    if form.school_leaving_year is not None and not edition.year - 3 <= form.school_leaving_year <= edition.year + 1:
+        errors["school_leaving_year"] = _("Enter a year between %(low)d and %(high)d.",
+                                          low=edition.year - 3, high=edition.year + 1)
+    unknown = [subject for subject in form.subjects if subject not in subjects]
+    if unknown:
+        errors["subjects"] = _("Choose subjects from the list.")
+    return errors
+
+
+def _changes(nomination: Nomination, form: CandidateForm) -> dict[str, list[Any]]:
+    changes = {}
+    for field, new in form.model_dump().items():
+        old = getattr(nomination, field)
+        if old != new:
+            changes[field] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def save_draft(session: Session, coordinator: User, edition: Edition, form: CandidateForm,
+               nomination_id: int | None = None) -> Nomination:
+    """Creates a draft (nomination_id None) or changes one. Raises FormErrors for values that do
+    not fit the edition."""
+    with transaction(session):
+        quota = _quota(session, (edition.id, coordinator.organisation_id))
+        check_window(edition, quota, utcnow(), for_submission=False)
+        errors = _check_against_edition(form, edition, subject_areas(session, edition.id))
+        if errors:
+            raise FormErrors(errors)
+        actor = Actor.of_user(coordinator)
+        if nomination_id is None:
+            nomination = Nomination(edition_id=edition.id, organisation_id=coordinator.organisation_id,
+                                    created_by_id=coordinator.id, **form.model_dump())
+            session.add(nomination)
+            session.flush()
+            record(session, actor, "nomination_created", "nomination", nomination.id, to_state=S.DRAFT,
+                   changes={k: [None, _jsonable(v)] for k, v in form.model_dump().items() if v},
+                   edition_id=edition.id, organisation_id=nomination.organisation_id,
+                   nomination_id=nomination.id)
+            return nomination
+        nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+        if nomination.status != S.DRAFT:
+            raise NominationError(_("Only a draft can be changed. Write to the organisers to correct a submitted nomination."))
+        changes = _changes(nomination, form)
+        if changes:
+            for field, (_old, new) in changes.items():
+                setattr(nomination, field, getattr(form, field))
+            nomination.updated_at = utcnow()
+            session.add(nomination)
+            record(session, actor, "nomination_changed", "nomination", nomination.id, changes=changes,
+                   edition_id=edition.id, organisation_id=nomination.organisation_id,
+                   nomination_id=nomination.id)
+        return nomination
+
+
+class FormErrors(NominationError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Please correct the marked fields."))
+        self.errors = errors
+
+
+def safe_filename(name: str) -> str:
+    """The name shown for an upload: the last path part, without control characters."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
+    return name[:200] or "document"
+
+
+def read_upload(stream: BinaryIO, limit_bytes: int) -> tuple[bytes, str]:
+    """The file's bytes and its recognised type, read in chunks and refused as soon as it passes
+    the limit."""
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit_bytes:
+            raise NominationError(_("The file is larger than %(mb)d MB. Please make it smaller.",
+                                    mb=limit_bytes // (1024 * 1024)))
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data:
+        raise NominationError(_("The file is empty. Choose the file again."))
+    for content_type, signature in SIGNATURES.items():
+        if data.startswith(signature):
+            return data, content_type
+    raise NominationError(_("Only PDF, JPEG and PNG files are accepted; this file is none of them."))
+
+
+def upload_document(session: Session, actor: Actor, nomination: Nomination, edition: Edition,
+                    kind: str, filename: str, stream: BinaryIO) -> Document:
+    """Adds a document, replacing an earlier one of the same kind (not for "other")."""
+    if kind not in set(DocumentKind):
+        raise NominationError(_("Choose which document this is."))
+    data, content_type = read_upload(stream, edition.upload_limit_mb * 1024 * 1024)
+    with transaction(session):
+        replaced = []
+        if kind != DocumentKind.OTHER:
+            replaced = list(session.exec(select(Document).where(Document.nomination_id == nomination.id,
+                                                                Document.kind == kind)).all())
+            for old in replaced:
+                _delete_document(session, old)
+        document = Document(nomination_id=nomination.id, kind=kind, original_filename=safe_filename(filename),
+                            content_type=content_type, size_bytes=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor.label)
+        session.add(document)
+        session.flush()
+        session.add(DocumentBlob(document_id=document.id, data=data))
+        record(session, actor, "document_replaced" if replaced else "document_uploaded", "document",
+               document.id, changes={"kind": kind, "file": document.original_filename,
+                                     "bytes": len(data)},
+               edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+               nomination_id=nomination.id)
+    return document
+
+
+def upload_as_coordinator(session: Session, coordinator: User, nomination_id: int, kind: str,
+                          filename: str, stream: BinaryIO) -> Document:
+    nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+    edition = session.get(Edition, nomination.edition_id)
+    if nomination.status != S.DRAFT:
+        raise NominationError(_("Documents can be changed only while the nomination is a draft."))
+    check_window(edition, _quota(session, (edition.id, nomination.organisation_id)), utcnow(), False)
+    return upload_document(session, Actor.of_user(coordinator), nomination, edition, kind, filename, stream)
+
+
+def delete_document(session: Session, coordinator: User, nomination_id: int, document_id: int) -> None:
+    with transaction(session):
+        nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+        document = session.exec(select(Document).where(Document.id == document_id,
+                                                       Document.nomination_id == nomination.id)).first()
+        if document is None:
+            raise NotFound()
+        if nomination.status != S.DRAFT:
+            raise NominationError(_("Documents can be changed only while the nomination is a draft."))
+        _delete_document(session, document)
+        record(session, Actor.of_user(coordinator), "document_removed", "document", document.id,
+               changes={"kind": document.kind, "file": document.original_filename},
+               edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+               nomination_id=nomination.id)
+
+
+def _delete_document(session: Session, document: Document) -> None:
+    # The bytes first: the database refuses to orphan them.
+    session.delete(session.get(DocumentBlob, document.id))
+    session.flush()
+    session.delete(document)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def download(session: Session, document_id: int, *, user: User | None = None,
+             applicant: Nomination | None = None) -> Download:
+    """A document for its candidate, their coordinator, or an organiser; NotFound for anyone else."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound()
+    nomination = session.get(Nomination, document.nomination_id)
+    allowed = ((applicant is not None and applicant.id == nomination.id)
+               or (user is not None and user.is_organiser)
+               or (user is not None and user.is_coordinator and user.organisation_id == nomination.organisation_id))
+    if not allowed:
+        raise NotFound()
+    blob = session.get(DocumentBlob, document.id)
+    return Download(document.original_filename, document.content_type, blob.data)
+
+
+def submit(session: Session, coordinator: User, nomination_id: int, base_url: str,
+           access_link_days: int) -> Nomination:
+    """Sends a complete draft to Heidelberg. It takes one place: the organisation's quota row is
+    locked first, so that concurrent submissions are counted one after the other."""
+    with transaction(session):
+        scoped = own_nomination(session, coordinator, nomination_id)
+        quota = _quota(session, (scoped.edition_id, scoped.organisation_id), lock=True)
+        nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+        edition = session.get(Edition, nomination.edition_id)
+        if nomination.status != S.DRAFT:
+            raise NominationError(_("This nomination has already been submitted."))
+        check_window(edition, quota, utcnow(), for_submission=True)
+        missing = missing_items(session, nomination, edition)
+        if missing:
+            raise Incomplete(missing)
+        used = places_used(session, edition.id, nomination.organisation_id)
+        if used >= quota.places:
+            raise NominationError(_("All %(places)d places of your organisation are taken. Withdraw a "
+                                    "candidate first, or ask the organisers for another place.",
+                                    places=quota.places))
+        change_status(session, nomination, S.SUBMITTED, Actor.of_user(coordinator))
+        _notify_submission(session, nomination, edition, coordinator, base_url, access_link_days)
+    return nomination
+
+
+def _notify_submission(session: Session, nomination: Nomination, edition: Edition, coordinator: User,
+                       base_url: str, access_link_days: int) -> None:
+    organisation = session.get(Organisation, nomination.organisation_id)
+    send_access_link(session, nomination, base_url, timedelta(days=access_link_days),
+                     kind="nomination_received", extra={"organisation": organisation.name,
+                                                        "edition": edition.title})
+    if is_minor(nomination, edition) and nomination.guardian_email:
+        raw = issue_token(session, TokenPurpose.GUARDIAN_CONSENT, nomination.guardian_email,
+                          timedelta(days=GUARDIAN_LINK_DAYS), nomination_id=nomination.id)
+        enqueue(session, kind="guardian_consent_request", to=nomination.guardian_email,
+                language=nomination.language, edition_id=edition.id, nomination_id=nomination.id,
+                context={"guardian": nomination.guardian_name, "candidate": nomination.display_name,
+                         "organisation": organisation.name, "edition": edition.title,
+                         "starts_on": format_date(edition.starts_on), "ends_on": format_date(edition.ends_on),
+                         "link": f"{base_url}/consent/{raw}", "days": GUARDIAN_LINK_DAYS})
+    enqueue(session, kind="submission_confirmation", to=coordinator.email, language=coordinator.language,
+            edition_id=edition.id, nomination_id=nomination.id,
+            context={"name": coordinator.full_name, "candidate": nomination.display_name,
+                     "edition": edition.title, "link": f"{base_url}/coordinator/nominations/{nomination.id}",
+                     "used": places_used(session, edition.id, nomination.organisation_id),
+                     "places": _quota(session, (edition.id, nomination.organisation_id)).places})
+
+
+def withdraw(session: Session, coordinator: User, nomination_id: int, reason: str) -> Nomination:
+    """Withdraws a candidate; their place is free again at once."""
+    with transaction(session):
+        nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+        if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
+            raise NominationError(_("This nomination can no longer be withdrawn."))
+        change_status(session, nomination, S.WITHDRAWN, Actor.of_user(coordinator), reason=reason)
+    return nomination
+
+
+def nationality_name(nomination: Nomination) -> str:
+    return country_name(nomination.nationality) if nomination.nationality else ""

@@ -10,7 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
 
-DEFAULT_REQUIRED_DOCUMENTS = ["cv", "motivation_letter", "school_report"]
+# "guardian_consent" applies only to candidates under guardian_consent_below_age on the first day.
+DEFAULT_REQUIRED_DOCUMENTS = ["cv", "motivation_letter", "school_report", "guardian_consent"]
 
 
 class OrganisationKind(StrEnum):

@@ -1,15 +1,32 @@
-"""The organisers' home: the edition at a glance."""
+"""The organisers' home and the set-up of the edition's nominations and places."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from ish_portal.programme import service
-from ish_portal.web.deps import DB, Organiser
-from ish_portal.web.templating import render
+from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NominationRules, QuotaForm, TransferForm
+from ish_portal.programme.service import ProgrammeError
+from ish_portal.web.deps import DB, Form, Organiser
+from ish_portal.web.flash import flash
+from ish_portal.web.forms import form_values, validate
+from ish_portal.web.i18n import gettext as _
+from ish_portal.web.templating import redirect, render
+from ish_portal.web.timefmt import local
 
 router = APIRouter()
+
+
+def _edition(db):
+    edition = service.current_edition(db)
+    if edition is None:
+        raise HTTPException(404)
+    return edition
+
+
+def _local_input(value) -> str:
+    return local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
 
 
 @router.get("/organiser", response_class=HTMLResponse)
@@ -17,3 +34,77 @@ def organiser_dashboard(request: Request, db: DB, user: Organiser):
     edition = service.current_edition(db)
     places = service.places_by_organisation(db, edition) if edition else []
     return render(request, "programme/organiser_dashboard.html", {"edition": edition, "places": places})
+
+
+@router.get("/organiser/edition", response_class=HTMLResponse)
+def edition_settings(request: Request, db: DB, user: Organiser):
+    edition = _edition(db)
+    values = edition.model_dump()
+    values["nomination_opens_at"] = _local_input(edition.nomination_opens_at)
+    values["nomination_closes_at"] = _local_input(edition.nomination_closes_at)
+    return render(request, "programme/edition_settings.html", {
+        "edition": edition, "values": values, "documents": REQUIRABLE_DOCUMENTS})
+
+
+@router.post("/organiser/edition", response_class=HTMLResponse)
+def save_edition_settings(request: Request, db: DB, user: Organiser, form: Form):
+    edition = _edition(db)
+    values = form_values(form)
+    values["required_documents"] = form.getlist("required_documents")
+    rules, errors = validate(NominationRules, values)
+    if rules is not None:
+        try:
+            service.update_nomination_rules(db, user, edition.id, rules)
+        except ProgrammeError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("The nomination rules are saved."))
+            return redirect("/organiser/edition")
+    return render(request, "programme/edition_settings.html", {
+        "edition": edition, "values": values, "errors": errors, "documents": REQUIRABLE_DOCUMENTS},
+        status_code=400)
+
+
+@router.get("/organiser/places", response_class=HTMLResponse)
+def places_page(request: Request, db: DB, user: Organiser):
+    return _places(request, db)
+
+
+def _places(request, db, status_code=200, **extra):
+    edition = _edition(db)
+    names = {o.id: o.name for o in service.organisations(db)}
+    return render(request, "programme/places.html", {
+        "edition": edition, "places": service.places_by_organisation(db, edition),
+        "transfers": service.transfers(db, edition), "names": names, "local_input": _local_input,
+        "organisations": service.organisations(db), **extra}, status_code=status_code)
+
+
+@router.post("/organiser/places/transfer", response_class=HTMLResponse)
+def transfer(request: Request, db: DB, user: Organiser, form: Form):
+    values = form_values(form)
+    transfer_form, errors = validate(TransferForm, values)
+    if transfer_form is not None:
+        try:
+            service.transfer_places(db, user, _edition(db).id, transfer_form)
+        except ProgrammeError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("The places have been moved."))
+            return redirect("/organiser/places")
+    return _places(request, db, 400, errors=errors, values=values)
+
+
+@router.post("/organiser/places/{organisation_id}", response_class=HTMLResponse)
+def save_places(request: Request, db: DB, user: Organiser, form: Form, organisation_id: int):
+    values = form_values(form)
+    values["dormant"] = form.get("dormant") == "yes"
+    quota_form, errors = validate(QuotaForm, values)
+    if quota_form is not None:
+        try:
+            service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
+        except ProgrammeError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("Saved."))
+            return redirect("/organiser/places")
+    return _places(request, db, 400, row_errors={organisation_id: errors})

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ish_portal.accounts.models import User
+from ish_portal.audit.service import Actor, record
+from ish_portal.db import transaction
 from ish_portal.nominations.models import TAKES_A_PLACE, Nomination
-from ish_portal.programme.models import Edition, Organisation, Quota
+from ish_portal.programme.forms import NominationRules, QuotaForm, TransferForm
+from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
+from ish_portal.web.i18n import gettext as _
 
 
 def current_edition(session: Session) -> Edition | None:
@@ -29,6 +35,12 @@ class Places:
     @property
     def left(self) -> int:
         return max(0, self.total - self.used)
+
+
+def deadline_of(edition: Edition, quota: Quota | None) -> datetime:
+    """The organisation's nomination deadline: the edition's, unless the organisers extended it."""
+    extended = quota.deadline_extended_to if quota else None
+    return max(edition.nomination_closes_at, extended) if extended else edition.nomination_closes_at
 
 
 def places_used(session: Session, edition_id: int, organisation_id: int) -> int:
@@ -55,3 +67,105 @@ def places_by_organisation(session: Session, edition: Edition) -> list[Places]:
 
 def organisations(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).order_by(Organisation.name)).all())
+
+
+# -- organisers' changes ------------------------------------------------------------------------
+
+class ProgrammeError(Exception):
+    """A refused change, with a message for the organiser."""
+
+
+def _edition(session: Session, edition_id: int) -> Edition:
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise ProgrammeError(_("No such edition."))
+    return edition
+
+
+def update_nomination_rules(session: Session, organiser: User, edition_id: int, rules: NominationRules) -> Edition:
+    with transaction(session):
+        edition = _edition(session, edition_id)
+        changes = {}
+        for field, new in rules.model_dump().items():
+            old = getattr(edition, field)
+            if old != new:
+                changes[field] = [_jsonable(old), _jsonable(new)]
+                setattr(edition, field, new)
+        if changes:
+            session.add(edition)
+            record(session, Actor.of_user(organiser), "edition_changed", "edition", edition.id,
+                   changes=changes, edition_id=edition.id)
+    return edition
+
+
+def _locked_quota(session: Session, edition_id: int, organisation_id: int) -> Quota:
+    quota = session.exec(select(Quota).where(Quota.edition_id == edition_id,
+                                             Quota.organisation_id == organisation_id)
+                         .with_for_update()).first()
+    if quota is None:
+        if session.get(Organisation, organisation_id) is None:
+            raise ProgrammeError(_("No such organisation."))
+        quota = Quota(edition_id=edition_id, organisation_id=organisation_id, places=0)
+        session.add(quota)
+        session.flush()
+    return quota
+
+
+def set_quota(session: Session, organiser: User, edition_id: int, organisation_id: int, form: QuotaForm) -> Quota:
+    with transaction(session):
+        edition = _edition(session, edition_id)
+        quota = _locked_quota(session, edition.id, organisation_id)
+        used = places_used(session, edition.id, organisation_id)
+        organisation = session.get(Organisation, organisation_id)
+        places = 0 if form.dormant else form.places
+        if places < used:
+            raise ProgrammeError(_("%(name)s already uses %(used)d places; withdraw candidates before "
+                                   "lowering its places below that.", name=organisation.name, used=used))
+        before = {"places": quota.places, "dormant": quota.dormant,
+                  "deadline_extended_to": _jsonable(quota.deadline_extended_to)}
+        quota.places, quota.dormant, quota.deadline_extended_to = places, form.dormant, form.deadline_extended_to
+        after = {"places": quota.places, "dormant": quota.dormant,
+                 "deadline_extended_to": _jsonable(quota.deadline_extended_to)}
+        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        if changes:
+            session.add(quota)
+            record(session, Actor.of_user(organiser), "places_changed", "quota", quota.id, changes=changes,
+                   edition_id=edition.id, organisation_id=organisation_id)
+    return quota
+
+
+def transfer_places(session: Session, organiser: User, edition_id: int, form: TransferForm) -> PlaceTransfer:
+    """Passes places from one organisation to another, as Bautzen passed one to Jablonec in 2010."""
+    with transaction(session):
+        edition = _edition(session, edition_id)
+        # Lock both rows in a fixed order so two opposite transfers cannot deadlock.
+        first, second = sorted([form.from_organisation_id, form.to_organisation_id])
+        quotas = {oid: _locked_quota(session, edition.id, oid) for oid in (first, second)}
+        giver, taker = quotas[form.from_organisation_id], quotas[form.to_organisation_id]
+        giver_name = session.get(Organisation, form.from_organisation_id).name
+        free = giver.places - places_used(session, edition.id, form.from_organisation_id)
+        if form.places > free:
+            raise ProgrammeError(_("%(name)s has only %(free)d free places to pass on.", name=giver_name, free=free))
+        giver.places -= form.places
+        taker.places += form.places
+        taker.dormant = False
+        transfer = PlaceTransfer(edition_id=edition.id, from_organisation_id=form.from_organisation_id,
+                                 to_organisation_id=form.to_organisation_id, places=form.places,
+                                 reason=form.reason, created_by_id=organiser.id)
+        session.add_all([giver, taker, transfer])
+        session.flush()
+        for quota, sign in ((giver, -1), (taker, 1)):
+            record(session, Actor.of_user(organiser), "places_transferred", "place_transfer", transfer.id,
+                   changes={"places": sign * form.places, "from": form.from_organisation_id,
+                            "to": form.to_organisation_id}, reason=form.reason, edition_id=edition.id,
+                   organisation_id=quota.organisation_id)
+    return transfer
+
+
+def transfers(session: Session, edition: Edition) -> list[PlaceTransfer]:
+    return list(session.exec(select(PlaceTransfer).where(PlaceTransfer.edition_id == edition.id)
+                             .order_by(PlaceTransfer.created_at.desc())).all())
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -6,6 +6,7 @@ asking. Signed-in identity lives in the signed session cookie:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -36,6 +37,21 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Form = Annotated[FormData, Depends(get_form)]
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    full_name: str
+    email: str
+    role: str
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role == Role.ORGANISER
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+
 class NotAuthenticated(Exception):
     """Raised for an anonymous visitor on a page that needs sign-in; answered by a redirect."""
 
@@ -61,7 +77,9 @@ def optional_user(request: Request, db: DB) -> User | None:
     if user is not None and (not user.is_active or request.session.get("uv") != user.session_version):
         request.session.pop("uid", None)
         user = None
-    request.state.user = user  # for the navigation of the page being rendered
+    # What the page layout shows of the signed-in person, kept apart from the database session,
+    # which may be closed or rolled back by the time an error page is rendered.
+    request.state.user = SignedIn(user.full_name, user.email, user.role) if user else None
     return user
 
 

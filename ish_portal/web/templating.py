@@ -28,6 +28,10 @@ env.globals.update(
     time_left=timefmt.time_left,
 )
 
+# A select option whose value is its own label ("none" is the one word to translate).
+env.filters["pair"] = lambda value: (value, i18n.gettext("none") if value == "none" else value)
+env.filters["filesize"] = lambda size: (f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB"
+                                        if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB")
 env.filters["options"] = lambda items, value, text: [(getattr(i, value), getattr(i, text)) for i in items]
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,27 +27,6 @@ def browser() -> Iterator:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture
-def live_server(settings, engine) -> Iterator[str]:
-    import uvicorn
-
-    from ish_portal.main import create_app
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app(settings.model_copy(update={"run_sender": True, "base_url": base_url}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the portal did not start"
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=15)
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""Organisers set the nomination rules and the places of each sending organisation."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from ish_portal.audit.models import AuditEvent
+from ish_portal.programme.models import Edition, PlaceTransfer, Quota
+from tests.conftest import fresh, post_form
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def organiser_client(client, db, make):
+    organiser = make.organiser(db, email="olga@ish.example")
+    post_form(client, "/login", "/login", {"email": organiser.email, "password": PASSWORD})
+    return client
+
+
+def test_rules_window_is_typed_in_heidelberg_time_and_stored_in_utc(organiser_client, db, make):
+    edition = make.edition(db)
+    response = post_form(organiser_client, "/organiser/edition", "/organiser/edition", {
+        "nomination_opens_at": "2026-10-01T00:00", "nomination_closes_at": "2027-03-15T23:59",
+        "min_age": "16", "max_age": "21", "guardian_consent_below_age": "18", "upload_limit_mb": "4",
+        "required_documents": ["cv", "school_report"]}, follow_redirects=False)
+    assert response.status_code == 303
+    stored = fresh(db).get(Edition, edition.id)
+    assert stored.nomination_opens_at == datetime(2026, 9, 30, 22, 0, tzinfo=UTC)   # CEST
+    assert stored.nomination_closes_at == datetime(2027, 3, 15, 22, 59, tzinfo=UTC)  # CET
+    assert (stored.upload_limit_mb, stored.required_documents) == (4, ["cv", "school_report"])
+    page = organiser_client.get("/organiser/edition").text
+    assert 'value="2027-03-15T23:59"' in page
+
+
+def test_rules_close_before_open_is_refused(organiser_client, db, make):
+    make.edition(db)
+    response = post_form(organiser_client, "/organiser/edition", "/organiser/edition", {
+        "nomination_opens_at": "2027-03-15T23:59", "nomination_closes_at": "2027-03-01T00:00",
+        "min_age": "16", "max_age": "21", "guardian_consent_below_age": "18", "upload_limit_mb": "4"})
+    assert response.status_code == 400
+    assert "The nominations must close after they open." in response.text
+    assert 'value="2027-03-15T23:59"' in response.text
+
+
+def test_places_can_be_set_and_an_organisation_made_dormant(organiser_client, db, make):
+    edition = make.edition(db)
+    simferopol = make.organisation(db, name="Simferopol")
+    quota = make.quota(db, edition, simferopol, places=2)
+    post_form(organiser_client, "/organiser/places", f"/organiser/places/{simferopol.id}",
+              {"places": "2", "dormant": "yes", "deadline_extended_to": ""})
+    stored = fresh(db).get(Quota, quota.id)
+    assert (stored.places, stored.dormant) == (0, True)
+    assert "dormant" in organiser_client.get("/organiser/places").text
+
+
+def test_places_cannot_drop_below_those_in_use(organiser_client, db, make):
+    edition = make.edition(db)
+    kumamoto = make.organisation(db, name="Kumamoto")
+    make.quota(db, edition, kumamoto, places=2)
+    make.nomination(db, edition, kumamoto, status="submitted")
+    make.nomination(db, edition, kumamoto, status="approved")
+    response = post_form(organiser_client, "/organiser/places", f"/organiser/places/{kumamoto.id}",
+                         {"places": "1", "deadline_extended_to": ""})
+    assert response.status_code == 400
+    assert "Kumamoto already uses 2 places" in response.text
+
+
+def test_deadline_extension_for_one_organisation(organiser_client, db, make):
+    edition = make.edition(db)
+    mostar = make.organisation(db, name="Mostar")
+    quota = make.quota(db, edition, mostar, places=1)
+    post_form(organiser_client, "/organiser/places", f"/organiser/places/{mostar.id}",
+              {"places": "1", "deadline_extended_to": "2027-03-22T12:00"})
+    assert fresh(db).get(Quota, quota.id).deadline_extended_to == datetime(2027, 3, 22, 11, 0, tzinfo=UTC)
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "places_changed")).one()
+    assert event.changes == {"deadline_extended_to": [None, "2027-03-22T11:00:00+00:00"]}
+
+
+def test_a_place_moves_to_another_organisation_with_its_reason(organiser_client, db, make):
+    edition = make.edition(db)
+    bautzen = make.organisation(db, name="Bautzen")
+    jablonec = make.organisation(db, name="Jablonec")
+    make.quota(db, edition, bautzen, places=3)
+    response = post_form(organiser_client, "/organiser/places", "/organiser/places/transfer", {
+        "from_organisation_id": str(bautzen.id), "to_organisation_id": str(jablonec.id), "places": "1",
+        "reason": "Bautzen passes one of its places to its partner Jablonec"}, follow_redirects=False)
+    assert response.status_code == 303
+    fresh(db)
+    places = {q.organisation_id: q.places for q in db.exec(select(Quota)).all()}
+    assert places == {bautzen.id: 2, jablonec.id: 1}
+    transfer = db.exec(select(PlaceTransfer)).one()
+    assert (transfer.places, transfer.reason) == (1, "Bautzen passes one of its places to its partner Jablonec")
+    assert "1 place from Bautzen to Jablonec" in organiser_client.get("/organiser/places").text
+
+
+def test_only_free_places_can_move(organiser_client, db, make):
+    edition = make.edition(db)
+    bautzen, jablonec = make.organisation(db, name="Bautzen"), make.organisation(db, name="Jablonec")
+    make.quota(db, edition, bautzen, places=1)
+    make.nomination(db, edition, bautzen, status="submitted")
+    response = post_form(organiser_client, "/organiser/places", "/organiser/places/transfer", {
+        "from_organisation_id": str(bautzen.id), "to_organisation_id": str(jablonec.id), "places": "1",
+        "reason": "x"})
+    assert response.status_code == 400
+    assert "Bautzen has only 0 free places to pass on." in response.text
