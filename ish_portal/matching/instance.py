@@ -248,37 +248,35 @@ class _Reader:
         for position, entry in enumerate(raw_students):
             if not students.take_if_clean(entry, lab_index):
                 self.read_student(position, entry, students, labs)
+        students.finish()
         return students
 
     def read_student(
         self, position: int, entry: object, students: _Students, labs: _Labs | None
     ) -> None:
-        """Check one student field by field, reporting every problem; keeps columns aligned."""
+        """Check one student field by field, reporting every problem; adds a row either way."""
         path = f"students[{position}]"
         if not isinstance(entry, dict):
             self.problem(path, f"expected an object, got {_describe(entry)}")
-            students.append_blank()
+            students.add(None, None, None, frozenset(), None)
             return
         self.fields(path, entry, _STUDENT_REQUIRED)
         if "id" in entry:
             self.unique_id(f"{path}.id", entry["id"], students.index, position, "students", "student")
-        students.ids.append(entry.get("id"))
         organisation = entry.get("organisation", _MISSING)
         if organisation is not _MISSING:
             organisation = self.string(f"{path}.organisation", organisation)
-        students.organisations.append(organisation)
         age = entry.get("age", _MISSING)
-        students.ages.append(self.integer(f"{path}.age", age, 0) if age is not _MISSING else None)
+        age = self.integer(f"{path}.age", age, 0) if age is not _MISSING else None
         languages = entry.get("languages", _MISSING)
         if languages is not _MISSING:
             languages = self.strings(f"{path}.languages", languages)
-        students.languages.append(frozenset(languages or ()))
         preferences = entry.get("preferences", _MISSING)
         if preferences is not _MISSING:
             preferences = self.strings(f"{path}.preferences", preferences)
             if preferences is not None and labs is not None:
                 preferences = self.references(f"{path}.preferences", preferences, labs.index, "lab")
-        students.preferences.append(preferences)
+        students.add(entry.get("id"), organisation, age, frozenset(languages or ()), preferences)
 
     def read_priority(self, raw_priority: object, students: _Students | None) -> list[int] | None:
         if raw_priority is None:
@@ -378,8 +376,11 @@ class _Labs:
 
 
 class _Students:
+    """Students as read: one row each while reading, then one column per field."""
+
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+        self.rows: list[tuple] = []
         self.ids: list = []
         self.organisations: list = []
         self.ages: list = []
@@ -387,7 +388,7 @@ class _Students:
         self.preferences: list = []
 
     def take_if_clean(self, entry: object, lab_index: dict[str, int] | None) -> bool:
-        """Append a student that passes every check at once, and say whether it did.
+        """Add a student that passes every check at once, and say whether it did.
 
         Tens of thousands of students are read per instance, nearly all of them clean; this
         path decides only *that* a student is clean. Anything doubtful goes to the reader's
@@ -395,42 +396,43 @@ class _Students:
         """
         if type(entry) is not dict or len(entry) != len(_STUDENT_REQUIRED) or lab_index is None:
             return False
-        student_id = entry.get("id")
-        organisation = entry.get("organisation")
-        age = entry.get("age")
-        languages = entry.get("languages")
-        preferences = entry.get("preferences")
-        if not (
-            type(student_id) is str
-            and student_id
-            and student_id not in self.index
-            and type(organisation) is str
-            and organisation
-            and type(age) is int
-            and age >= 0
-            and type(languages) is list
-            and type(preferences) is list
-        ):
-            return False
         try:
+            student_id = entry["id"]
+            organisation = entry["organisation"]
+            age = entry["age"]
+            languages = entry["languages"]
+            preferences = entry["preferences"]
+            if not (
+                type(student_id) is str
+                and student_id
+                and student_id not in self.index
+                and type(organisation) is str
+                and organisation
+                and type(age) is int
+                and age >= 0
+                and type(languages) is list
+                and type(preferences) is list
+            ):
+                return False
             "".join(languages)  # TypeError unless every item is a string
-            labs = [lab_index[name] for name in preferences]  # KeyError: unknown lab
+            labs = list(map(lab_index.__getitem__, preferences))  # KeyError: unknown lab
         except (TypeError, KeyError):
             return False
         if len(set(labs)) != len(labs):
             return False
-        self.index[student_id] = len(self.ids)
-        self.ids.append(student_id)
-        self.organisations.append(organisation)
-        self.ages.append(age)
-        self.languages.append(frozenset(languages))
-        self.preferences.append(labs)
+        self.index[student_id] = len(self.rows)
+        self.rows.append((student_id, organisation, age, frozenset(languages), labs))
         return True
 
-    def append_blank(self) -> None:
-        for column in (self.ids, self.organisations, self.ages, self.preferences):
-            column.append(None)
-        self.languages.append(frozenset())
+    def add(self, student_id, organisation, age, languages, preferences) -> None:
+        self.rows.append((student_id, organisation, age, languages, preferences))
+
+    def finish(self) -> None:
+        """Turn the rows into columns, the shape the checks and solvers index by student."""
+        if self.rows:
+            columns = [list(column) for column in zip(*self.rows)]
+            self.ids, self.organisations, self.ages, self.languages, self.preferences = columns
+        self.rows = []
 
 
 def _build(
