@@ -25,7 +25,7 @@ def solve(instance: dict, mode: str = "stable", seed: int | None = None) -> dict
     Raises InstanceError, listing every problem, when the instance is not valid.
     """
     _check_arguments(mode, seed)
-    with _cyclic_garbage_collector_paused():
+    with cyclic_gc_paused():
         checked = read_instance(instance, seed)
         assignment = _assign(checked, mode)
         return _result(instance, checked, assignment, mode)
@@ -53,7 +53,7 @@ def rematch(
     {"student", "from", "to"} for every student whose place changed, waitlisted ones included.
     """
     _check_arguments(mode, seed)
-    with _cyclic_garbage_collector_paused():
+    with cyclic_gc_paused():
         return _rematch(instance, previous, accepted, declined, mode, seed)
 
 
@@ -116,7 +116,7 @@ def _rematch(
 
 
 @contextmanager
-def _cyclic_garbage_collector_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a result is built.
 
     A large instance means hundreds of thousands of small dicts and lists, and each batch of

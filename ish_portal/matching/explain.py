@@ -40,13 +40,11 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
         higher_choices = []
         if status != "pinned":
             preferences = instance.preferences[student]
-            acceptable = instance.acceptable[student]
-            # Most students may take every lab they ranked; only the others need a set.
-            eligible = None if len(acceptable) == len(preferences) else set(acceptable)
+            closed = instance.closed_labs[student]
             organisation = instance.student_organisation[student]
             considered = preferences if rank is None else preferences[: rank - 1]
             for position, higher in enumerate(considered):
-                if eligible is None or position in eligible:
+                if higher not in closed:
                     reasons = []
                     cap = instance.organisation_cap[higher]
                     if cap is not None and held_per_organisation[higher].get(organisation, 0) >= cap:

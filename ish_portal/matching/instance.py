@@ -34,7 +34,7 @@ class Instance:
     student_age: list[int]
     student_languages: list[frozenset[str]]
     preferences: list[list[int]]  # lab indices, best first
-    acceptable: list[list[int]]  # positions in preferences of the labs the student can take
+    closed_labs: list[frozenset[int]]  # labs whose age or language rule the student fails
     lab_ids: list[str]
     capacity: list[int]
     organisation_cap: list[int | None]  # None: no cap
@@ -45,6 +45,13 @@ class Instance:
     review_position: list[int]  # inverse of review_order
     pins: dict[int, int]  # student -> lab
     seed: int
+
+    def acceptable_positions(self, student: int) -> list[int]:
+        """Positions in the student's preferences of the labs they may take."""
+        closed = self.closed_labs[student]
+        return [
+            position for position, lab in enumerate(self.preferences[student]) if lab not in closed
+        ]
 
     def unmet_requirements(self, student: int, lab: int) -> list[str]:
         """The eligibility rules of `lab` that `student` fails: "min_age", "language"."""
@@ -454,8 +461,6 @@ def _build(
     for position, student in enumerate(review_order):
         review_position[student] = position
 
-    acceptable = _acceptable_positions(students, labs)
-
     return Instance(
         student_ids=students.ids,
         organisations=list(organisation_index),
@@ -463,7 +468,7 @@ def _build(
         student_age=students.ages,
         student_languages=students.languages,
         preferences=students.preferences,
-        acceptable=acceptable,
+        closed_labs=_closed_labs(students, labs),
         lab_ids=labs.ids,
         capacity=labs.capacity,
         organisation_cap=labs.organisation_cap,
@@ -477,20 +482,18 @@ def _build(
     )
 
 
-def _acceptable_positions(students: _Students, labs: _Labs) -> list[list[int]]:
-    """For each student, the positions in their preferences of the labs they may take.
+def _closed_labs(students: _Students, labs: _Labs) -> list[frozenset[int]]:
+    """For each student, the labs whose rules they fail (whether they ranked them or not).
 
-    Students share a few (age, languages) profiles, so the labs each profile may not take are
-    worked out once per profile; most students then need only one set test.
+    Students share a few (age, languages) profiles, and students of one profile share one set;
+    each solver then tests only the labs it looks at, rather than every pair up front.
     """
     restricted = [
-        lab
-        for lab in range(len(labs.ids))
-        if labs.min_age[lab] is not None or labs.languages[lab]
+        lab for lab in range(len(labs.ids)) if labs.min_age[lab] is not None or labs.languages[lab]
     ]
     closed_to_profile: dict[tuple[int, frozenset[str]], frozenset[int]] = {}
-    acceptable = []
-    for preferences, age, spoken in zip(students.preferences, students.ages, students.languages):
+    closed_labs = []
+    for age, spoken in zip(students.ages, students.languages):
         closed = closed_to_profile.get((age, spoken))
         if closed is None:
             closed = closed_to_profile[age, spoken] = frozenset(
@@ -499,10 +502,5 @@ def _acceptable_positions(students: _Students, labs: _Labs) -> list[list[int]]:
                 if (labs.min_age[lab] is not None and age < labs.min_age[lab])
                 or (labs.languages[lab] and labs.languages[lab].isdisjoint(spoken))
             )
-        if closed.isdisjoint(preferences):
-            acceptable.append(list(range(len(preferences))))
-        else:
-            acceptable.append(
-                [position for position, lab in enumerate(preferences) if lab not in closed]
-            )
-    return acceptable
+        closed_labs.append(closed)
+    return closed_labs

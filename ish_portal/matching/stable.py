@@ -73,7 +73,8 @@ def stable_assignment(instance: Instance) -> list[int]:
         else None
         for ranking in instance.lab_ranking
     ]
-    choices = _acceptable_labs(instance)
+    preferences = instance.preferences
+    closed_labs = instance.closed_labs
     next_choice = [0] * student_count
 
     worst_held: list[list[int]] = [[] for _ in range(lab_count)]
@@ -87,12 +88,15 @@ def stable_assignment(instance: Instance) -> list[int]:
         student = free.pop()
         organisation = organisation_of[student]
         own = own_entry[student]
-        labs = choices[student]
+        closed = closed_labs[student]
+        labs = preferences[student]
         choice = next_choice[student]
         last = len(labs)
         while choice < last:
             lab = labs[choice]
             choice += 1
+            if lab in closed:
+                continue  # the student fails the lab's age or language rule
             ranked = ranked_entry[lab]
             entry = own if ranked is None else ranked.get(student, own)
             cap = binding_cap[lab]
@@ -131,15 +135,3 @@ def stable_assignment(instance: Instance) -> list[int]:
             break
         next_choice[student] = choice
     return held_at
-
-
-def _acceptable_labs(instance: Instance) -> list[list[int]]:
-    """Each student's labs they may take, best first; the preference list itself when it is
-    entirely acceptable, so most students cost no copy."""
-    choices = []
-    for preferences, acceptable in zip(instance.preferences, instance.acceptable):
-        if len(acceptable) == len(preferences):
-            choices.append(preferences)
-        else:
-            choices.append([preferences[position] for position in acceptable])
-    return choices

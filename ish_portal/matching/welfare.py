@@ -53,12 +53,12 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
         seats[lab] -= 1
         pinned[lab][instance.student_organisation[student]] += 1
 
-    flowing = [
-        student
+    acceptable = [
+        [] if student in instance.pins else instance.acceptable_positions(student)
         for student in range(student_count)
-        if student not in instance.pins and instance.acceptable[student]
     ]
-    cap_room = _binding_cap_room(instance, flowing, pinned)
+    flowing = [student for student in range(student_count) if acceptable[student]]
+    cap_room = _binding_cap_room(instance, flowing, acceptable, pinned)
     worst_rank = max((len(instance.preferences[student]) for student in flowing), default=1)
     must_place_bonus = len(flowing) * worst_rank * worst_rank + 1
 
@@ -70,7 +70,7 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
         organisation = instance.student_organisation[student]
         bonus = must_place_bonus if student in must_place else 0
         preferences = instance.preferences[student]
-        for position in instance.acceptable[student]:
+        for position in acceptable[student]:
             lab = preferences[position]
             room = cap_room.get((lab, organisation))
             if room is None:
@@ -103,14 +103,14 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
 
 
 def _binding_cap_room(
-    instance: Instance, flowing: list[int], pinned: list[Counter]
+    instance: Instance, flowing: list[int], acceptable: list[list[int]], pinned: list[Counter]
 ) -> dict[tuple[int, int], int]:
     """Room under the cap for each (lab, organisation) with more applicants than that room."""
     applicants: Counter[tuple[int, int]] = Counter()
     for student in flowing:
         organisation = instance.student_organisation[student]
         preferences = instance.preferences[student]
-        for position in instance.acceptable[student]:
+        for position in acceptable[student]:
             lab = preferences[position]
             if instance.organisation_cap[lab] is not None:
                 applicants[lab, organisation] += 1
