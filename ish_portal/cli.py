@@ -108,20 +108,22 @@ def demo():
 
 @outbox_app.command("work")
 def outbox_work(once: bool = typer.Option(False, help="Deliver what is due, then stop.")):
-    """Deliver queued email (alongside or instead of the sender inside `serve`)."""
+    """Deliver queued email and let unanswered offers expire (alongside or instead of the
+    worker inside `serve`)."""
     from ish_portal.db import make_engine
-    from ish_portal.notifications.sender import Sender
+    from ish_portal.worker import Worker
 
     _logging()
     settings = load_settings()
-    sender = Sender(make_engine(settings.sqlalchemy_url), settings)
+    worker = Worker(make_engine(settings.sqlalchemy_url), settings)
     if once:
-        typer.echo(f"{sender.run_until_idle()} message(s) handled")
+        worker.housekeeping()
+        typer.echo(f"{worker.sender.run_until_idle()} message(s) handled")
         return
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    sender.run_forever(stop)
+    worker.run_forever(stop)
 
 
 def main() -> None:  # pragma: no cover - console entry point

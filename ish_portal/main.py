@@ -14,10 +14,10 @@ from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.db import make_engine
 from ish_portal.nominations.routes import router as nominations_router
 from ish_portal.notifications.routes import router as notifications_router
-from ish_portal.notifications.sender import start_background_sender
 from ish_portal.programme.routes import router as programme_router
 from ish_portal.settings import PROJECT_ROOT, Settings, get_settings
 from ish_portal.web import errors, timefmt
+from ish_portal.worker import start_background_worker
 from ish_portal.web.language import LanguageMiddleware
 from ish_portal.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware, csrf_protect
 
@@ -32,10 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        sender = start_background_sender(engine, settings) if settings.run_sender else None
+        worker = start_background_worker(engine, settings) if settings.run_sender else None
         yield
-        if sender is not None:
-            thread, stop = sender
+        if worker is not None:
+            thread, stop = worker
             stop.set()
             thread.join(timeout=10)
         engine.dispose()

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from ish_portal.accounts import service
 from ish_portal.accounts.models import Role, TokenPurpose, User
 from ish_portal.accounts.service import AccountError
+from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, public
 from ish_portal.web.flash import flash
@@ -102,6 +103,8 @@ def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
         request.session["lang"] = code
         if user is not None:
             service.remember_language(db, user, code)
+        elif request.session.get("applicant") is not None:
+            applicant_service.remember_language(db, request.session["applicant"], code)
     return redirect(_safe_next(str(form.get("next", ""))) or "/")
 
 

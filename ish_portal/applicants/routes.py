@@ -1,27 +1,48 @@
-"""The applicant's side: where they stand."""
+"""The applicant's side: where they stand, their profile, lab preferences, consent, the offer and
+their data. Every route takes the applicant's nomination from their session (Applicant), never
+from the address, so there is nothing of another applicant to reach."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 
 from ish_portal.accounts.service import AccountError
 from ish_portal.applicants import service
-from ish_portal.nominations.service import status_label
+from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
+from ish_portal.labs.models import Lab
+from ish_portal.labs.service import language_name
+from ish_portal.nominations.forms import countries
+from ish_portal.nominations.service import NominationError, documents_of, is_minor
+from ish_portal.placement import service as placement
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web.deps import DB, Applicant, Form, public
-from ish_portal.web.i18n import gettext as _
-from ish_portal.web.templating import render
+from ish_portal.web.deps import DB, Applicant, Form, Organiser, public
+from ish_portal.web.flash import flash
+from ish_portal.web.forms import form_values, validate
+from ish_portal.web.i18n import current_language, gettext as _
+from ish_portal.web.templating import env, redirect, render
 
 router = APIRouter()
+env.filters["language_label"] = language_name
+
+
+def _edition(db, nomination) -> Edition:
+    return db.get(Edition, nomination.edition_id)
 
 
 @router.get("/applicant", response_class=HTMLResponse)
 def applicant_status(request: Request, db: DB, nomination: Applicant):
+    edition = _edition(db, nomination)
+    offer = placement.latest_offer(db, nomination)
     return render(request, "applicants/status.html", {
-        "nomination": nomination, "edition": db.get(Edition, nomination.edition_id),
+        "nomination": nomination, "edition": edition,
         "organisation": db.get(Organisation, nomination.organisation_id),
-        "status_label": status_label})
+        "coordinators": service.coordinators_of(db, nomination),
+        "stages": service.timeline(db, nomination, edition),
+        "pending": service.pending_items(db, nomination, edition),
+        "offer": offer, "offer_lab": db.get(Lab, offer.lab_id) if offer else None,
+        "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
+        "documents": documents_of(db, nomination)})
 
 
 @router.post("/applicant/sign-out")
@@ -31,6 +52,150 @@ def applicant_sign_out(request: Request, nomination: Applicant):
     if language:
         request.session["lang"] = language
     return render(request, "accounts/signed_out.html")
+
+
+# -- profile and consent ------------------------------------------------------------------------
+
+def _profile_page(request, nomination, values, errors, status_code=200):
+    return render(request, "applicants/profile.html", {
+        "nomination": nomination, "values": values, "errors": errors,
+        "languages": [(code, language_name(code)) for code in WORKING_LANGUAGES],
+        "countries": countries(current_language())}, status_code=status_code)
+
+
+@router.get("/applicant/profile", response_class=HTMLResponse)
+def profile_page(request: Request, nomination: Applicant):
+    values = nomination.model_dump()
+    values["passport_expiry"] = nomination.passport_expiry.isoformat() if nomination.passport_expiry else ""
+    return _profile_page(request, nomination, values, {})
+
+
+@router.post("/applicant/profile", response_class=HTMLResponse)
+def save_profile(request: Request, db: DB, nomination: Applicant, form: Form):
+    values = form_values(form)
+    values["working_languages"] = form.getlist("working_languages")
+    profile, errors = validate(ProfileForm, values)
+    if profile is not None:
+        service.update_profile(db, nomination.id, profile)
+        flash(request, _("Your profile is saved."))
+        return redirect("/applicant")
+    return _profile_page(request, nomination, values, errors, 400)
+
+
+@router.post("/applicant/consent")
+def give_consent(request: Request, db: DB, nomination: Applicant, form: Form):
+    if form.get("agree") != "yes":
+        flash(request, _("Tick the box to give your consent."), "error")
+    else:
+        service.give_own_consent(db, nomination.id)
+        flash(request, _("Thank you: your consent is recorded."))
+    return redirect("/applicant")
+
+
+# -- lab preferences ----------------------------------------------------------------------------
+
+@router.get("/applicant/labs", response_class=HTMLResponse)
+def labs_page(request: Request, db: DB, nomination: Applicant):
+    return _labs_page(request, db, nomination)
+
+
+def _labs_page(request, db, nomination, error="", status_code=200):
+    edition = _edition(db, nomination)
+    ranked = service.preferences_of(db, nomination)
+    return render(request, "applicants/labs.html", {
+        "nomination": nomination, "edition": edition, "ranked": ranked, "ranked_ids": {lab.id for lab in ranked},
+        "choices": service.lab_choices(db, nomination, edition), "open": service.preferences_open(edition),
+        "error": error}, status_code=status_code)
+
+
+@router.post("/applicant/labs", response_class=HTMLResponse)
+def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
+    action = str(form.get("action", ""))
+    lab_id = str(form.get("lab_id", ""))
+    if not lab_id.isdigit():
+        return _labs_page(request, db, nomination, _("Choose a lab."), 400)
+    try:
+        service.change_preferences(db, nomination.id, action, int(lab_id))
+    except NominationError as exc:
+        return _labs_page(request, db, nomination, str(exc), 400)
+    return redirect(f"/applicant/labs#lab-{lab_id}")
+
+
+# -- the offer ----------------------------------------------------------------------------------
+
+def _offer_context(db, nomination):
+    offer = placement.open_offer(db, nomination)
+    if offer is None:
+        raise HTTPException(404)
+    return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id),
+            "edition": _edition(db, nomination)}
+
+
+@router.get("/applicant/offer/{answer}", response_class=HTMLResponse)
+def confirm_answer(request: Request, db: DB, nomination: Applicant, answer: str):
+    if answer not in ("accept", "decline"):
+        raise HTTPException(404)
+    return render(request, "applicants/offer_confirm.html", {**_offer_context(db, nomination), "answer": answer})
+
+
+@router.post("/applicant/offer/{answer}", response_class=HTMLResponse)
+def answer_offer(request: Request, db: DB, nomination: Applicant, form: Form, answer: str):
+    if answer not in ("accept", "decline"):
+        raise HTTPException(404)
+    context = _offer_context(db, nomination)
+    try:
+        placement.respond(db, nomination.id, context["offer"].id, answer == "accept",
+                          str(form.get("reason", ""))[:1000])
+    except NominationError as exc:
+        return render(request, "applicants/offer_confirm.html", {**context, "answer": answer,
+                                                                 "error": str(exc)}, status_code=409)
+    flash(request, _("Welcome to the ISH! Your place is confirmed.") if answer == "accept"
+          else _("You have declined the offer. We are sorry you cannot come."))
+    return redirect("/applicant")
+
+
+# -- their data ---------------------------------------------------------------------------------
+
+@router.get("/applicant/data", response_class=HTMLResponse)
+def data_page(request: Request, nomination: Applicant):
+    return render(request, "applicants/data.html", {"nomination": nomination})
+
+
+@router.get("/applicant/data.zip")
+def download_data(db: DB, nomination: Applicant):
+    return Response(service.export_everything(db, nomination), media_type="application/zip", headers={
+        "Content-Disposition": 'attachment; filename="ish-my-data.zip"', "Cache-Control": "private, no-store"})
+
+
+@router.post("/applicant/deletion")
+def ask_for_deletion(request: Request, db: DB, nomination: Applicant, form: Form):
+    if form.get("confirm") != "yes":
+        flash(request, _("Tick the box to confirm that you want your data deleted."), "error")
+        return redirect("/applicant/data")
+    service.request_deletion(db, nomination.id)
+    flash(request, _("Your request is recorded. The organisers will delete your data and tell you by email."))
+    return redirect("/applicant/data")
+
+
+# -- organisers carry out deletion requests -----------------------------------------------------
+
+@router.get("/organiser/deletions", response_class=HTMLResponse)
+def deletion_requests(request: Request, db: DB, user: Organiser):
+    return render(request, "applicants/deletions.html", {"requests": service.deletion_requests(db)})
+
+
+@router.post("/organiser/deletions/{nomination_id}")
+def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
+    if form.get("confirm") != "yes":
+        flash(request, _("Tick the box to confirm the deletion."), "error")
+        return redirect("/organiser/deletions")
+    try:
+        service.erase(db, user, nomination_id)
+    except NominationError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("The personal data has been deleted."))
+    return redirect("/organiser/deletions")
 
 
 # -- a guardian's consent, through their own link --------------------------------------------------
@@ -49,21 +214,17 @@ def consent_page(request: Request, db: DB, token: str):
 
 @router.post("/consent/{token}", response_class=HTMLResponse)
 @public
-def give_consent(request: Request, db: DB, form: Form, token: str):
+def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
     name = str(form.get("guardian_name", ""))
     errors = {}
     if form.get("agree") != "yes":
         errors["agree"] = _("Tick the box to give your consent.")
     if not name.strip():
         errors["guardian_name"] = _("Enter your full name as your signature.")
-    if not errors:
-        try:
-            nomination = service.give_guardian_consent(db, token, name)
-        except AccountError as exc:
-            return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
-                          status_code=410)
-        return render(request, "applicants/consent_done.html", {"nomination": nomination})
     try:
+        if not errors:
+            nomination = service.give_guardian_consent(db, token, name)
+            return render(request, "applicants/consent_done.html", {"nomination": nomination})
         nomination, edition = service.consent_request(db, token)
     except AccountError as exc:
         return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},

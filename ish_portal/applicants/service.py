@@ -1,17 +1,322 @@
-"""The rules of the applicant's side, and of their guardian's consent."""
+"""The rules of the applicant's side: profile, consent, lab preferences, their data; and of their
+guardian's consent. Every function is given the applicant's own nomination, taken from their
+session, so an applicant can never reach another's data."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
-from ish_portal.accounts.models import TokenPurpose
+from sqlmodel import Session, select
+
+from ish_portal.accounts.models import Role, TokenPurpose, User
 from ish_portal.accounts.service import AccountError, consume_token, find_token
+from ish_portal.applicants.forms import ProfileForm
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
-from ish_portal.nominations.models import Nomination
-from ish_portal.programme.models import Edition
+from ish_portal.labs.models import Lab
+from ish_portal.labs.service import active_labs, why_not_eligible
+from ish_portal.nominations.models import (
+    Document,
+    DocumentBlob,
+    Interview,
+    LabPreference,
+    Nomination,
+    NominationStatus as S,
+)
+from ish_portal.nominations.service import (
+    NominationError,
+    change_status,
+    documents_of,
+    history_of,
+    is_minor,
+    missing_items,
+)
+from ish_portal.placement.models import Offer, OfferStatus
+from ish_portal.placement.service import latest_offer, open_offer
+from ish_portal.programme.models import Edition, Organisation
 from ish_portal.web.i18n import gettext as _
 
+APPLICANT = Actor("applicant")
+# Never written to the audit log in clear: the log is read by more people than these fields.
+SENSITIVE = {"medical_notes", "passport_number", "passport_expiry"}
+
+
+def _fresh(session: Session, nomination_id: int) -> Nomination:
+    return session.exec(select(Nomination).where(Nomination.id == nomination_id)
+                        .execution_options(populate_existing=True)).one()
+
+
+# -- where they stand ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    done: bool
+    when: datetime | None = None
+    note: str = ""
+
+
+def timeline(session: Session, nomination: Nomination, edition: Edition) -> list[Stage]:
+    interview = session.exec(select(Interview).where(Interview.nomination_id == nomination.id)
+                             .order_by(Interview.scheduled_at.desc())).first()
+    offer = latest_offer(session, nomination)
+    documents_complete = not [m for m in missing_items(session, nomination, edition)
+                              if m.startswith(_("Document: %(kind)s", kind=""))]
+    stages = [
+        Stage(_("Nominated"), nomination.submitted_at is not None, nomination.submitted_at),
+        Stage(_("Documents complete"), documents_complete),
+        Stage(_("Interviewed"), interview is not None and interview.outcome != "pending",
+              interview.scheduled_at if interview else None,
+              _("Interview planned") if interview and interview.outcome == "pending" else ""),
+        Stage(_("Offer made"), offer is not None, offer.created_at if offer else None),
+    ]
+    if nomination.status == S.DECLINED:
+        stages.append(Stage(_("Declined"), True, offer.responded_at if offer else None))
+    elif nomination.status == S.EXPIRED:
+        stages.append(Stage(_("Offer expired"), True, offer.response_deadline if offer else None))
+    else:
+        stages.append(Stage(_("Accepted"), nomination.status == S.ACCEPTED, offer.responded_at if offer else None))
+    return stages
+
+
+def pending_items(session: Session, nomination: Nomination, edition: Edition) -> list[str]:
+    """What is still to be done by the applicant or their guardian."""
+    items = []
+    if nomination.applicant_consent_at is None:
+        items.append(_("Your consent to the processing of your data"))
+    if is_minor(nomination, edition) and nomination.guardian_consent_at is None:
+        items.append(_("Your guardian's consent (we emailed them a link)"))
+    if not profile_complete(nomination):
+        items.append(_("Your profile: emergency contact and passport details"))
+    if preferences_open(edition) and not preferences_of(session, nomination):
+        items.append(_("Your lab preferences"))
+    if open_offer(session, nomination) is not None:
+        items.append(_("Your answer to the offer"))
+    return items
+
+
+def profile_complete(nomination: Nomination) -> bool:
+    return all([nomination.emergency_contact_name, nomination.emergency_contact_phone,
+                nomination.passport_number, nomination.passport_expiry])
+
+
+def coordinators_of(session: Session, nomination: Nomination) -> list[User]:
+    return list(session.exec(select(User).where(User.organisation_id == nomination.organisation_id,
+                                                User.role == Role.COORDINATOR, User.is_active)).all())
+
+
+# -- profile and consent ------------------------------------------------------------------------
+
+def update_profile(session: Session, nomination_id: int, form: ProfileForm) -> Nomination:
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        changes = {}
+        for field, new in form.model_dump().items():
+            old = getattr(nomination, field)
+            if old != new:
+                changes[field] = ["…", "…"] if field in SENSITIVE else [_json(old), _json(new)]
+                setattr(nomination, field, new)
+        if changes:
+            nomination.updated_at = utcnow()
+            session.add(nomination)
+            record(session, APPLICANT, "profile_changed", "nomination", nomination.id, changes=changes,
+                   edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+                   nomination_id=nomination.id)
+    return nomination
+
+
+def give_own_consent(session: Session, nomination_id: int) -> Nomination:
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        if nomination.applicant_consent_at is None:
+            nomination.applicant_consent_at = utcnow()
+            session.add(nomination)
+            record(session, APPLICANT, "applicant_consented", "nomination", nomination.id,
+                   edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+                   nomination_id=nomination.id)
+    return nomination
+
+
+def remember_language(session: Session, nomination_id: int, language: str) -> None:
+    """Emails to the applicant follow the language they chose on the portal."""
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        nomination.language = language
+        session.add(nomination)
+
+
+# -- lab preferences ----------------------------------------------------------------------------
+
+def preferences_open(edition: Edition) -> bool:
+    return edition.preferences_locked_at is None or edition.preferences_locked_at > utcnow()
+
+
+def preferences_of(session: Session, nomination: Nomination) -> list[Lab]:
+    return list(session.exec(select(Lab).join(LabPreference, LabPreference.lab_id == Lab.id)
+                             .where(LabPreference.nomination_id == nomination.id)
+                             .order_by(LabPreference.rank)).all())
+
+
+def lab_choices(session: Session, nomination: Nomination, edition: Edition) -> list[tuple[Lab, str | None]]:
+    """Every lab of the edition with the reason this applicant cannot take it (None if they can)."""
+    age = nomination.age_on(edition.starts_on)
+    return [(lab, why_not_eligible(lab, age, nomination.working_languages))
+            for lab in active_labs(session, edition.id)]
+
+
+def change_preferences(session: Session, nomination_id: int, action: str, lab_id: int) -> list[int]:
+    """add, up, down or remove one lab; the whole ranking is rewritten in one transaction."""
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        edition = session.get(Edition, nomination.edition_id)
+        if not preferences_open(edition):
+            raise NominationError(_("The lab preferences are closed: the organisers are matching students to labs."))
+        if nomination.status not in (S.SUBMITTED, S.APPROVED):
+            raise NominationError(_("Lab preferences can be changed only while your nomination is under review."))
+        ranking = [lab.id for lab in preferences_of(session, nomination)]
+        if action == "add":
+            lab = session.get(Lab, lab_id)
+            if lab is None or lab.edition_id != edition.id or lab.retired:
+                raise NominationError(_("This lab is not part of the programme."))
+            reason = why_not_eligible(lab, nomination.age_on(edition.starts_on), nomination.working_languages)
+            if reason:
+                raise NominationError(reason)
+            if lab_id in ranking:
+                raise NominationError(_("This lab is already in your list."))
+            if len(ranking) >= edition.max_preferences:
+                raise NominationError(_("You can rank at most %(count)d labs. Remove one first.",
+                                        count=edition.max_preferences))
+            ranking.append(lab_id)
+        elif lab_id not in ranking:
+            raise NominationError(_("This lab is not in your list."))
+        elif action in ("up", "down"):
+            index = ranking.index(lab_id)
+            other = index - 1 if action == "up" else index + 1
+            if 0 <= other < len(ranking):
+                ranking[index], ranking[other] = ranking[other], ranking[index]
+        elif action == "remove":
+            ranking.remove(lab_id)
+        else:
+            raise NominationError(_("Unknown change."))
+        for old in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)).all():
+            session.delete(old)
+        session.flush()
+        for rank, lab in enumerate(ranking, start=1):
+            session.add(LabPreference(nomination_id=nomination.id, lab_id=lab, rank=rank))
+        record(session, APPLICANT, "preferences_changed", "nomination", nomination.id,
+               changes={"ranking": ranking}, edition_id=edition.id,
+               organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+    return ranking
+
+
+# -- their data ---------------------------------------------------------------------------------
+
+def export_everything(session: Session, nomination: Nomination) -> bytes:
+    """A ZIP with everything held about the applicant: data.json and the uploaded files."""
+    edition = session.get(Edition, nomination.edition_id)
+    organisation = session.get(Organisation, nomination.organisation_id)
+    documents = documents_of(session, nomination)
+    offers = session.exec(select(Offer).where(Offer.nomination_id == nomination.id)).all()
+    interviews = session.exec(select(Interview).where(Interview.nomination_id == nomination.id)).all()
+    data: dict[str, Any] = {
+        "exported_at": utcnow().isoformat(),
+        "edition": edition.title,
+        "sending_organisation": organisation.name,
+        "nomination": {key: _json(value) for key, value in nomination.model_dump().items()},
+        "lab_preferences": [lab.label for lab in preferences_of(session, nomination)],
+        "interviews": [{"scheduled_at": _json(i.scheduled_at), "interviewer": i.interviewer,
+                        "outcome": i.outcome, "notes": i.notes} for i in interviews],
+        "offers": [{"lab": session.get(Lab, o.lab_id).label, "status": o.status,
+                    "response_deadline": _json(o.response_deadline), "responded_at": _json(o.responded_at),
+                    "decline_reason": o.decline_reason} for o in offers],
+        "documents": [{"kind": d.kind, "file": f"documents/{d.id}-{_zip_name(d.original_filename)}",
+                       "original_filename": d.original_filename, "uploaded_at": _json(d.uploaded_at),
+                       "size_bytes": d.size_bytes} for d in documents],
+        "history": [{"at": _json(e.occurred_at), "by": e.actor_label, "action": e.action,
+                     "from": e.from_state, "to": e.to_state, "changes": e.changes, "reason": e.reason}
+                    for e in history_of(session, nomination)],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for document in documents:
+            blob = session.get(DocumentBlob, document.id)
+            archive.writestr(f"documents/{document.id}-{_zip_name(document.original_filename)}", blob.data)
+    return buffer.getvalue()
+
+
+def request_deletion(session: Session, nomination_id: int) -> Nomination:
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        if nomination.deletion_requested_at is None:
+            nomination.deletion_requested_at = utcnow()
+            session.add(nomination)
+            record(session, APPLICANT, "deletion_requested", "nomination", nomination.id,
+                   edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+                   nomination_id=nomination.id)
+    return nomination
+
+
+def deletion_requests(session: Session) -> list[Nomination]:
+    return list(session.exec(select(Nomination).where(Nomination.deletion_requested_at.is_not(None))
+                             .order_by(Nomination.deletion_requested_at)).all())
+
+
+ERASED = "(deleted)"
+
+
+def erase(session: Session, organiser: User, nomination_id: int) -> None:
+    """Carries out a deletion request: the files and every personal detail go; what remains is an
+    anonymous record that the place was used (so quotas and statistics stay right)."""
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        if nomination.deletion_requested_at is None:
+            raise NominationError(_("This applicant has not asked for deletion."))
+        for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
+            session.delete(session.get(DocumentBlob, document.id))
+            session.flush()
+            session.delete(document)
+        for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
+            session.delete(preference)
+        for interview in session.exec(select(Interview).where(Interview.nomination_id == nomination.id)):
+            interview.notes = ""
+            session.add(interview)
+        nomination.given_name, nomination.family_name, nomination.passport_name = ERASED, "", ""
+        nomination.email = f"erased-{nomination.id}@invalid"
+        for field in ("phone", "school", "statement", "guardian_name", "guardian_email",
+                      "emergency_contact_name", "emergency_contact_phone", "dietary_needs", "medical_notes",
+                      "passport_number", "guardian_consent_name", "eligibility_reason"):
+            setattr(nomination, field, "")
+        nomination.date_of_birth = nomination.passport_expiry = None
+        nomination.subjects = []
+        nomination.deletion_requested_at = None
+        if nomination.status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED, S.OFFERED, S.ACCEPTED):
+            for offer in session.exec(select(Offer).where(Offer.nomination_id == nomination.id,
+                                                          Offer.status == OfferStatus.PENDING)):
+                offer.status = OfferStatus.WITHDRAWN
+                session.add(offer)
+            change_status(session, nomination, S.WITHDRAWN, Actor.of_user(organiser),
+                          reason="personal data deleted on request")
+        session.add(nomination)
+        record(session, Actor.of_user(organiser), "personal_data_erased", "nomination", nomination.id,
+               edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+               nomination_id=nomination.id)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _zip_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:100]
+
+
+# -- a guardian's consent, through their own link --------------------------------------------------
 
 def consent_request(session: Session, raw: str) -> tuple[Nomination, Edition]:
     """The nomination a guardian's consent link is for; AccountError if the link cannot be used."""

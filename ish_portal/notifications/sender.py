@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -101,18 +100,6 @@ class Sender:
             if not tried:
                 break
         return total
-
-    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        log.info("outbox sender %s started", self.name)
-        while not stop.is_set():
-            try:
-                tried = self.run_once()
-            except Exception:  # a database hiccup must not end the sender for good
-                log.exception("outbox sender %s: batch failed", self.name)
-                tried = 0
-            if not tried:
-                stop.wait(poll_seconds)
-        log.info("outbox sender %s stopped", self.name)
 
     def _deliver_one(self, message_id: int, claim: str) -> None:
         # Read, then close the session: no lock is held while talking to the mail server.
@@ -217,11 +204,3 @@ def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def start_background_sender(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-    thread = threading.Thread(target=Sender(engine, settings).run_forever, args=(stop,),
-                              name="outbox-sender", daemon=True)
-    thread.start()
-    return thread, stop

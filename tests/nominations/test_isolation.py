@@ -77,5 +77,5 @@ def test_document_download_refused_to_anonymous_and_other_applicants(app, client
 def test_route_paths_with_ids_are_all_scoped(app):
     # A reminder for the next route: every path with a nomination or document id is in the test above.
     with_ids = [r.path for r in routes(app) if re.search(r"\{(nomination|document)_id\}", r.path)]
-    assert all(p.startswith(("/coordinator/", "/documents/")) for p in with_ids), with_ids
+    assert all(p.startswith(("/coordinator/", "/documents/", "/organiser/")) for p in with_ids), with_ids
     assert isinstance(routes(app)[0], APIRoute)

@@ -1,0 +1,55 @@
+"""The background work of the portal: delivering the outbox and, once a minute, letting offers
+that nobody answered in time expire. Runs as a thread in each `ish-portal serve` process and as
+`ish-portal outbox work` on its own; any number may run at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from ish_portal.notifications.sender import Sender
+from ish_portal.placement.service import expire_overdue_offers
+from ish_portal.settings import Settings
+
+log = logging.getLogger("ish_portal.worker")
+HOUSEKEEPING_SECONDS = 60
+
+
+class Worker:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.sender = Sender(engine, settings)
+        self._next_housekeeping = 0.0
+
+    def housekeeping(self) -> None:
+        with Session(self.engine) as session:
+            expired = expire_overdue_offers(session)
+        if expired:
+            log.info("%d offer(s) expired", expired)
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        log.info("worker %s started", self.sender.name)
+        while not stop.is_set():
+            tried = 0
+            try:
+                if time.monotonic() >= self._next_housekeeping:
+                    self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                    self.housekeeping()
+                tried = self.sender.run_once()
+            except Exception:  # a database hiccup must not end the worker for good
+                log.exception("worker %s: round failed", self.sender.name)
+            if not tried:
+                stop.wait(poll_seconds)
+        log.info("worker %s stopped", self.sender.name)
+
+
+def start_background_worker(engine: Engine, settings: Settings) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(engine, settings).run_forever, args=(stop,),
+                              name="ish-worker", daemon=True)
+    thread.start()
+    return thread, stop
