@@ -54,8 +54,9 @@ def quota(db: Session, edition: Edition, organisation: Organisation, places: int
 
 
 def organiser(db: Session, email: str | None = None, password: str = PASSWORD, **fields) -> User:
-    row = User(email=email or f"organiser{next(_counter)}@ish.example", full_name="Olga Organiser",
-               role=Role.ORGANISER, password_hash=_hash(password), **fields)
+    values = {"full_name": "Olga Organiser"} | fields
+    row = User(email=email or f"organiser{next(_counter)}@ish.example", role=Role.ORGANISER,
+               password_hash=_hash(password), **values)
     db.add(row)
     db.commit()
     return row
@@ -63,9 +64,9 @@ def organiser(db: Session, email: str | None = None, password: str = PASSWORD, *
 
 def coordinator(db: Session, organisation: Organisation, email: str | None = None,
                 password: str = PASSWORD, **fields) -> User:
-    row = User(email=email or f"coordinator{next(_counter)}@ish.example", full_name="Cora Coordinator",
-               role=Role.COORDINATOR, organisation_id=organisation.id, password_hash=_hash(password),
-               **fields)
+    values = {"full_name": "Cora Coordinator"} | fields
+    row = User(email=email or f"coordinator{next(_counter)}@ish.example", role=Role.COORDINATOR,
+               organisation_id=organisation.id, password_hash=_hash(password), **values)
     db.add(row)
     db.commit()
     return row

@@ -1,5 +1,7 @@
 """Re-matching after students answer a published placement."""
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,6 +70,53 @@ def test_rematch_keeps_an_accepted_student_even_when_a_better_seat_frees():
     assert result["assignments"] == {"s1": None, "s2": "lab-b", "s3": None}
     assert result["explanations"]["s2"]["status"] == "accepted"
     assert result["moved"] == []
+
+
+def test_rematch_gives_a_freed_seat_by_the_original_lottery_order():
+    students = [student(f"s{number}", ["lab-a"], organisation=f"o{number}") for number in range(5)]
+    ids = [s["id"] for s in students]
+
+    def lottery(seed, among):
+        drawn = list(among)
+        random.Random(seed).shuffle(drawn)
+        return drawn
+
+    # A seed for which drawing again without the first winner would pick someone else.
+    seed = next(
+        seed
+        for seed in range(100)
+        if lottery(seed, [s for s in ids if s != lottery(seed, ids)[0]])[0] != lottery(seed, ids)[1]
+    )
+    instance = {"seed": seed, "students": students, "labs": [{"id": "lab-a", "capacity": 1}]}
+    first, second = lottery(seed, ids)[:2]
+    previous = solve(instance)["assignments"]
+    assert previous[first] == "lab-a"
+    result = rematch(instance, previous, accepted=[], declined=[first])
+    assert result["moved"] == [{"student": second, "from": None, "to": "lab-a"}]
+
+
+def test_rematch_welfare_never_moves_an_open_offer_down_to_place_more_students():
+    # Placing w at lab-a would place two students, but only by moving p down to lab-b.
+    instance = {
+        "students": [student("p", ["lab-a", "lab-b"]), student("w", ["lab-a"], "lyon"), student("q", ["lab-b"], "porto")],
+        "labs": [{"id": "lab-a", "capacity": 1}, {"id": "lab-b", "capacity": 1}],
+    }
+    previous = {"p": "lab-a", "w": None, "q": "lab-b"}
+    without_q = {**instance, "students": instance["students"][:2]}
+    assert solve(without_q, mode="welfare")["assignments"] == {"p": "lab-b", "w": "lab-a"}
+    result = rematch(instance, previous, accepted=[], declined=["q"], mode="welfare")
+    assert result["assignments"] == {"p": "lab-a", "w": None, "q": None}
+    assert result["moved"] == []
+
+
+def test_rematch_welfare_refuses_open_offers_that_no_longer_fit():
+    instance = {
+        "students": [student("p", ["lab-a"]), student("r", ["lab-a"], "lyon")],
+        "labs": [{"id": "lab-a", "capacity": 1}],
+    }
+    with pytest.raises(InstanceError) as raised:
+        rematch(instance, {"p": "lab-a", "r": "lab-a"}, accepted=[], declined=[], mode="welfare")
+    assert raised.value.problems == ["previous: the open offers no longer fit the labs' capacities and caps"]
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,45 @@ def test_stable_full_lab_bumps_the_worst_held_student():
     assert solve(instance)["assignments"] == {"c": "lab-b", "b": "lab-a", "a": "lab-a"}
 
 
+def test_stable_full_lab_skips_a_student_already_replaced_within_their_organisation():
+    # b is held, then replaced by a under the cap (b moves on to lab-b); c takes the last seat.
+    # When d finds lab-a full, the worst *held* student is c, not the departed b.
+    instance = {
+        "priority": ["a", "c", "d", "b"],
+        "students": [
+            student("b", "kumamoto", ["lab-a", "lab-b"]),
+            student("a", "kumamoto"),
+            student("c", "lyon"),
+            student("d", "porto"),
+        ],
+        "labs": [{"id": "lab-a", "capacity": 2, "organisation_cap": 1}, {"id": "lab-b", "capacity": 1}],
+    }
+    assert solve(instance)["assignments"] == {"b": "lab-b", "a": "lab-a", "c": "lab-a", "d": None}
+
+
+def test_stable_organisation_cap_skips_a_student_already_bumped_for_a_seat():
+    # xlow loses its seat to z; xhi then takes z's seat. When xmid meets kumamoto's cap, the
+    # kumamoto student held is xhi, not the departed xlow, so xmid is refused.
+    instance = {
+        "priority": ["y", "xhi", "z", "xmid", "xlow"],
+        "students": [
+            student("xlow", "kumamoto"),
+            student("y", "lyon"),
+            student("z", "porto", ["lab-a", "lab-b"]),
+            student("xhi", "kumamoto"),
+            student("xmid", "kumamoto"),
+        ],
+        "labs": [{"id": "lab-a", "capacity": 2, "organisation_cap": 1}, {"id": "lab-b", "capacity": 1}],
+    }
+    assert solve(instance)["assignments"] == {
+        "xlow": None,
+        "y": "lab-a",
+        "z": "lab-b",
+        "xhi": "lab-a",
+        "xmid": None,
+    }
+
+
 def test_stable_pinned_student_takes_a_seat_and_counts_toward_the_cap():
     instance = {
         "priority": ["q", "r", "t"],

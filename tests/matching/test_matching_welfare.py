@@ -32,19 +32,23 @@ def test_welfare_places_a_student_that_stability_leaves_out():
     assert welfare["verification"] == {"blocking_pairs": [{"student": "s2", "lab": "lab-a"}], "violations": []}
 
 
-def test_welfare_prefers_two_second_choices_to_a_first_and_a_third():
-    # Ranks (1, 3) and (2, 2) sum to the same; their squares, 10 and 8, do not.
+def test_welfare_minimises_squared_ranks_not_plain_ranks():
+    # Ranks (1, 5) sum to less than (3, 4), but their squares, 26 and 25, do not.
     instance = {
         "priority": ["s1", "s2"],
-        "students": [student("s1", ["lab-a", "lab-b"]), student("s2", ["lab-c", "lab-a", "lab-d"], "lyon")],
+        "students": [
+            student("s1", ["lab-a", "lab-x", "lab-b"]),
+            student("s2", ["lab-x", "lab-y", "lab-z", "lab-a", "lab-b"], "lyon"),
+        ],
         "labs": [
             {"id": "lab-a", "capacity": 1},
             {"id": "lab-b", "capacity": 1},
-            {"id": "lab-c", "capacity": 0},
-            {"id": "lab-d", "capacity": 1},
+            {"id": "lab-x", "capacity": 0},
+            {"id": "lab-y", "capacity": 0},
+            {"id": "lab-z", "capacity": 0},
         ],
     }
-    assert solve(instance)["assignments"] == {"s1": "lab-a", "s2": "lab-d"}
+    assert solve(instance)["assignments"] == {"s1": "lab-a", "s2": "lab-b"}
     assert solve(instance, mode="welfare")["assignments"] == {"s1": "lab-b", "s2": "lab-a"}
 
 

@@ -1,0 +1,291 @@
+"""Letters as PDF: each letter in English and German is a PDF whose text (read back with pypdf)
+holds the names with their diacritics, the dates in the letter's language and, in the visa letter,
+the passport's facts."""
+
+import io
+import tempfile
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from fontTools import ttLib
+from pypdf import PdfReader
+
+from ish_portal.letters import (
+    LetterData,
+    LetterDataError,
+    MarkupError,
+    acceptance_letter,
+    certificate,
+    country_name,
+    missing_characters,
+    visa_letter,
+)
+from ish_portal.letters.__main__ import main as preview
+from ish_portal.letters.fonts import cache_dir, static_fonts
+from ish_portal.letters.markup import Run, parse
+
+NAMES = ["Łukasz Kowalski", "Žofie Nováková", "Noémie Laurent", "Jürgen Müller"]
+DATES = {"en": ("12 July 2027", "7 August 2027"), "de": ("12. Juli 2027", "7. August 2027")}
+
+
+def letter_data(language="en", **changes) -> LetterData:
+    data = LetterData(
+        language=language,
+        full_name="Žofie Nováková",
+        passport_name="ZOFIE NOVAKOVA",
+        date_of_birth=date(2009, 11, 3),
+        nationality=country_name("CZ", language),
+        passport_number="CZ4471902",
+        edition_title="ISH 2027",
+        starts_on=date(2027, 7, 12),
+        ends_on=date(2027, 8, 7),
+        lab_group="Neutrino Physics",
+        institute="Max Planck Institute for Nuclear Physics (MPIK)",
+        tutor_name="Dr. Jürgen Müller",
+        issued_on=date(2027, 4, 20),
+        reference="ISH-2027-0117",
+    )
+    return replace(data, **changes)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of every page, with line breaks and runs of spaces made single spaces, so a name
+    wrapped at the end of a line still reads as one."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+# -- the three letters, in both languages -----------------------------------------------------
+
+@pytest.mark.parametrize("language, name", [("en", NAMES[0]), ("de", NAMES[1])])
+def test_acceptance_letter_names_participant_programme_dates_and_lab(language, name):
+    pdf = acceptance_letter(letter_data(language, full_name=name))
+    assert pdf.startswith(b"%PDF-")
+    assert page_count(pdf) == 1
+    text = pdf_text(pdf)
+    first, last = DATES[language]
+    heading = {"en": "Admission to the programme", "de": "Aufnahme in das Programm"}[language]
+    greeting = {"en": f"Dear {name},", "de": f"Guten Tag {name},"}[language]
+    for expected in (heading, greeting, "ISH 2027", f"{first} ", f" {last}", "Neutrino Physics",
+                     "Max Planck Institute for Nuclear Physics (MPIK)", "Dr. Jürgen Müller",
+                     "City of Heidelberg" if language == "en" else "Stadt Heidelberg"):
+        assert expected in text
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_acceptance_letter_before_placement_promises_the_lab_later(language):
+    text = pdf_text(acceptance_letter(letter_data(language, lab_group="", institute="", tutor_name="")))
+    promise = {"en": "We will tell you the lab you will work in as soon as the placement is complete.",
+               "de": "In welcher Arbeitsgruppe Sie forschen werden, teilen wir Ihnen mit, sobald "
+                     "die Platzvergabe abgeschlossen ist."}[language]
+    assert promise in text
+    assert "Jürgen Müller" not in text
+
+
+def test_acceptance_letter_with_arrival_information_prints_it_instead_of_the_standard_sentence():
+    arrival = "Your train ticket to Heidelberg Hauptbahnhof is in the attachment."
+    text = pdf_text(acceptance_letter(letter_data(arrival_information=arrival)))
+    assert arrival in text
+    assert "Information about your arrival" not in text
+
+
+@pytest.mark.parametrize("language, name", [("en", NAMES[2]), ("de", NAMES[3])])
+def test_visa_letter_gives_passport_facts_stay_and_purpose(language, name):
+    data = letter_data(language, passport_name=name.upper(), passport_expiry=date(2031, 5, 30))
+    pdf = visa_letter(data)
+    assert page_count(pdf) == 1
+    text = pdf_text(pdf)
+    first, last = DATES[language]
+    expected = {
+        "en": [f"Full name as in passport {name.upper()}", "Date of birth 3 November 2009",
+               "Nationality Czechia", "Passport number CZ4471902",
+               "Passport valid until 30 May 2031", f"Stay in Heidelberg {first} to {last}",
+               "To the Embassy or Consulate General of the Federal Republic of Germany",
+               "To whom it may concern,", "Research internship in a Heidelberg research lab"],
+        "de": [f"Name laut Reisepass {name.upper()}", "Geburtsdatum 3. November 2009",
+               "Staatsangehörigkeit Tschechien", "Reisepassnummer CZ4471902",
+               "Reisepass gültig bis 30. Mai 2031", f"Aufenthalt in Heidelberg {first} bis {last}",
+               "An die Botschaft oder das Generalkonsulat der Bundesrepublik Deutschland",
+               "Sehr geehrte Damen und Herren,", "Forschungspraktikum in einem Heidelberger"],
+    }[language]
+    for line in expected:
+        assert line in text
+    office = {"en": "City of Heidelberg, Office of the Lord Mayor, International Relations",
+              "de": "Stadt Heidelberg, Büro des Oberbürgermeisters, Internationale Beziehungen"}
+    assert office[language] in text
+
+
+def test_visa_letter_without_passport_facts_is_refused_naming_them():
+    with pytest.raises(LetterDataError) as refused:
+        visa_letter(letter_data(passport_number=" ", date_of_birth=None))
+    assert str(refused.value) == "the visa letter needs date_of_birth, passport_number"
+
+
+@pytest.mark.parametrize("language, name", [("en", NAMES[1]), ("de", NAMES[2])])
+def test_certificate_names_participant_edition_dates_lab_and_presentation(language, name):
+    pdf = certificate(letter_data(language, full_name=name))
+    assert page_count(pdf) == 1
+    text = pdf_text(pdf)
+    first, last = DATES[language]
+    expected = {
+        "en": ["Certificate of Participation", f"This is to certify that {name} took part",
+               f"from {first} to {last}", "the project and its results were presented to the lab tutors"],
+        "de": ["Teilnahmebescheinigung", f"Hiermit wird bestätigt, dass {name} vom {first} bis zum {last}",
+               "den Betreuerinnen und Betreuern im Labor vorgestellt"],
+    }[language]
+    for line in expected + ["ISH 2027", "Neutrino Physics",
+                            "Max Planck Institute for Nuclear Physics (MPIK)", "Dr. Jürgen Müller"]:
+        assert line in text
+
+
+def test_certificate_without_lab_ends_the_german_sentence_after_taking_part():
+    text = pdf_text(certificate(letter_data("de", lab_group="", institute="", tutor_name="")))
+    assert "an der International Summer Science School Heidelberg teilgenommen hat." in text
+    assert "Arbeitsgruppe" not in text
+
+
+# -- names, fonts and scripts -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES + ["Ţuţea Őrsi Đorđe Ærøskøbing Čepelė"])
+def test_letter_prints_partner_country_names_exactly(name):
+    assert missing_characters(letter_data(full_name=name)) == ""
+    assert f"certify that {name} took part" in pdf_text(certificate(letter_data(full_name=name)))
+
+
+def test_letter_embeds_static_noto_sans_regular_and_bold():
+    reader = PdfReader(io.BytesIO(acceptance_letter(letter_data())))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    assert {font.get_object()["/BaseFont"] for font in fonts.values()} == {
+        "/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
+
+
+def test_font_cut_is_static_with_its_own_weight_and_name():
+    fonts = static_fonts()
+    assert sorted(fonts) == ["", "B", "I"]
+    weights = {}
+    for style, path in fonts.items():
+        font = ttLib.TTFont(path)
+        assert "fvar" not in font and "gvar" not in font
+        weights[style] = (font["OS/2"].usWeightClass, font["name"].getDebugName(6))
+        font.close()
+    assert weights == {"": (400, "NotoSans-Regular"), "B": (700, "NotoSans-Bold"),
+                       "I": (400, "NotoSans-Italic")}
+
+
+def test_font_cache_falls_back_to_temporary_folder_when_user_cache_is_not_a_folder(tmp_path,
+                                                                                 monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # let gettempdir() read TMPDIR again
+    assert cache_dir().parent == tmp_path / "tmp"
+    assert cache_dir().name.startswith("ish-portal-fonts-")
+
+
+def test_name_in_japanese_or_hebrew_script_does_not_crash_and_keeps_its_latin_part(caplog):
+    """Noto Sans has no Japanese or Hebrew glyphs: those characters are left out of the PDF (fpdf2
+    logs which), everything else prints; missing_characters() tells a caller beforehand."""
+    japanese = letter_data(full_name="山田 花子 (Hanako Yamada)")
+    hebrew = letter_data("de", full_name="נועה כהן Noa Cohen")
+    assert missing_characters(japanese) == "山田花子"
+    assert missing_characters(hebrew) == "נועהכן"
+    japanese_text = pdf_text(certificate(japanese))
+    hebrew_text = pdf_text(certificate(hebrew))
+    assert "certify that (Hanako Yamada) took part" in japanese_text
+    assert "山" not in japanese_text
+    assert "bestätigt, dass Noa Cohen vom" in hebrew_text
+    assert "missing the following glyphs" in caplog.text
+
+
+# -- markup, escaping, pages --------------------------------------------------------------------
+
+def test_letter_prints_markup_typed_into_a_value_as_text():
+    text = pdf_text(certificate(letter_data(full_name="Ann <b>Lee</b> & Co")))
+    assert "certify that Ann <b>Lee</b> & Co took part" in text
+
+
+def test_markup_collapses_whitespace_and_keeps_bold_runs():
+    [block] = parse("<p>\n  Dear   <b> Łukasz </b>,<br>\n  see you<i>soon</i>  </p>")
+    assert block.lines == [[Run("Dear "), Run("Łukasz ", bold=True), Run(",")],
+                           [Run("see you"), Run("soon", italic=True)]]
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("<p>Hello <script>x</script></p>", "letter template, line 1: <script> is not part of the letters' markup"),
+    ("<p class=\"shiny\">x</p>", "letter template, line 1: unknown class 'shiny' on <p>"),
+    ("<p>open\n<b>bold</p>", "letter template, line 2: <b> is not closed before </p>"),
+    ("loose text", "letter template, line 1: text 'loose text' in no paragraph"),
+    ("<dl><dd>x</dd></dl>", "letter template, line 1: <dd> without a <dt> before it"),
+])
+def test_markup_refuses_what_it_does_not_know(source, problem):
+    with pytest.raises(MarkupError) as refused:
+        parse(source)
+    assert str(refused.value) == problem
+
+
+def test_letter_of_one_page_has_no_page_numbers_and_longer_one_has_them():
+    short = pdf_text(acceptance_letter(letter_data()))
+    long = acceptance_letter(letter_data(arrival_information=" ".join(
+        ["Please bring your passport and your health insurance card."] * 60)))
+    assert "Page 1 of" not in short
+    assert page_count(long) == 2
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(long)).pages]
+    assert pages[0].endswith("Reference: ISH-2027-0117 Page 1 of 2")
+    assert pages[1].endswith("Reference: ISH-2027-0117 Page 2 of 2")
+
+
+def test_visa_letter_with_every_field_and_a_signatory_still_fits_one_page():
+    data = letter_data("de", passport_expiry=date(2031, 5, 30), signatory_name="Maria Schmidt",
+                       signatory_title="Koordination International Summer Science School",
+                       passport_name="NOVAKOVA ZOFIE MARIE")
+    pdf = visa_letter(data)
+    assert page_count(pdf) == 1
+    assert "Maria Schmidt Koordination International Summer Science School" in pdf_text(pdf)
+
+
+def test_letter_from_the_same_data_is_the_same_bytes():
+    assert visa_letter(letter_data()) == visa_letter(letter_data())
+
+
+def test_letter_properties_carry_title_language_and_issue_date():
+    reader = PdfReader(io.BytesIO(certificate(letter_data("de"))))
+    assert reader.metadata.title == "Teilnahmebescheinigung"
+    assert reader.metadata["/CreationDate"] == "D:20270420000000Z"
+    assert reader.trailer["/Root"]["/Lang"] == "de"
+
+
+# -- data -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"language": "fr"}, "language must be one of en, de, not 'fr'"),
+    ({"full_name": "  "}, "full_name is empty"),
+    ({"ends_on": date(2027, 7, 1)}, "ends_on is before starts_on"),
+])
+def test_letter_data_refuses_what_no_letter_can_use(changes, problem):
+    with pytest.raises(LetterDataError) as refused:
+        letter_data(**changes)
+    assert str(refused.value) == problem
+
+
+def test_country_name_follows_the_letter_language_and_refuses_unknown_codes():
+    assert [country_name("PL", "en"), country_name("pl", "de"), country_name("IL", "de")] == [
+        "Poland", "Polen", "Israel"]
+    with pytest.raises(LetterDataError) as refused:
+        country_name("XX", "en")
+    assert str(refused.value) == "unknown country code 'XX'"
+
+
+def test_preview_writes_every_sample_letter(tmp_path, capsys):
+    assert preview([str(tmp_path / "letters")]) == 0
+    written = sorted(path.name for path in (tmp_path / "letters").iterdir())
+    assert written == sorted(f"{name}-{language}.pdf" for language in ("en", "de") for name in
+                             ("acceptance", "visa", "certificate", "acceptance-unplaced"))
+    assert all(path.read_bytes().startswith(b"%PDF-") for path in (tmp_path / "letters").iterdir())
+    assert len(capsys.readouterr().out.splitlines()) == 8
