@@ -10,6 +10,7 @@ import threading
 import typer
 from pydantic import ValidationError
 
+from ish_portal.matching.cli import match_app
 from ish_portal.settings import Settings, describe_error, get_settings
 
 app = typer.Typer(help="Admissions portal of the International Summer Science School Heidelberg.",
@@ -18,6 +19,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(match_app, name="match")
 
 
 def load_settings() -> Settings:

@@ -56,3 +56,5 @@ class Offer(SQLModel, table=True):
     decline_reason: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the reminder before the response deadline went out, so it goes out once.
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
