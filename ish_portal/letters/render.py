@@ -1,0 +1,79 @@
+"""From LetterData to PDF bytes: the wording comes from templates/letters/<language>/<letter>.html
+(Jinja, in the markup described in markup.py), the look from layout.py.
+
+Each language also has _common.html: the letterhead, the footer and the signature block shared by
+its letters. A letter template sets `title` at its top; it becomes the PDF's title."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+
+from ish_portal.letters.data import LetterData
+from ish_portal.letters.fonts import covered_characters
+from ish_portal.letters.layout import Frame, render_pdf
+from ish_portal.letters.markup import parse
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "letters"
+
+# English letters use British dates ("12 July 2027"), as the programme's working language does.
+DATE_LOCALES = {"en": "en_GB", "de": "de_DE"}
+
+
+@pass_context
+def _date(context, value: date | None) -> str:
+    if value is None:
+        return ""
+    text = format_date(value, format="long", locale=DATE_LOCALES[context["language"]])
+    # No line break inside a date: "12 July" at the end of one line and "2027" on the next reads
+    # badly. fpdf2 keeps words joined by U+00A0 together and prints it as a space.
+    return text.replace(" ", "\u00a0")
+
+
+_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env.filters["date"] = _date
+
+
+def acceptance_letter(data: LetterData) -> bytes:
+    """The participant is accepted to the programme: dates, lab, institute and tutor."""
+    return _render("acceptance", data)
+
+
+def visa_letter(data: LetterData) -> bytes:
+    """An invitation for the German embassy or consulate, with the passport's facts."""
+    data.require("visa letter", "passport_name", "date_of_birth", "nationality", "passport_number")
+    return _render("visa", data)
+
+
+def certificate(data: LetterData) -> bytes:
+    """The certificate of participation handed out at the end of the programme."""
+    return _render("certificate", data)
+
+
+def missing_characters(data: LetterData) -> str:
+    """The characters of the data the letters' font cannot draw (for instance Hebrew or Japanese
+    script), each once, in order of appearance; empty when everything prints. Such characters are
+    left out of the PDF (fpdf2 logs a warning), so a caller can warn before issuing the letter."""
+    covered = covered_characters()
+    missing: dict[str, None] = {}
+    for value in data.as_context().values():
+        if isinstance(value, str):
+            for character in value:
+                if ord(character) not in covered and not character.isspace():
+                    missing[character] = None
+    return "".join(missing)
+
+
+def _render(letter: str, data: LetterData) -> bytes:
+    context = data.as_context()
+    common = _env.get_template(f"{data.language}/_common.html").make_module(context)
+    body = _env.get_template(f"{data.language}/{letter}.html").make_module(context)
+    frame = Frame(language=data.language, title=str(body.title), letterhead=str(common.letterhead),
+                  office=str(common.office), footer=str(common.footer),
+                  page_label=str(common.page_label), issued_on=data.issued_on,
+                  certificate=letter == "certificate")
+    return render_pdf(frame, parse(str(body)))
