@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import LargeBinary, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
@@ -32,6 +34,8 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str
+    # What the message was rendered from, so a draft can be rendered again after its template changes.
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: str = Field(default=OutboxStatus.QUEUED, max_length=20, index=True)
     batch: str | None = Field(default=None, max_length=100, index=True)
     attempts: int = 0

@@ -3,6 +3,7 @@ the change that causes it, or not at all."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -21,7 +22,7 @@ def enqueue(session: Session, *, kind: str, to: str, context: dict[str, Any], la
     rendered = render_email(kind, language, context)
     message = OutboxMessage(
         message_id=uuid.uuid4().hex, kind=kind, language=language, recipient=to.strip().lower(),
-        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html, context=json.loads(json.dumps(context, default=str)),
         status=OutboxStatus.DRAFT if draft else OutboxStatus.QUEUED, batch=batch,
         edition_id=edition_id, nomination_id=nomination_id)
     session.add(message)
