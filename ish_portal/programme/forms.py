@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,8 +23,17 @@ def parse_local(value: str) -> datetime:
 
 
 class NominationRules(BaseModel):
+    """Everything organisers set for an edition (the model is named for its largest part)."""
+
     model_config = ConfigDict(str_strip_whitespace=True)
 
+    title: str = Field(min_length=1, max_length=200)
+    starts_on: date
+    ends_on: date
+    max_preferences: int = Field(ge=1, le=20)
+    offer_response_days: int = Field(ge=1, le=60)
+    reminder_days_before: int = Field(ge=0, le=30)
+    auto_promote_waitlist: bool = False
     nomination_opens_at: datetime
     nomination_closes_at: datetime
     min_age: int = Field(ge=10, le=99)
@@ -52,6 +61,39 @@ class NominationRules(BaseModel):
             raise ValueError(_("The nominations must close after they open."))
         if self.max_age < self.min_age:
             raise ValueError(_("The highest age must not be below the lowest."))
+        if self.ends_on <= self.starts_on:
+            raise ValueError(_("The programme must end after it starts."))
+        if self.nomination_closes_at.date() >= self.starts_on:
+            raise ValueError(_("Nominations must close before the programme starts."))
+        return self
+
+
+class NewEdition(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1, max_length=200)
+    starts_on: date
+    ends_on: date
+    nomination_opens_at: datetime
+    nomination_closes_at: datetime
+    copy_from_last: bool = True
+
+    @field_validator("nomination_opens_at", "nomination_closes_at", mode="before")
+    @classmethod
+    def _local(cls, value):
+        return parse_local(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "NewEdition":
+        if self.starts_on.year != self.year:
+            raise ValueError(_("The programme must start in the edition's year."))
+        if self.ends_on <= self.starts_on:
+            raise ValueError(_("The programme must end after it starts."))
+        if not self.nomination_opens_at < self.nomination_closes_at:
+            raise ValueError(_("The nominations must close after they open."))
+        if self.nomination_closes_at.date() >= self.starts_on:
+            raise ValueError(_("Nominations must close before the programme starts."))
         return self
 
 

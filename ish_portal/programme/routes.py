@@ -6,7 +6,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from ish_portal.programme import service
-from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NominationRules, QuotaForm, TransferForm
+from ish_portal.programme.dashboard import SHOWN_STATUSES, overview
+from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NewEdition, NominationRules, QuotaForm, TransferForm
 from ish_portal.programme.service import ProgrammeError
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
@@ -32,14 +33,47 @@ def _local_input(value) -> str:
 @router.get("/organiser", response_class=HTMLResponse)
 def organiser_dashboard(request: Request, db: DB, user: Organiser):
     edition = service.current_edition(db)
-    places = service.places_by_organisation(db, edition) if edition else []
-    return render(request, "programme/organiser_dashboard.html", {"edition": edition, "places": places})
+    context = {"edition": edition}
+    if edition is not None:
+        current = service.phase(db, edition)
+        context.update(places=service.places_by_organisation(db, edition), overview=overview(db, edition),
+                       statuses=SHOWN_STATUSES, phases=service.PHASES, phase=current,
+                       phase_label=service.phase_label)
+    return render(request, "programme/organiser_dashboard.html", context)
+
+
+@router.get("/organiser/editions", response_class=HTMLResponse)
+def editions_page(request: Request, db: DB, user: Organiser):
+    return _editions(request, db)
+
+
+def _editions(request, db, status_code=200, **extra):
+    return render(request, "programme/editions.html", {
+        "editions": [(e, service.phase_label(service.phase(db, e))) for e in service.editions(db)],
+        "last": service.current_edition(db), **extra}, status_code=status_code)
+
+
+@router.post("/organiser/editions", response_class=HTMLResponse)
+def create_edition(request: Request, db: DB, user: Organiser, form: Form):
+    values = form_values(form)
+    values["copy_from_last"] = form.get("copy_from_last") == "yes"
+    new, errors = validate(NewEdition, values)
+    if new is not None:
+        try:
+            edition = service.create_edition(db, user, new)
+        except ProgrammeError as exc:
+            errors = {"year": str(exc)}
+        else:
+            flash(request, _("%(title)s is created and is now the edition you work on.", title=edition.title))
+            return redirect("/organiser/edition")
+    return _editions(request, db, 400, errors=errors, values=values)
 
 
 @router.get("/organiser/edition", response_class=HTMLResponse)
 def edition_settings(request: Request, db: DB, user: Organiser):
     edition = _edition(db)
     values = edition.model_dump()
+    values["starts_on"], values["ends_on"] = edition.starts_on.isoformat(), edition.ends_on.isoformat()
     values["nomination_opens_at"] = _local_input(edition.nomination_opens_at)
     values["nomination_closes_at"] = _local_input(edition.nomination_closes_at)
     return render(request, "programme/edition_settings.html", {
@@ -51,6 +85,7 @@ def save_edition_settings(request: Request, db: DB, user: Organiser, form: Form)
     edition = _edition(db)
     values = form_values(form)
     values["required_documents"] = form.getlist("required_documents")
+    values["auto_promote_waitlist"] = form.get("auto_promote_waitlist") == "yes"
     rules, errors = validate(NominationRules, values)
     if rules is not None:
         try:
@@ -58,7 +93,7 @@ def save_edition_settings(request: Request, db: DB, user: Organiser, form: Form)
         except ProgrammeError as exc:
             errors = {"__all__": str(exc)}
         else:
-            flash(request, _("The nomination rules are saved."))
+            flash(request, _("The edition's settings are saved."))
             return redirect("/organiser/edition")
     return render(request, "programme/edition_settings.html", {
         "edition": edition, "values": values, "errors": errors, "documents": REQUIRABLE_DOCUMENTS},

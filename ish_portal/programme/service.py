@@ -10,9 +10,12 @@ from sqlmodel import Session, select
 
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
-from ish_portal.db import transaction
+from ish_portal.db import transaction, utcnow
+from ish_portal.labs.models import Lab
+from ish_portal.placement.models import MatchRun
+from ish_portal.web import timefmt
 from ish_portal.nominations.models import TAKES_A_PLACE, Nomination
-from ish_portal.programme.forms import NominationRules, QuotaForm, TransferForm
+from ish_portal.programme.forms import NewEdition, NominationRules, QuotaForm, TransferForm
 from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
 from ish_portal.web.i18n import gettext as _
 
@@ -80,6 +83,75 @@ def _edition(session: Session, edition_id: int) -> Edition:
     if edition is None:
         raise ProgrammeError(_("No such edition."))
     return edition
+
+
+def editions(session: Session) -> list[Edition]:
+    return list(session.exec(select(Edition).order_by(Edition.year.desc())).all())
+
+
+def create_edition(session: Session, organiser: User, form: NewEdition) -> Edition:
+    """A new edition; by default with the organisations' places, the labs and the rules of the
+    newest edition so far (labs are copied, so the new year's changes leave history intact)."""
+    with transaction(session):
+        if session.exec(select(Edition).where(Edition.year == form.year)).first():
+            raise ProgrammeError(_("There is already an edition for %(year)d.", year=form.year))
+        last = current_edition(session)
+        edition = Edition(year=form.year, title=form.title, starts_on=form.starts_on, ends_on=form.ends_on,
+                          nomination_opens_at=form.nomination_opens_at,
+                          nomination_closes_at=form.nomination_closes_at)
+        if form.copy_from_last and last is not None:
+            for field in ("min_age", "max_age", "guardian_consent_below_age", "required_documents",
+                          "upload_limit_mb", "max_preferences", "offer_response_days",
+                          "reminder_days_before", "auto_promote_waitlist"):
+                setattr(edition, field, getattr(last, field))
+        session.add(edition)
+        session.flush()
+        copied = {"places": 0, "labs": 0}
+        if form.copy_from_last and last is not None:
+            for quota in session.exec(select(Quota).where(Quota.edition_id == last.id)).all():
+                session.add(Quota(edition_id=edition.id, organisation_id=quota.organisation_id,
+                                  places=quota.places, dormant=quota.dormant))
+                copied["places"] += quota.places
+            for lab in session.exec(select(Lab).where(Lab.edition_id == last.id, Lab.retired == False)).all():  # noqa: E712
+                values = lab.model_dump(exclude={"id", "edition_id", "created_at"})
+                session.add(Lab(edition_id=edition.id, **values))
+                copied["labs"] += 1
+        record(session, Actor.of_user(organiser), "edition_created", "edition", edition.id,
+               changes={"year": form.year, "copied_from": last.year if form.copy_from_last and last else None,
+                        **copied}, edition_id=edition.id)
+    return edition
+
+
+PHASES = ["set-up", "nominations", "review", "matching", "offers", "programme", "finished"]
+
+
+def phase(session: Session, edition: Edition, now: datetime | None = None) -> str:
+    """Where the edition stands; each phase follows from dates and from what has happened."""
+    now = now or utcnow()
+    today = now.astimezone(timefmt.zone()).date()
+    if today > edition.ends_on:
+        return "finished"
+    if today >= edition.starts_on:
+        return "programme"
+    published = session.exec(select(MatchRun.id).where(MatchRun.edition_id == edition.id,
+                                                       MatchRun.published_at.is_not(None))).first()
+    if published is not None:
+        return "offers"
+    if edition.preferences_locked_at is not None and edition.preferences_locked_at <= now:
+        return "matching"
+    extended = session.exec(select(func.max(Quota.deadline_extended_to)).where(Quota.edition_id == edition.id)).one()
+    closes = max(edition.nomination_closes_at, extended) if extended else edition.nomination_closes_at
+    if now < edition.nomination_opens_at:
+        return "set-up"
+    if now <= closes:
+        return "nominations"
+    return "review"
+
+
+def phase_label(name: str) -> str:
+    return {"set-up": _("Setting up"), "nominations": _("Nominations open"), "review": _("Review and interviews"),
+            "matching": _("Lab matching"), "offers": _("Offers out"), "programme": _("Programme running"),
+            "finished": _("Finished")}[name]
 
 
 def update_nomination_rules(session: Session, organiser: User, edition_id: int, rules: NominationRules) -> Edition:

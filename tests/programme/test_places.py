@@ -18,17 +18,23 @@ def organiser_client(client, db, make):
     return client
 
 
+SETTINGS = {"title": "ISH 2027", "starts_on": "2027-07-12", "ends_on": "2027-08-07",
+            "nomination_opens_at": "2026-10-01T00:00", "nomination_closes_at": "2027-03-15T23:59",
+            "min_age": "16", "max_age": "21", "guardian_consent_below_age": "18", "upload_limit_mb": "4",
+            "required_documents": ["cv", "school_report"], "max_preferences": "5",
+            "offer_response_days": "7", "reminder_days_before": "2"}
+
+
 def test_rules_window_is_typed_in_heidelberg_time_and_stored_in_utc(organiser_client, db, make):
     edition = make.edition(db)
-    response = post_form(organiser_client, "/organiser/edition", "/organiser/edition", {
-        "nomination_opens_at": "2026-10-01T00:00", "nomination_closes_at": "2027-03-15T23:59",
-        "min_age": "16", "max_age": "21", "guardian_consent_below_age": "18", "upload_limit_mb": "4",
-        "required_documents": ["cv", "school_report"]}, follow_redirects=False)
+    response = post_form(organiser_client, "/organiser/edition", "/organiser/edition",
+                         {**SETTINGS, "auto_promote_waitlist": "yes"}, follow_redirects=False)
     assert response.status_code == 303
     stored = fresh(db).get(Edition, edition.id)
     assert stored.nomination_opens_at == datetime(2026, 9, 30, 22, 0, tzinfo=UTC)   # CEST
     assert stored.nomination_closes_at == datetime(2027, 3, 15, 22, 59, tzinfo=UTC)  # CET
     assert (stored.upload_limit_mb, stored.required_documents) == (4, ["cv", "school_report"])
+    assert (stored.offer_response_days, stored.auto_promote_waitlist) == (7, True)
     page = organiser_client.get("/organiser/edition").text
     assert 'value="2027-03-15T23:59"' in page
 
@@ -36,8 +42,7 @@ def test_rules_window_is_typed_in_heidelberg_time_and_stored_in_utc(organiser_cl
 def test_rules_close_before_open_is_refused(organiser_client, db, make):
     make.edition(db)
     response = post_form(organiser_client, "/organiser/edition", "/organiser/edition", {
-        "nomination_opens_at": "2027-03-15T23:59", "nomination_closes_at": "2027-03-01T00:00",
-        "min_age": "16", "max_age": "21", "guardian_consent_below_age": "18", "upload_limit_mb": "4"})
+        **SETTINGS, "nomination_opens_at": "2027-03-15T23:59", "nomination_closes_at": "2027-03-01T00:00"})
     assert response.status_code == 400
     assert "The nominations must close after they open." in response.text
     assert 'value="2027-03-15T23:59"' in response.text
