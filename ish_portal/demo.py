@@ -4,17 +4,26 @@ Running it again adds nothing twice."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from fpdf import FPDF
 from sqlmodel import Session, select
 
 from ish_portal.accounts.models import Role, User
 from ish_portal.accounts.service import password_hash
-from ish_portal.audit.service import Actor
+from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
 from ish_portal.labs.models import Lab
-from ish_portal.nominations.models import Nomination, NominationStatus as S
+from ish_portal.nominations.models import (
+    Document,
+    DocumentBlob,
+    Interview,
+    LabPreference,
+    Nomination,
+    NominationStatus as S,
+)
 from ish_portal.nominations.service import change_status
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation, OrganisationKind as K, Quota
@@ -165,6 +174,25 @@ def _labs(session: Session, edition: Edition) -> list[Lab]:
     return labs
 
 
+def _demo_pdf(title: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    pdf.cell(text=f"{title} (demo document)")
+    return bytes(pdf.output())
+
+
+def _documents(session: Session, nomination: Nomination, kinds: list[str]) -> None:
+    for kind in kinds:
+        data = _demo_pdf(kind.replace("_", " ").capitalize())
+        document = Document(nomination_id=nomination.id, kind=kind, original_filename=f"{kind}.pdf",
+                            content_type="application/pdf", size_bytes=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by="demo data")
+        session.add(document)
+        session.flush()
+        session.add(DocumentBlob(document_id=document.id, data=data))
+
+
 def _candidates(session: Session, edition: Edition, organisations: dict[str, Organisation],
                 labs: list[Lab]) -> None:
     deadline = datetime.now(UTC) + timedelta(days=edition.offer_response_days)
@@ -182,6 +210,19 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
             guardian_email=f"guardian.{local_part}@example.org" if minor else "")
         session.add(nomination)
         session.flush()
+        record(session, DEMO, "nomination_created", "nomination", nomination.id, to_state=S.DRAFT,
+               edition_id=edition.id, organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+        required = [k for k in edition.required_documents if k != "guardian_consent" or minor]
+        _documents(session, nomination, required if final != S.DRAFT else required[:1])
+        if final in (S.APPROVED, S.OFFERED, S.ACCEPTED, S.DECLINED, S.REJECTED):
+            session.add(Interview(nomination_id=nomination.id, interviewer="Ada Organiser",
+                                  scheduled_at=datetime(edition.year, 1, 20, 10, tzinfo=UTC) + timedelta(hours=index),
+                                  outcome="failed" if final == S.REJECTED else "passed"))
+            nomination.review_score = 90 - 5 * index
+        if final != S.DRAFT:
+            for rank, offset in enumerate((0, 3, 7), start=1):
+                session.add(LabPreference(nomination_id=nomination.id, lab_id=labs[(index + offset) % len(labs)].id,
+                                          rank=rank))
         for status in PATHS[final]:
             if status == S.OFFERED:
                 offer_status = {S.ACCEPTED: OfferStatus.ACCEPTED, S.DECLINED: OfferStatus.DECLINED}.get(
