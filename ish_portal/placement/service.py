@@ -51,6 +51,10 @@ def respond(session: Session, nomination_id: int, offer_id: int, accept: bool, r
         change_status(session, nomination, NominationStatus.ACCEPTED if accept else NominationStatus.DECLINED,
                       Actor("applicant"), reason=offer.decline_reason)
         _notify_answer(session, nomination, offer, accept)
+        if not accept:
+            # The freed seat goes to the waitlist in the same transaction as the answer.
+            from ish_portal.placement.runs import fill_freed_places
+            fill_freed_places(session, nomination.edition_id, Actor("applicant"))
     return offer
 
 
@@ -75,6 +79,7 @@ def expire_overdue_offers(session: Session, now: datetime | None = None) -> int:
     waitlist. Run by every outbox sender loop; safe to run in several processes at once."""
     now = now or utcnow()
     expired = 0
+    editions: set[int] = set()
     with transaction(session):
         query = (select(Offer).where(Offer.status == OfferStatus.PENDING, Offer.response_deadline <= now)
                  .with_for_update(skip_locked=True))
@@ -88,4 +93,8 @@ def expire_overdue_offers(session: Session, now: datetime | None = None) -> int:
             record(session, SYSTEM, "offer_expired", "offer", offer.id, edition_id=nomination.edition_id,
                    organisation_id=nomination.organisation_id, nomination_id=nomination.id)
             expired += 1
+            editions.add(nomination.edition_id)
+        from ish_portal.placement.runs import fill_freed_places
+        for edition_id in sorted(editions):
+            fill_freed_places(session, edition_id, SYSTEM, now)
     return expired

@@ -1,0 +1,747 @@
+"""Matching runs of an edition: the instance built from the database, runs stored with exactly
+what went in and out, pins and capacities, publishing a run as offers, and the waitlist that fills
+places freed by declined or expired offers. The engine (ish_portal.matching) decides every
+placement; this module only feeds it and turns its answers into rows."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, func, select
+
+from ish_portal.accounts.models import User
+from ish_portal.audit.service import Actor, record
+from ish_portal.db import transaction, utcnow
+from ish_portal.labs.models import Lab, LabRanking
+from ish_portal.matching import api as engine
+from ish_portal.matching.errors import InstanceError
+from ish_portal.nominations.models import LabPreference, Nomination, NominationStatus
+from ish_portal.nominations.service import change_status
+from ish_portal.notifications.models import OutboxMessage, OutboxStatus
+from ish_portal.notifications.service import enqueue
+from ish_portal.placement.models import MatchRun, Offer, OfferStatus, Pin
+from ish_portal.programme.models import Edition, Organisation
+from ish_portal.web import i18n
+from ish_portal.web.i18n import gettext as _
+from ish_portal.web.timefmt import format_date, format_datetime, zone
+
+MODES = engine.MODES
+MAX_SEED = 2**31 - 1
+# Offers that hold a seat: the applicant may still take it (or the organisers may still send it).
+HOLDING = (OfferStatus.PROPOSED, OfferStatus.PENDING, OfferStatus.ACCEPTED)
+
+
+class PlacementError(Exception):
+    """A matching action that cannot be done, with a message for the organiser."""
+
+
+def student_key(nomination_id: int) -> str:
+    return f"n{nomination_id}"
+
+
+def lab_key(lab_id: int) -> str:
+    return f"lab{lab_id}"
+
+
+def nomination_id_of(key: str) -> int:
+    return int(key[1:])
+
+
+def lab_id_of(key: str) -> int:
+    return int(key[3:])
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED)
+
+
+# -- building the instance ---------------------------------------------------------------------
+
+def _priority_key(nomination: Nomination):
+    # Higher review score first, unscored last, then who was submitted first; the id keeps ties stable.
+    far_future = datetime.max.replace(tzinfo=UTC)
+    return (nomination.review_score is None, -(nomination.review_score or 0),
+            nomination.submitted_at or far_future, nomination.id)
+
+
+def active_labs(session: Session, edition_id: int) -> list[Lab]:
+    return list(session.exec(select(Lab).where(Lab.edition_id == edition_id, Lab.retired == False)  # noqa: E712
+                             .order_by(Lab.institute, Lab.group_name, Lab.id)).all())
+
+
+def _preferences(session: Session, nomination_ids: list[int], lab_ids: set[int]) -> dict[int, list[int]]:
+    preferences: dict[int, list[int]] = {nomination_id: [] for nomination_id in nomination_ids}
+    if not nomination_ids:
+        return preferences
+    rows = session.exec(select(LabPreference).where(LabPreference.nomination_id.in_(nomination_ids))
+                        .order_by(LabPreference.nomination_id, LabPreference.rank)).all()
+    for row in rows:
+        if row.lab_id in lab_ids:  # a retired lab drops out; the ones below move up
+            preferences[row.nomination_id].append(row.lab_id)
+    return preferences
+
+
+def _lab_rankings(session: Session, lab_ids: list[int], nomination_ids: set[int]) -> dict[int, list[int]]:
+    rankings: dict[int, list[int]] = {lab_id: [] for lab_id in lab_ids}
+    if not lab_ids:
+        return rankings
+    rows = session.exec(select(LabRanking).where(LabRanking.lab_id.in_(lab_ids))
+                        .order_by(LabRanking.lab_id, LabRanking.rank, LabRanking.nomination_id)).all()
+    for row in rows:
+        if row.nomination_id in nomination_ids:
+            rankings[row.lab_id].append(row.nomination_id)
+    return rankings
+
+
+def _student_entry(nomination: Nomination, edition: Edition, preferences: list[int]) -> dict:
+    # An unknown birth date counts as age 0, so no lab with a minimum age takes the student by mistake.
+    age = nomination.age_on(edition.starts_on)
+    return {"id": student_key(nomination.id), "organisation": f"org{nomination.organisation_id}",
+            "age": max(age, 0) if age is not None else 0,
+            "languages": sorted(set(nomination.working_languages or [])),
+            "preferences": [lab_key(lab_id) for lab_id in preferences]}
+
+
+def _instance(session: Session, edition: Edition, nominations: list[Nomination], seed: int,
+              extra_pins: dict[int, int] | None = None) -> dict:
+    labs = active_labs(session, edition.id)
+    lab_ids = {lab.id for lab in labs}
+    nominations = sorted(nominations, key=_priority_key)
+    ids = [nomination.id for nomination in nominations]
+    preferences = _preferences(session, ids, lab_ids)
+    rankings = _lab_rankings(session, [lab.id for lab in labs], set(ids))
+    pins = {}
+    if ids:
+        for pin in session.exec(select(Pin).where(Pin.nomination_id.in_(ids))).all():
+            if pin.lab_id in lab_ids:
+                pins[student_key(pin.nomination_id)] = lab_key(pin.lab_id)
+    for nomination_id, lab_id in (extra_pins or {}).items():
+        pins[student_key(nomination_id)] = lab_key(lab_id)
+    lab_entries = []
+    for lab in labs:
+        entry: dict[str, Any] = {"id": lab_key(lab.id), "capacity": lab.capacity,
+                                 "organisation_cap": lab.organisation_cap, "min_age": lab.min_age,
+                                 "languages": sorted(set(lab.languages or []))}
+        if rankings[lab.id]:
+            entry["ranking"] = [student_key(n) for n in rankings[lab.id]]
+        lab_entries.append(entry)
+    return {
+        "seed": seed,
+        # Every student is listed, so the review order is the organisers' and never the lottery's.
+        "priority": [student_key(n) for n in ids],
+        "pins": pins,
+        "students": [_student_entry(n, edition, preferences[n.id]) for n in nominations],
+        "labs": lab_entries,
+    }
+
+
+def approved_nominations(session: Session, edition_id: int) -> list[Nomination]:
+    return list(session.exec(select(Nomination).where(Nomination.edition_id == edition_id,
+                                                      Nomination.status == NominationStatus.APPROVED)).all())
+
+
+def build_instance(session: Session, edition: Edition, seed: int = 0) -> dict:
+    """The engine's input for the edition's approved nominations and its labs, as it stands now."""
+    return _instance(session, edition, approved_nominations(session, edition.id), seed)
+
+
+# -- closing the preferences -------------------------------------------------------------------
+
+def published_run(session: Session, edition_id: int, *, lock: bool = False) -> MatchRun | None:
+    query = select(MatchRun).where(MatchRun.edition_id == edition_id, MatchRun.published_at.is_not(None))
+    if lock:
+        query = query.with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def lock_preferences(session: Session, user: User, edition_id: int) -> None:
+    with transaction(session):
+        edition = session.get(Edition, edition_id, populate_existing=True)
+        if edition.preferences_locked_at is not None and edition.preferences_locked_at <= utcnow():
+            raise PlacementError(_("The lab preferences are already closed."))
+        before = edition.preferences_locked_at
+        edition.preferences_locked_at = utcnow()
+        session.add(edition)
+        record(session, Actor.of_user(user), "preferences_locked", "edition", edition.id,
+               changes={"preferences_locked_at": [str(before) if before else None,
+                                                  edition.preferences_locked_at.isoformat()]},
+               edition_id=edition.id)
+
+
+def reopen_preferences(session: Session, user: User, edition_id: int) -> None:
+    with transaction(session):
+        edition = session.get(Edition, edition_id, populate_existing=True)
+        if published_run(session, edition_id) is not None:
+            raise PlacementError(_("A run has been published: the lab preferences stay closed."))
+        if edition.preferences_locked_at is None:
+            raise PlacementError(_("The lab preferences are open."))
+        before = edition.preferences_locked_at
+        edition.preferences_locked_at = None
+        session.add(edition)
+        record(session, Actor.of_user(user), "preferences_reopened", "edition", edition.id,
+               changes={"preferences_locked_at": [before.isoformat(), None]}, edition_id=edition.id)
+
+
+def preferences_closed(edition: Edition) -> bool:
+    return edition.preferences_locked_at is not None and edition.preferences_locked_at <= utcnow()
+
+
+# -- runs --------------------------------------------------------------------------------------
+
+def instance_error_message(error: InstanceError) -> str:
+    problems = getattr(error, "problems", None) or [str(error)]
+    return _("The matching engine refused the input: %(problems)s", problems="; ".join(map(str, problems)))
+
+
+def create_run(session: Session, user: User, edition_id: int, mode: str, seed: int) -> MatchRun:
+    """Run the engine on the edition as it stands and store the run with its exact input."""
+    if mode not in MODES:
+        raise PlacementError(_("Choose a mode."))
+    with transaction(session):
+        edition = session.get(Edition, edition_id, populate_existing=True)
+        instance = build_instance(session, edition, seed)
+        if not instance["students"]:
+            raise PlacementError(_("No nomination is approved yet: there is nobody to place."))
+        if not instance["labs"]:
+            raise PlacementError(_("There are no labs to place students in."))
+        try:
+            result = engine.solve(instance, mode=mode, seed=seed)
+        except InstanceError as error:
+            raise PlacementError(instance_error_message(error)) from None
+        run = MatchRun(edition_id=edition.id, mode=mode, seed=seed, instance=instance, result=result,
+                       created_by_id=user.id)
+        session.add(run)
+        session.flush()
+        record(session, Actor.of_user(user), "match_run_created", "match_run", run.id,
+               changes={"mode": mode, "seed": seed, "placed": result["stats"]["placed"],
+                        "unplaced": result["stats"]["unplaced"]}, edition_id=edition.id)
+    return run
+
+
+def get_run(session: Session, edition_id: int, run_id: int) -> MatchRun | None:
+    return session.exec(select(MatchRun).where(MatchRun.id == run_id, MatchRun.edition_id == edition_id)
+                        .execution_options(populate_existing=True)).first()
+
+
+@dataclass
+class RunRow:
+    run: MatchRun
+    created_by: str
+    placed: int
+    unplaced: int
+
+
+def runs_page(session: Session, edition_id: int, page: int = 1, per_page: int = 20) -> tuple[list[RunRow], int]:
+    total = session.exec(select(func.count()).select_from(MatchRun).where(MatchRun.edition_id == edition_id)).one()
+    runs = session.exec(select(MatchRun).where(MatchRun.edition_id == edition_id)
+                        .order_by(MatchRun.created_at.desc(), MatchRun.id.desc())
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+    names = _user_names(session, {run.created_by_id for run in runs})
+    rows = [RunRow(run, names.get(run.created_by_id, ""), run.result["stats"]["placed"],
+                   run.result["stats"]["unplaced"]) for run in runs]
+    return rows, total
+
+
+def all_runs(session: Session, edition_id: int) -> list[MatchRun]:
+    return list(session.exec(select(MatchRun).where(MatchRun.edition_id == edition_id)
+                             .order_by(MatchRun.id.desc())).all())
+
+
+def _user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {user.id: user.full_name for user in session.exec(select(User).where(User.id.in_(ids))).all()}
+
+
+def _names(session: Session, nomination_ids: list[int]) -> dict[int, Nomination]:
+    if not nomination_ids:
+        return {}
+    return {n.id: n for n in session.exec(select(Nomination).where(Nomination.id.in_(nomination_ids))).all()}
+
+
+def _labs_by_id(session: Session, edition_id: int) -> dict[int, Lab]:
+    return {lab.id: lab for lab in session.exec(select(Lab).where(Lab.edition_id == edition_id)).all()}
+
+
+def _organisation_names(session: Session) -> dict[int, str]:
+    return {o.id: o.name for o in session.exec(select(Organisation)).all()}
+
+
+def reason_words(reasons: list[str], lab: dict | None) -> str:
+    """The engine's reasons for one higher choice, said in words."""
+    words = []
+    for reason in reasons:
+        if reason == "min_age":
+            words.append(_("not eligible: below the lab's minimum age of %(age)s", age=(lab or {}).get("min_age")))
+        elif reason == "language":
+            words.append(_("not eligible: no common working language (the lab works in %(languages)s)",
+                           languages=", ".join((lab or {}).get("languages") or [])))
+        elif reason == "organisation_cap":
+            words.append(_("the lab's cap of students from the same organisation was reached"))
+        elif reason == "full":
+            words.append(_("full with students of higher priority"))
+        else:
+            words.append(reason)
+    return "; ".join(words) if words else _("no reason given")
+
+
+@dataclass
+class Choice:
+    rank: int
+    lab: str
+    why: str
+
+
+@dataclass
+class StudentRow:
+    nomination_id: int
+    name: str
+    organisation: str
+    status: str
+    lab_id: int | None
+    lab: str
+    rank: int | None
+    higher: list[Choice] = field(default_factory=list)
+
+
+@dataclass
+class LabRow:
+    lab_id: int
+    label: str
+    capacity: int
+    filled: int
+    organisations: int
+    organisation_names: list[str]
+
+
+@dataclass
+class RunView:
+    run: MatchRun
+    created_by: str
+    students: list[StudentRow]
+    total_students: int
+    labs: list[LabRow]
+    histogram: list[tuple[str, int]]
+    histogram_max: int
+    stats: dict
+    violations: list[str]
+    pins: dict[int, int]
+
+
+def run_view(session: Session, run: MatchRun, page: int = 1, per_page: int = 100) -> RunView:
+    """What the preview shows: each student's place, the reasons in words, the figures."""
+    result = run.result
+    lab_entries = {entry["id"]: entry for entry in run.instance["labs"]}
+    labs = _labs_by_id(session, run.edition_id)
+    organisation_names = _organisation_names(session)
+    order = run.instance.get("priority") or [s["id"] for s in run.instance["students"]]
+    student_org = {s["id"]: s["organisation"] for s in run.instance["students"]}
+    shown = order[(page - 1) * per_page: page * per_page]
+    nominations = _names(session, [nomination_id_of(key) for key in shown])
+
+    def label(key: str | None) -> str:
+        if key is None:
+            return ""
+        lab = labs.get(lab_id_of(key))
+        return lab.label if lab else key
+
+    rows = []
+    for key in shown:
+        explanation = result["explanations"][key]
+        nomination = nominations.get(nomination_id_of(key))
+        higher = [Choice(choice["rank"], label(choice["lab"]),
+                         reason_words(choice["reasons"], lab_entries.get(choice["lab"])))
+                  for choice in explanation.get("higher_choices", [])]
+        rows.append(StudentRow(
+            nomination_id=nomination_id_of(key),
+            name=nomination.display_name if nomination else key,
+            organisation=organisation_names.get(nomination.organisation_id, "") if nomination else "",
+            status=explanation["status"], lab_id=lab_id_of(explanation["lab"]) if explanation["lab"] else None,
+            lab=label(explanation["lab"]), rank=explanation["rank"], higher=higher))
+
+    organisations_at: dict[str, set[str]] = {}
+    for student, lab in result["assignments"].items():
+        if lab is not None:
+            organisation_id = int(student_org[student][3:])
+            organisations_at.setdefault(lab, set()).add(organisation_names.get(organisation_id, ""))
+    lab_rows = [LabRow(lab_id_of(key), label(key), figures["capacity"], figures["filled"],
+                       figures["organisations"], sorted(organisations_at.get(key, set())))
+                for key, figures in result["stats"]["labs"].items()]
+    histogram = list(result["stats"]["ranks"].items())
+    verification = result.get("verification", {})
+    violations = list(verification.get("violations", []))
+    violations += [_("blocking pair: %(student)s and %(lab)s", student=pair["student"], lab=pair["lab"])
+                   for pair in verification.get("blocking_pairs", [])] if run.mode == "stable" else []
+    pins = {nomination_id_of(s): lab_id_of(lab) for s, lab in (run.instance.get("pins") or {}).items()}
+    return RunView(run=run, created_by=_user_names(session, {run.created_by_id}).get(run.created_by_id, ""),
+                   students=rows, total_students=len(order), labs=lab_rows, histogram=histogram,
+                   histogram_max=max([count for _, count in histogram] or [0]), stats=result["stats"],
+                   violations=violations, pins=pins)
+
+
+@dataclass
+class Move:
+    name: str
+    before: str
+    after: str
+
+
+@dataclass
+class Comparison:
+    first: MatchRun
+    second: MatchRun
+    moved: list[Move]
+    ranks: list[tuple[str, int, int]]
+    histogram_max: int
+
+
+def compare_runs(session: Session, first: MatchRun, second: MatchRun) -> Comparison:
+    """Who is placed differently in `second` than in `first`, and the figures side by side."""
+    labs = _labs_by_id(session, first.edition_id)
+    before, after = first.result["assignments"], second.result["assignments"]
+    changed = [key for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)]
+    nominations = _names(session, [nomination_id_of(key) for key in changed])
+
+    def label(key: str | None) -> str:
+        if key is None:
+            return _("unplaced")
+        lab = labs.get(lab_id_of(key))
+        return lab.label if lab else key
+
+    moved = [Move(nominations[nomination_id_of(key)].display_name if nomination_id_of(key) in nominations else key,
+                  label(before.get(key)) if key in before else _("not in this run"),
+                  label(after.get(key)) if key in after else _("not in this run"))
+             for key in changed]
+    moved.sort(key=lambda move: move.name)
+    first_ranks, second_ranks = first.result["stats"]["ranks"], second.result["stats"]["ranks"]
+    keys = sorted(set(first_ranks) | set(second_ranks), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0))
+    ranks = [(key, first_ranks.get(key, 0), second_ranks.get(key, 0)) for key in keys]
+    top = max([max(a, b) for _, a, b in ranks] or [0])
+    return Comparison(first, second, moved, ranks, top)
+
+
+# -- pins and capacities -----------------------------------------------------------------------
+
+def pins_of_edition(session: Session, edition_id: int) -> list[tuple[Pin, Nomination, Lab]]:
+    return list(session.exec(select(Pin, Nomination, Lab).join(Nomination, Nomination.id == Pin.nomination_id)
+                             .join(Lab, Lab.id == Pin.lab_id).where(Nomination.edition_id == edition_id)
+                             .order_by(Nomination.family_name, Nomination.given_name)).all())
+
+
+def pin(session: Session, user: User, edition_id: int, nomination_id: int, lab_id: int) -> Pin:
+    """Fix a student to a lab for every later run (eligibility and capacity are the engine's to check)."""
+    with transaction(session):
+        nomination = session.get(Nomination, nomination_id)
+        lab = session.get(Lab, lab_id)
+        if nomination is None or nomination.edition_id != edition_id:
+            raise PlacementError(_("Choose a student of this edition."))
+        if lab is None or lab.edition_id != edition_id or lab.retired:
+            raise PlacementError(_("Choose a lab of this edition."))
+        existing = session.get(Pin, nomination_id)
+        before = existing.lab_id if existing else None
+        if existing is None:
+            existing = Pin(nomination_id=nomination_id, lab_id=lab_id, created_by_id=user.id)
+        existing.lab_id, existing.created_by_id, existing.created_at = lab_id, user.id, utcnow()
+        session.add(existing)
+        record(session, Actor.of_user(user), "pin_set", "nomination", nomination_id,
+               changes={"lab_id": [before, lab_id]}, edition_id=edition_id,
+               organisation_id=nomination.organisation_id, nomination_id=nomination_id)
+    return existing
+
+
+def unpin(session: Session, user: User, edition_id: int, nomination_id: int) -> None:
+    with transaction(session):
+        existing = session.get(Pin, nomination_id)
+        nomination = session.get(Nomination, nomination_id)
+        if existing is None or nomination is None or nomination.edition_id != edition_id:
+            raise PlacementError(_("This student is not pinned."))
+        record(session, Actor.of_user(user), "pin_removed", "nomination", nomination_id,
+               changes={"lab_id": [existing.lab_id, None]}, edition_id=edition_id,
+               organisation_id=nomination.organisation_id, nomination_id=nomination_id)
+        session.delete(existing)
+
+
+def set_lab_capacity(session: Session, user: User, edition_id: int, lab_id: int, capacity: int) -> Lab:
+    if capacity < 0 or capacity > 1000:
+        raise PlacementError(_("Enter a number of seats between 0 and 1000."))
+    with transaction(session):
+        lab = session.get(Lab, lab_id, populate_existing=True)
+        if lab is None or lab.edition_id != edition_id:
+            raise PlacementError(_("Choose a lab of this edition."))
+        before = lab.capacity
+        lab.capacity = capacity
+        session.add(lab)
+        record(session, Actor.of_user(user), "lab_capacity_changed", "lab", lab.id,
+               changes={"capacity": [before, capacity]}, edition_id=edition_id)
+    return lab
+
+
+# -- publishing --------------------------------------------------------------------------------
+
+def response_deadline(edition: Edition, now: datetime) -> datetime:
+    """The last minute to answer: offer_response_days after today, at 23:59 in Heidelberg."""
+    day = now.astimezone(zone()).date() + timedelta(days=edition.offer_response_days)
+    return datetime.combine(day, time(23, 59), tzinfo=zone()).astimezone(UTC)
+
+
+def _offer_context(edition: Edition, nomination: Nomination, lab: Lab, offer: Offer) -> dict:
+    # Dates in the recipient's language, not the organiser's who happens to publish.
+    with i18n.language(nomination.language if nomination.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE):
+        return {"name": nomination.given_name, "edition": edition.title, "lab": lab.label,
+                "subject_area": lab.subject_area, "tutor": lab.tutor_name,
+                "starts_on": format_date(edition.starts_on), "ends_on": format_date(edition.ends_on),
+                "deadline": format_datetime(offer.response_deadline)}
+
+
+def publication_problems(session: Session, run: MatchRun) -> list[str]:
+    """Why the run's placements no longer fit the edition's approvals and labs."""
+    problems = []
+    placed = {nomination_id_of(s): lab_id_of(lab) for s, lab in run.result["assignments"].items() if lab}
+    nominations = _names(session, list(placed))
+    labs = _labs_by_id(session, run.edition_id)
+    for nomination_id, lab_id in placed.items():
+        nomination = nominations.get(nomination_id)
+        if nomination is None or nomination.status != NominationStatus.APPROVED:
+            name = nomination.display_name if nomination else student_key(nomination_id)
+            status = nomination.status if nomination else "deleted"
+            problems.append(_("%(name)s is no longer approved (now %(status)s).", name=name, status=status))
+        lab = labs.get(lab_id)
+        if lab is None or lab.retired:
+            problems.append(_("The lab %(lab)s has been retired.", lab=lab.label if lab else lab_key(lab_id)))
+    return problems
+
+
+def publish_run(session: Session, user: User, edition_id: int, run_id: int, now: datetime | None = None) -> int:
+    """Turn every placement of the run into a pending offer with a draft email, in one transaction.
+    Returns how many offers were made."""
+    now = now or utcnow()
+    with transaction(session):
+        edition = session.get(Edition, edition_id, populate_existing=True)
+        run = session.exec(select(MatchRun).where(MatchRun.id == run_id, MatchRun.edition_id == edition_id)
+                           .with_for_update().execution_options(populate_existing=True)).first()
+        if run is None:
+            raise PlacementError(_("This run does not exist."))
+        if published_run(session, edition_id) is not None:
+            raise PlacementError(_("A run of this edition has already been published."))
+        problems = publication_problems(session, run)
+        if problems:
+            raise PlacementError(_("This run no longer matches the approvals: %(problems)s Run the matching again.",
+                                   problems=" ".join(problems)))
+        deadline = response_deadline(edition, now)
+        labs = _labs_by_id(session, edition_id)
+        actor = Actor.of_user(user)
+        made = 0
+        placed = [(nomination_id_of(s), lab_id_of(lab)) for s, lab in run.result["assignments"].items() if lab]
+        nominations = _names(session, [n for n, _lab in placed])
+        for nomination_id, lab_id in placed:
+            nomination, lab = nominations[nomination_id], labs[lab_id]
+            offer = Offer(nomination_id=nomination_id, lab_id=lab_id, match_run_id=run.id,
+                          status=OfferStatus.PENDING, response_deadline=deadline, created_at=now)
+            session.add(offer)
+            session.flush()
+            change_status(session, nomination, NominationStatus.OFFERED, actor,
+                          reason=_("offered a place in %(lab)s", lab=lab.label))
+            record(session, actor, "offer_made", "offer", offer.id, to_state=OfferStatus.PENDING,
+                   changes={"lab_id": lab_id, "match_run_id": run.id}, edition_id=edition_id,
+                   organisation_id=nomination.organisation_id, nomination_id=nomination_id)
+            enqueue(session, kind="offer_made", to=nomination.email, language=nomination.language,
+                    context=_offer_context(edition, nomination, lab, offer), edition_id=edition_id,
+                    nomination_id=nomination_id, batch=run_batch(run.id), draft=True)
+            made += 1
+        run.published_at = now
+        session.add(run)
+        if edition.preferences_locked_at is None or edition.preferences_locked_at > now:
+            edition.preferences_locked_at = now  # published placements rest on the preferences as they are
+            session.add(edition)
+        record(session, actor, "match_run_published", "match_run", run.id,
+               changes={"offers": made, "mode": run.mode, "seed": run.seed}, edition_id=edition_id)
+    return made
+
+
+def run_batch(run_id: int) -> str:
+    return f"run-{run_id}"
+
+
+def draft_count(session: Session, run_id: int) -> int:
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.batch == run_batch(run_id), OutboxMessage.status == OutboxStatus.DRAFT)).one()
+
+
+def send_run_drafts(session: Session, user: User, edition_id: int, run_id: int) -> int:
+    """Release the run's draft offer emails to the sender (until the drafts review screen exists)."""
+    with transaction(session):
+        run = get_run(session, edition_id, run_id)
+        if run is None or run.published_at is None:
+            raise PlacementError(_("Only a published run has emails to send."))
+        released = session.exec(update(OutboxMessage).where(
+            OutboxMessage.batch == run_batch(run_id), OutboxMessage.status == OutboxStatus.DRAFT,
+            OutboxMessage.edition_id == edition_id).values(
+            status=OutboxStatus.QUEUED, next_attempt_at=utcnow())).rowcount
+        record(session, Actor.of_user(user), "run_drafts_sent", "match_run", run_id,
+               changes={"messages": released}, edition_id=edition_id)
+    return released
+
+
+# -- the waitlist ------------------------------------------------------------------------------
+
+@dataclass
+class WaitlistRow:
+    nomination: Nomination
+    organisation: str
+    preferences: list[str]
+
+
+def waitlist(session: Session, edition_id: int) -> list[WaitlistRow]:
+    """Approved students without an offer that holds a seat, in the order the engine reviews them."""
+    holding = select(Offer.nomination_id).where(Offer.status.in_(HOLDING))
+    nominations = session.exec(select(Nomination).where(
+        Nomination.edition_id == edition_id, Nomination.status == NominationStatus.APPROVED,
+        Nomination.id.not_in(holding))).all()
+    nominations = sorted(nominations, key=_priority_key)
+    labs = _labs_by_id(session, edition_id)
+    organisation_names = _organisation_names(session)
+    preferences = _preferences(session, [n.id for n in nominations], set(labs))
+    return [WaitlistRow(n, organisation_names.get(n.organisation_id, ""),
+                        [labs[lab_id].label for lab_id in preferences[n.id]]) for n in nominations]
+
+
+def proposed_offers(session: Session, edition_id: int) -> list[tuple[Offer, Nomination, Lab]]:
+    return list(session.exec(select(Offer, Nomination, Lab).join(Nomination, Nomination.id == Offer.nomination_id)
+                             .join(Lab, Lab.id == Offer.lab_id)
+                             .where(Nomination.edition_id == edition_id, Offer.status == OfferStatus.PROPOSED)
+                             .order_by(Offer.created_at, Offer.id)).all())
+
+
+def fill_freed_places(session: Session, edition_id: int, actor: Actor, now: datetime | None = None) -> list[Offer]:
+    """Match again after answers and offer the freed seats to the waitlist.
+
+    Runs inside the caller's transaction (a decline, an expiry, an organiser's request). Students
+    holding an accepted, pending or proposed offer stay exactly where they are; everyone on the
+    waitlist is matched again by the engine's rematch for the seats that are free. With
+    auto_promote_waitlist the new offers go out at once; otherwise they wait as proposals.
+    """
+    now = now or utcnow()
+    run = published_run(session, edition_id, lock=True)  # one re-match at a time per edition
+    if run is None:
+        return []
+    edition = session.get(Edition, edition_id)
+    offers = session.exec(select(Offer).join(Nomination, Nomination.id == Offer.nomination_id).where(
+        Nomination.edition_id == edition_id, Offer.status.in_(HOLDING))).all()
+    holders = {offer.nomination_id: offer for offer in offers}
+    candidates = list(session.exec(select(Nomination).where(
+        Nomination.edition_id == edition_id,
+        Nomination.id.in_(list(holders)) | (Nomination.status == NominationStatus.APPROVED))).all()) \
+        if holders else approved_nominations(session, edition_id)
+    # Every seat someone holds is pinned where it is, whatever the pins or preferences say now.
+    instance = _instance(session, edition, candidates, run.seed,
+                         extra_pins={n: offer.lab_id for n, offer in holders.items()})
+    previous: dict[str, str | None] = {student_key(n): lab_key(offer.lab_id) for n, offer in holders.items()}
+    waiting = [s["id"] for s in instance["students"] if s["id"] not in previous]
+    if not waiting:
+        return []
+    try:
+        # Everyone holding a place is passed as settled, so no seat anyone holds changes hands.
+        result = engine.rematch(instance, previous, accepted=list(previous), declined=[], mode=run.mode,
+                                seed=run.seed)
+    except InstanceError as error:
+        record(session, actor, "waitlist_rematch_failed", "match_run", run.id,
+               reason=instance_error_message(error)[:1000], edition_id=edition_id)
+        return []
+    labs = _labs_by_id(session, edition_id)
+    nominations = _names(session, [nomination_id_of(key) for key in waiting])
+    made = []
+    for move in result["moved"]:
+        if move["from"] is not None or move["to"] is None:
+            continue
+        nomination = nominations[nomination_id_of(move["student"])]
+        lab = labs[lab_id_of(move["to"])]
+        offer = Offer(nomination_id=nomination.id, lab_id=lab.id, match_run_id=run.id,
+                      status=OfferStatus.PROPOSED, response_deadline=response_deadline(edition, now),
+                      created_at=now)
+        session.add(offer)
+        session.flush()
+        record(session, actor, "waitlist_offer_proposed", "offer", offer.id, to_state=OfferStatus.PROPOSED,
+               changes={"lab_id": lab.id, "match_run_id": run.id}, edition_id=edition_id,
+               organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+        if edition.auto_promote_waitlist:
+            _send_waitlist_offer(session, edition, nomination, lab, offer, actor, now)
+        made.append(offer)
+    return made
+
+
+def _send_waitlist_offer(session: Session, edition: Edition, nomination: Nomination, lab: Lab, offer: Offer,
+                         actor: Actor, now: datetime) -> None:
+    offer.status = OfferStatus.PENDING
+    offer.response_deadline = response_deadline(edition, now)
+    session.add(offer)
+    change_status(session, nomination, NominationStatus.OFFERED, actor,
+                  reason=_("offered a place in %(lab)s from the waitlist", lab=lab.label))
+    record(session, actor, "offer_made", "offer", offer.id, from_state=OfferStatus.PROPOSED,
+           to_state=OfferStatus.PENDING, changes={"lab_id": lab.id, "waitlist": True}, edition_id=edition.id,
+           organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+    enqueue(session, kind="waitlist_offer", to=nomination.email, language=nomination.language,
+            context=_offer_context(edition, nomination, lab, offer), edition_id=edition.id,
+            nomination_id=nomination.id)
+
+
+def _proposed(session: Session, edition_id: int, offer_id: int) -> tuple[Offer, Nomination, Lab]:
+    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update()
+                         .execution_options(populate_existing=True)).first()
+    nomination = session.get(Nomination, offer.nomination_id, populate_existing=True) if offer else None
+    if offer is None or nomination is None or nomination.edition_id != edition_id \
+            or offer.status != OfferStatus.PROPOSED:
+        raise PlacementError(_("This proposal has already been dealt with."))
+    return offer, nomination, session.get(Lab, offer.lab_id)
+
+
+def confirm_proposed_offer(session: Session, user: User, edition_id: int, offer_id: int) -> Offer:
+    with transaction(session):
+        offer, nomination, lab = _proposed(session, edition_id, offer_id)
+        if nomination.status != NominationStatus.APPROVED:
+            raise PlacementError(_("%(name)s is no longer approved.", name=nomination.display_name))
+        edition = session.get(Edition, edition_id)
+        _send_waitlist_offer(session, edition, nomination, lab, offer, Actor.of_user(user), utcnow())
+    return offer
+
+
+def discard_proposed_offer(session: Session, user: User, edition_id: int, offer_id: int) -> Offer:
+    with transaction(session):
+        offer, nomination, _lab = _proposed(session, edition_id, offer_id)
+        offer.status = OfferStatus.WITHDRAWN
+        session.add(offer)
+        record(session, Actor.of_user(user), "waitlist_offer_discarded", "offer", offer.id,
+               from_state=OfferStatus.PROPOSED, to_state=OfferStatus.WITHDRAWN, edition_id=edition_id,
+               organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+    return offer
+
+
+def fill_now(session: Session, user: User, edition_id: int) -> list[Offer]:
+    """An organiser asks for the free seats to be offered to the waitlist (e.g. after adding seats)."""
+    with transaction(session):
+        if published_run(session, edition_id) is None:
+            raise PlacementError(_("Publish a run first: the waitlist starts with the published placements."))
+        return fill_freed_places(session, edition_id, Actor.of_user(user))
+
+
+def set_auto_promote(session: Session, user: User, edition_id: int, on: bool) -> None:
+    with transaction(session):
+        edition = session.get(Edition, edition_id, populate_existing=True)
+        before = edition.auto_promote_waitlist
+        edition.auto_promote_waitlist = on
+        session.add(edition)
+        record(session, Actor.of_user(user), "edition_updated", "edition", edition.id,
+               changes={"auto_promote_waitlist": [before, on]}, edition_id=edition.id)
+
+
+def offer_counts(session: Session, edition_id: int) -> dict[str, int]:
+    rows = session.exec(select(Offer.status, func.count()).join(Nomination, Nomination.id == Offer.nomination_id)
+                        .where(Nomination.edition_id == edition_id).group_by(Offer.status)).all()
+    return Counter({status: count for status, count in rows})
+
+
