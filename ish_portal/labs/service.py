@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from babel import Locale
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from ish_portal.labs.models import Lab
+from ish_portal.accounts.models import User
+from ish_portal.audit.service import Actor, record
+from ish_portal.db import transaction
+from ish_portal.labs.csv_io import LabRow, RankingRow, lab_key, labs_csv, row_error
+from ish_portal.labs.forms import FIELDS, LabForm
+from ish_portal.labs.models import Lab, LabRanking
+from ish_portal.nominations.models import LabPreference, Nomination, NominationStatus
+from ish_portal.programme.models import Edition, Organisation
 from ish_portal.web.i18n import current_language, gettext as _
 
 
@@ -30,3 +41,306 @@ def why_not_eligible(lab: Lab, age: int | None, languages: list[str]) -> str | N
         return _("This lab works in %(languages)s, which is not among your working languages.",
                  languages=", ".join(language_name(code) for code in lab.languages))
     return None
+
+
+# -- the organisers' pages ----------------------------------------------------------------------
+
+class LabError(Exception):
+    """A refused change, with a message for the organiser."""
+
+
+class LabNotFound(Exception):
+    pass
+
+
+class RowErrors(LabError):
+    """A file's rows were refused; every problem is listed, and nothing changed."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+# Candidates a lab ranks: those Heidelberg is still considering for a place.
+RANKABLE = (NominationStatus.SUBMITTED, NominationStatus.APPROVED)
+
+
+@dataclass(frozen=True)
+class LabList:
+    active: list[Lab]
+    retired: list[Lab]
+
+    @property
+    def seats(self) -> int:
+        return sum(lab.capacity for lab in self.active)
+
+
+def edition_labs(session: Session, edition_id: int) -> LabList:
+    labs = _all_labs(session, edition_id)
+    return LabList([lab for lab in labs if not lab.retired], [lab for lab in labs if lab.retired])
+
+
+def _all_labs(session: Session, edition_id: int) -> list[Lab]:
+    return list(session.exec(select(Lab).where(Lab.edition_id == edition_id)
+                             .order_by(Lab.institute, Lab.group_name, Lab.id)).all())
+
+
+def get_lab(session: Session, edition_id: int, lab_id: int) -> Lab:
+    """A lab of this edition; another edition's lab is as unknown as a missing one."""
+    lab = session.get(Lab, lab_id)
+    if lab is None or lab.edition_id != edition_id:
+        raise LabNotFound()
+    return lab
+
+
+def lab_values(lab: Lab) -> dict[str, Any]:
+    return {name: getattr(lab, name) for name in FIELDS}
+
+
+def _lock_edition(session: Session, edition_id: int) -> None:
+    # Lab changes of one edition queue up behind each other (SQLite's write lock does the same),
+    # so two organisers cannot both add "the same" lab or import over each other.
+    if session.exec(select(Edition.id).where(Edition.id == edition_id).with_for_update()).first() is None:
+        raise LabError(_("No such edition."))
+
+
+def _check_unique(session: Session, edition_id: int, form: LabForm, lab_id: int | None) -> None:
+    key = lab_key(form.institute, form.group_name)
+    for other in _all_labs(session, edition_id):
+        if other.id != lab_id and lab_key(other.institute, other.group_name) == key:
+            raise LabError(_("%(institute)s already has a lab of the group %(group)s in this edition.",
+                             institute=other.institute, group=other.group_name))
+
+
+def create_lab(session: Session, organiser: User, edition_id: int, form: LabForm,
+               retired: bool = False) -> Lab:
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        _check_unique(session, edition_id, form, None)
+        return _create(session, Actor.of_user(organiser), edition_id, form, retired)
+
+
+def _create(session: Session, actor: Actor, edition_id: int, form: LabForm, retired: bool) -> Lab:
+    lab = Lab(edition_id=edition_id, retired=retired, **form.model_dump())
+    session.add(lab)
+    session.flush()
+    if form.organisation_cap is None:
+        # The ORM leaves a None out of the INSERT, so the column's default cap of 1 is stored;
+        # setting "no cap" again after the insert writes the NULL that was asked for.
+        lab.organisation_cap = None
+        session.flush()
+    record(session, actor, "lab_created", "lab", lab.id,
+           changes={name: [None, value] for name, value in lab_values(lab).items() if value not in ("", None, [])},
+           to_state="retired" if retired else "active", edition_id=edition_id)
+    return lab
+
+
+def update_lab(session: Session, organiser: User, edition_id: int, lab_id: int, form: LabForm) -> Lab:
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        lab = get_lab(session, edition_id, lab_id)
+        _check_unique(session, edition_id, form, lab.id)
+        _update(session, Actor.of_user(organiser), lab, form)
+    return lab
+
+
+def _update(session: Session, actor: Actor, lab: Lab, form: LabForm) -> bool:
+    changes = {}
+    for name, new in form.model_dump().items():
+        old = getattr(lab, name)
+        if old != new:
+            changes[name] = [old, new]
+            setattr(lab, name, new)
+    if changes:
+        session.add(lab)
+        record(session, actor, "lab_changed", "lab", lab.id, changes=changes, edition_id=lab.edition_id)
+    return bool(changes)
+
+
+def preference_count(session: Session, lab_id: int) -> int:
+    """How many applicants put this lab among their choices."""
+    return session.exec(select(func.count()).select_from(LabPreference)
+                        .where(LabPreference.lab_id == lab_id)).one()
+
+
+def retire_lab(session: Session, organiser: User, edition_id: int, lab_id: int) -> Lab:
+    """No longer offered to applicants; everything that refers to the lab stays."""
+    return _set_retired(session, Actor.of_user(organiser), edition_id, lab_id, True)
+
+
+def reinstate_lab(session: Session, organiser: User, edition_id: int, lab_id: int) -> Lab:
+    return _set_retired(session, Actor.of_user(organiser), edition_id, lab_id, False)
+
+
+def _set_retired(session: Session, actor: Actor, edition_id: int, lab_id: int, retired: bool) -> Lab:
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        lab = get_lab(session, edition_id, lab_id)
+        if lab.retired == retired:
+            raise LabError(_("This lab is already retired.") if retired else _("This lab is not retired."))
+        _retire(session, actor, lab, retired)
+    return lab
+
+
+def _retire(session: Session, actor: Actor, lab: Lab, retired: bool) -> None:
+    lab.retired = retired
+    session.add(lab)
+    record(session, actor, "lab_retired" if retired else "lab_reinstated", "lab", lab.id,
+           from_state="active" if retired else "retired", to_state="retired" if retired else "active",
+           edition_id=lab.edition_id)
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+def export_labs(session: Session, edition_id: int) -> bytes:
+    return labs_csv(_all_labs(session, edition_id))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    changed: int
+    unchanged: int
+
+
+def import_labs(session: Session, organiser: User, edition_id: int, rows: list[LabRow]) -> ImportResult:
+    """Adds the rows' new labs and updates the existing ones (found by institute and group), all
+    in one transaction: a refused row leaves every lab as it was."""
+    actor = Actor.of_user(organiser)
+    added = changed = unchanged = 0
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        existing: dict[tuple[str, str], list[Lab]] = {}
+        for lab in _all_labs(session, edition_id):
+            existing.setdefault(lab_key(lab.institute, lab.group_name), []).append(lab)
+        for row in rows:
+            matches = existing.get(lab_key(row.form.institute, row.form.group_name), [])
+            if len(matches) > 1:
+                raise LabError(_("Row %(row)d: %(count)d labs of this edition have this institute and group; "
+                                 "rename one of them first.", row=row.number, count=len(matches)))
+            if not matches:
+                _create(session, actor, edition_id, row.form, bool(row.retired))
+                added += 1
+                continue
+            lab = matches[0]
+            moved = _update(session, actor, lab, row.form)
+            if row.retired is not None and row.retired != lab.retired:
+                _retire(session, actor, lab, row.retired)
+                moved = True
+            if moved:
+                changed += 1
+            else:
+                unchanged += 1
+    return ImportResult(added, changed, unchanged)
+
+
+# -- the labs' own rankings of candidates --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    nomination: Nomination
+    organisation: str
+    rank: int | None
+
+
+def ranking_candidates(session: Session, edition_id: int, lab_id: int) -> list[Candidate]:
+    """Who the lab can rank (submitted and approved nominations), and anyone it has ranked
+    already, whatever became of them; the ranked first, in their order."""
+    ranks = _ranks(session, lab_id)
+    rows = session.exec(
+        select(Nomination, Organisation.name).join(Organisation, Organisation.id == Nomination.organisation_id)
+        .where(Nomination.edition_id == edition_id,
+               or_(Nomination.status.in_(RANKABLE), Nomination.id.in_(list(ranks) or [-1])))
+        .order_by(Nomination.family_name, Nomination.given_name, Nomination.id)).all()
+    candidates = [Candidate(nomination, name, ranks.get(nomination.id)) for nomination, name in rows]
+    return sorted(candidates, key=lambda c: (c.rank is None, c.rank or 0))
+
+
+def _ranks(session: Session, lab_id: int) -> dict[int, int]:
+    return dict(session.exec(select(LabRanking.nomination_id, LabRanking.rank)
+                             .where(LabRanking.lab_id == lab_id)).all())
+
+
+def save_rankings(session: Session, organiser: User, edition_id: int, lab_id: int,
+                  ranks: dict[int, int]) -> None:
+    """Replaces the lab's ranking with {nomination id: rank}; ranks must be distinct."""
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        lab = get_lab(session, edition_id, lab_id)
+        allowed = {c.nomination.id for c in ranking_candidates(session, edition_id, lab.id)}
+        if set(ranks) - allowed:
+            raise LabError(_("Some of these candidates can no longer be ranked. Reload the page and try again."))
+        _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
+
+
+def duplicate_ranks(ranks: dict[Any, int]) -> set[int]:
+    seen: set[int] = set()
+    return {rank for rank in ranks.values() if rank in seen or seen.add(rank)}
+
+
+def _replace_ranking(session: Session, actor: Actor, lab: Lab, ranks: dict[int, int]) -> None:
+    if duplicate_ranks(ranks):
+        raise LabError(_("Each rank can be given only once."))
+    before = _ranks(session, lab.id)
+    if before == ranks:
+        return
+    for row in session.exec(select(LabRanking).where(LabRanking.lab_id == lab.id)).all():
+        session.delete(row)
+    session.flush()
+    session.add_all([LabRanking(lab_id=lab.id, nomination_id=nid, rank=rank) for nid, rank in ranks.items()])
+    changes = {str(nid): [before.get(nid), ranks.get(nid)] for nid in sorted(set(before) | set(ranks))
+               if before.get(nid) != ranks.get(nid)}
+    record(session, actor, "lab_ranking_changed", "lab", lab.id, changes=changes, edition_id=lab.edition_id)
+
+
+def import_rankings(session: Session, organiser: User, edition_id: int, lab_id: int,
+                    rows: list[RankingRow]) -> int:
+    """Replaces the lab's ranking with the tutors' feedback file; returns how many candidates are
+    ranked. Raises RowErrors with every row's problem, and then nothing changed."""
+    errors: list[str] = []
+    with transaction(session):
+        _lock_edition(session, edition_id)
+        lab = get_lab(session, edition_id, lab_id)
+        by_email: dict[str, list[Nomination]] = {}
+        for candidate in ranking_candidates(session, edition_id, lab.id):
+            by_email.setdefault(candidate.nomination.email.lower(), []).append(candidate.nomination)
+        ranks: dict[int, int] = {}
+        first_row_of_rank: dict[int, int] = {}
+        first_row_of_email: dict[str, int] = {}
+        for row in rows:
+            found = by_email.get(row.email, [])
+            if row.email in first_row_of_email:
+                errors.append(_("Row %(row)d: %(email)s is already in row %(first)d.", row=row.number,
+                                email=row.email, first=first_row_of_email[row.email]))
+            elif not found:
+                errors.append(row_error(row.number, "email", _(
+                    "No submitted or approved candidate of this edition has the address %(email)s.", email=row.email)))
+            elif len(found) > 1:
+                errors.append(row_error(row.number, "email", _(
+                    "Several candidates have the address %(email)s; enter their ranks on the lab's page.",
+                    email=row.email)))
+            first_row_of_email.setdefault(row.email, row.number)
+            if row.rank in first_row_of_rank:
+                errors.append(row_error(row.number, "rank", _("Rank %(rank)d is already given in row %(first)d.",
+                                                              rank=row.rank, first=first_row_of_rank[row.rank])))
+            first_row_of_rank.setdefault(row.rank, row.number)
+            if len(found) == 1:
+                ranks[found[0].id] = row.rank
+        if errors:
+            raise RowErrors(errors)
+        _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
+    return len(ranks)
+
+
+def rankings_by_lab(session: Session, edition_id: int) -> dict[int, list[int]]:
+    """For the matching engine: each active lab of the edition that ranked candidates -> the
+    nomination ids in its order, its favourite first. Retired labs are left out, as they are
+    not offered."""
+    rows = session.exec(select(LabRanking.lab_id, LabRanking.nomination_id)
+                        .join(Lab, Lab.id == LabRanking.lab_id)
+                        .where(Lab.edition_id == edition_id, Lab.retired == False)  # noqa: E712
+                        .order_by(LabRanking.lab_id, LabRanking.rank)).all()
+    result: dict[int, list[int]] = {}
+    for lab_id, nomination_id in rows:
+        result.setdefault(lab_id, []).append(nomination_id)
+    return result
