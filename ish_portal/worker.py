@@ -1,5 +1,6 @@
 """The background work of the portal: delivering the outbox and, once a minute, letting offers
-that nobody answered in time expire. Runs as a thread in each `ish-portal serve` process and as
+that nobody answered in time expire and sending the reminders (offers about to expire, drafts
+still incomplete before the nomination deadline). Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ish_portal.notifications.sender import Sender
+from ish_portal.notifications.service import send_missing_documents_reminders, send_offer_reminders
 from ish_portal.placement.service import expire_overdue_offers
 from ish_portal.settings import Settings
 
@@ -22,6 +24,7 @@ HOUSEKEEPING_SECONDS = 60
 class Worker:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self.settings = settings
         self.sender = Sender(engine, settings)
         self._next_housekeeping = 0.0
 
@@ -30,6 +33,15 @@ class Worker:
             expired = expire_overdue_offers(session)
         if expired:
             log.info("%d offer(s) expired", expired)
+        # Each job runs on its own, so a failure in one does not hold back the others.
+        for job in (send_offer_reminders, send_missing_documents_reminders):
+            try:
+                with Session(self.engine) as session:
+                    sent = job(session, self.settings.base_url)
+                if sent:
+                    log.info("%s: %d message(s)", job.__name__, sent)
+            except Exception:
+                log.exception("worker %s: %s failed", self.sender.name, job.__name__)
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         log.info("worker %s started", self.sender.name)

@@ -8,8 +8,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, meta, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
+
+from ish_portal.notifications.catalog import TEMPLATE_GLOBALS, kind as kind_of
 
 from ish_portal.settings import PROJECT_ROOT
 from ish_portal.web import i18n, timefmt
@@ -20,7 +23,10 @@ _text_env = Environment(loader=FileSystemLoader(str(EMAIL_TEMPLATES)), autoescap
                         undefined=StrictUndefined, keep_trailing_newline=True)
 _html_env = Environment(loader=FileSystemLoader(str(EMAIL_TEMPLATES)),
                         autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
-for _env in (_text_env, _html_env):
+# Organisers' own wording runs here: the sandbox refuses attribute tricks ({{ name.__class__ }})
+# and any call but the helpers below, so text typed in the editor can never run code.
+_sandbox = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+for _env in (_text_env, _html_env, _sandbox):
     _env.globals.update(_=i18n.gettext, format_date=timefmt.format_date,
                         format_datetime=timefmt.format_datetime)
 
@@ -34,18 +40,83 @@ class RenderedEmail:
     html: str
 
 
-def render_email(kind: str, language: str, context: dict[str, Any]) -> RenderedEmail:
+@dataclass(frozen=True)
+class Wording:
+    """An organiser's subject and body of one message kind, overriding the file template."""
+    subject: str
+    body: str
+
+
+class TemplateProblem(ValueError):
+    """Organiser-typed wording that cannot be used; the message says what to change."""
+
+
+def render_email(kind: str, language: str, context: dict[str, Any],
+                 override: Wording | None = None) -> RenderedEmail:
     language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
     with i18n.language(language):
-        source = _text_env.get_template(f"{language}/{kind}.txt").render(context)
-        first, _, body = source.partition("\n")
-        if not first.startswith("Subject:"):
-            raise ValueError(f"email template {language}/{kind}.txt must start with 'Subject:'")
-        subject = " ".join(first.removeprefix("Subject:").split())
-        text = body.strip() + "\n"
-        html = _html_env.get_template("layout.html").render(
-            subject=subject, body=text_to_html(text), language=language)
+        if override is not None:
+            subject = " ".join(_sandbox.from_string(override.subject).render(context).split())
+            text = _sandbox.from_string(override.body).render(context).strip() + "\n"
+        else:
+            source = _text_env.get_template(f"{language}/{kind}.txt").render(context)
+            first, _, body = source.partition("\n")
+            if not first.startswith("Subject:"):
+                raise ValueError(f"email template {language}/{kind}.txt must start with 'Subject:'")
+            subject = " ".join(first.removeprefix("Subject:").split())
+            text = body.strip() + "\n"
+    return assemble(subject, text, language)
+
+
+def assemble(subject: str, text: str, language: str) -> RenderedEmail:
+    """The message from its final subject and text (also after an organiser edited a draft)."""
+    text = text.replace("\r\n", "\n").strip() + "\n"
+    html = _html_env.get_template("layout.html").render(
+        subject=subject, body=text_to_html(text), language=language)
     return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def default_wording(kind: str, language: str) -> Wording:
+    """The file template's subject and body, as the editor starts from."""
+    source = (EMAIL_TEMPLATES / language / f"{kind}.txt").read_text(encoding="utf-8")
+    first, _, body = source.partition("\n")
+    return Wording(subject=first.removeprefix("Subject:").strip(), body=body.strip() + "\n")
+
+
+def placeholders_used(source: str, env: Environment | None = None) -> set[str]:
+    """The names a template reads, besides the helpers every template has."""
+    return set(meta.find_undeclared_variables((env or _sandbox).parse(source))) - TEMPLATE_GLOBALS
+
+
+def check_wording(kind: str, wording: Wording) -> dict[str, str]:
+    """What is wrong with an organiser's wording, per field ("subject", "body"); empty when it
+    can be used: it parses, uses only the kind's placeholders, and renders with example values."""
+    declared = kind_of(kind)
+    errors: dict[str, str] = {}
+    for field, source in (("subject", wording.subject), ("body", wording.body)):
+        if field == "subject" and not source.strip():
+            errors[field] = i18n.gettext("Enter a subject.")
+            continue
+        if field == "body" and not source.strip():
+            errors[field] = i18n.gettext("Enter the text of the message.")
+            continue
+        try:
+            unknown = sorted(placeholders_used(source) - set(declared.names))
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            errors[field] = i18n.gettext("The text cannot be read as a template (line %(line)s): %(problem)s",
+                                         line=line or 1, problem=exc.message or str(exc))
+            continue
+        if unknown:
+            errors[field] = i18n.gettext(
+                "{{ %(name)s }} is not a placeholder of this message; use one of %(names)s.",
+                name=unknown[0], names=", ".join(declared.names))
+            continue
+        try:
+            _sandbox.from_string(source).render(declared.example_context())
+        except TemplateError as exc:
+            errors[field] = i18n.gettext("The text cannot be used: %(problem)s", problem=exc.message or str(exc))
+    return errors
 
 
 def text_to_html(text: str) -> Markup:

@@ -1,4 +1,6 @@
-"""The organisers' view of mail: in development, the messages written to var/mail."""
+"""The organisers' view of mail: bulk messages as drafts to review and send, failed messages to
+retry, each message type's wording per edition; in development, the messages written to var/mail.
+Also the applicant's letters to download once they accepted their place."""
 
 from __future__ import annotations
 
@@ -6,10 +8,19 @@ from email import policy
 from email.parser import BytesParser
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import TemplateError
 
-from ish_portal.web.deps import Organiser, SettingsDep
-from ish_portal.web.templating import render
+from ish_portal.notifications import service
+from ish_portal.notifications.catalog import KINDS
+from ish_portal.notifications.render import Wording, check_wording
+from ish_portal.programme.service import current_edition
+from ish_portal.web import i18n
+from ish_portal.web.deps import DB, Applicant, Form, Organiser, SettingsDep
+from ish_portal.web.flash import flash
+from ish_portal.web.i18n import gettext as _
+from ish_portal.web.i18n import ngettext
+from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
 
@@ -47,3 +58,280 @@ def sent_mail_message(request: Request, settings: SettingsDep, user: Organiser, 
     return render(request, "notifications/sent_mail_message.html", {
         "name": name, "headers": {key: message[key] for key in ("From", "To", "Subject", "Date", "Message-ID")},
         "text": text.get_content() if text else "", "attachments": attachments})
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _edition(db):
+    edition = current_edition(db)
+    if edition is None:
+        raise HTTPException(404)
+    return edition
+
+
+def _page(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // service.PAGE_SIZE))
+
+
+# -- bulk messages ------------------------------------------------------------------------------
+
+@router.get("/organiser/messages", response_class=HTMLResponse)
+def messages_home(request: Request, db: DB, user: Organiser):
+    edition = current_edition(db)
+    return render(request, "notifications/messages.html", {
+        "edition": edition, "batches": service.batches(db, edition) if edition else [],
+        "failed": service.failed_messages(db)[1]})
+
+
+@router.post("/organiser/messages/new/{kind}")
+def new_batch(request: Request, db: DB, user: Organiser, kind: str):
+    edition = _edition(db)
+    makers = {"welcome_information": service.create_welcome_batch,
+              "certificate": service.create_certificate_batch}
+    if kind not in makers:
+        raise HTTPException(404)
+    try:
+        batch = makers[kind](db, user, edition)
+    except service.MessageError as exc:
+        flash(request, str(exc), "error")
+        return redirect("/organiser/messages")
+    flash(request, _("The drafts are ready. Check them, then send them."), "success")
+    return redirect(f"/organiser/messages/batches/{batch}")
+
+
+@router.get("/organiser/messages/batches/{batch}", response_class=HTMLResponse)
+def batch_page(request: Request, db: DB, user: Organiser, batch: str):
+    edition = _edition(db)
+    page = _page(request)
+    rows, total = service.batch_messages(db, edition, batch, page)
+    if not total:
+        raise HTTPException(404)
+    summary = next(b for b in service.batches(db, edition) if b.name == batch)
+    return render(request, "notifications/batch.html", {
+        "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total})
+
+
+@router.get("/organiser/messages/batches/{batch}/{action}", response_class=HTMLResponse)
+def batch_confirm(request: Request, db: DB, user: Organiser, batch: str, action: str):
+    edition = _edition(db)
+    if action not in ("send", "regenerate"):
+        raise HTTPException(404)
+    summary = next((b for b in service.batches(db, edition) if b.name == batch), None)
+    if summary is None:
+        raise HTTPException(404)
+    return render(request, "notifications/batch_confirm.html", {"batch": summary, "action": action})
+
+
+@router.post("/organiser/messages/batches/{batch}/{action}")
+def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: str):
+    edition = _edition(db)
+    try:
+        if action == "send":
+            count = service.send_batch(db, user, edition, batch)
+            flash(request, ngettext("%(n)d message is on its way.", "%(n)d messages are on their way.",
+                                    count, n=count), "success")
+        elif action == "regenerate":
+            count = service.regenerate_batch(db, user, edition, batch)
+            flash(request, ngettext("%(n)d draft was written again from the current wording.",
+                                    "%(n)d drafts were written again from the current wording.",
+                                    count, n=count), "success")
+        else:
+            raise HTTPException(404)
+    except service.MessageError as exc:
+        flash(request, str(exc), "error")
+    return redirect(f"/organiser/messages/batches/{batch}")
+
+
+# -- failed messages ----------------------------------------------------------------------------
+
+@router.get("/organiser/messages/failed", response_class=HTMLResponse)
+def failed_page(request: Request, db: DB, user: Organiser):
+    page = _page(request)
+    rows, total = service.failed_messages(db, page)
+    return render(request, "notifications/failed.html", {
+        "rows": rows, "page": page, "pages": _pages(total), "total": total})
+
+
+@router.post("/organiser/messages/failed/{message_id}/retry")
+def retry(request: Request, db: DB, user: Organiser, message_id: int):
+    try:
+        message = service.retry_failed(db, user, message_id)
+        flash(request, _("The message to %(to)s is queued again.", to=message.recipient), "success")
+    except service.MessageError as exc:
+        flash(request, str(exc), "error")
+    return redirect("/organiser/messages/failed")
+
+
+# -- message templates --------------------------------------------------------------------------
+
+@router.get("/organiser/messages/templates", response_class=HTMLResponse)
+def templates_page(request: Request, db: DB, user: Organiser):
+    edition = _edition(db)
+    return render(request, "notifications/templates.html", {
+        "edition": edition, "kinds": KINDS, "overview": service.template_overview(db, edition),
+        "languages": i18n.LANGUAGES})
+
+
+def _editor(request, db, edition, kind, language, *, subject, body, overridden, errors=None,
+            candidate=None, status_code=200):
+    shown = None
+    if not errors:
+        try:
+            shown = service.preview(db, edition, kind, language, Wording(subject, body), candidate)
+        except TemplateError as exc:  # the saved wording always renders; typed text is checked first
+            errors = {"body": str(exc)}
+    return render(request, "notifications/template_edit.html", {
+        "edition": edition, "kind": KINDS[kind], "language": language,
+        "language_name": i18n.LANGUAGES[language], "overridden": overridden, "errors": errors or {},
+        "values": {"subject": subject, "body": body, "candidate": candidate or ""},
+        "candidates": service.preview_candidates(db, edition), "preview": shown}, status_code=status_code)
+
+
+def _kind_language(kind: str, language: str) -> None:
+    if kind not in KINDS or language not in i18n.LANGUAGES:
+        raise HTTPException(404)
+
+
+def _candidate(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@router.get("/organiser/messages/templates/{kind}/{language}", response_class=HTMLResponse)
+def template_edit(request: Request, db: DB, user: Organiser, kind: str, language: str):
+    _kind_language(kind, language)
+    edition = _edition(db)
+    state = service.template_state(db, edition, kind, language)
+    return _editor(request, db, edition, kind, language, subject=state.wording.subject,
+                   body=state.wording.body, overridden=state.overridden,
+                   candidate=_candidate(request.query_params.get("candidate")))
+
+
+@router.post("/organiser/messages/templates/{kind}/{language}", response_class=HTMLResponse)
+def template_save(request: Request, db: DB, user: Organiser, form: Form, kind: str, language: str):
+    _kind_language(kind, language)
+    edition = _edition(db)
+    subject, body = str(form.get("subject", "")), str(form.get("body", "")).replace("\r\n", "\n")
+    candidate = _candidate(form.get("candidate"))
+    overridden = service.template_state(db, edition, kind, language).overridden
+    if form.get("action") == "preview":
+        errors = check_wording(kind, Wording(subject, body))
+        return _editor(request, db, edition, kind, language, subject=subject, body=body,
+                       overridden=overridden, errors=errors, candidate=candidate,
+                       status_code=422 if errors else 200)
+    try:
+        service.save_template(db, user, edition, kind, language, subject, body)
+    except service.WordingInvalid as exc:
+        return _editor(request, db, edition, kind, language, subject=subject, body=body,
+                       overridden=overridden, errors=exc.errors, candidate=candidate, status_code=422)
+    flash(request, _("The wording is saved. New messages of this kind use it; drafts already written "
+                     "change only when you render their batch again."), "success")
+    return redirect(f"/organiser/messages/templates/{kind}/{language}")
+
+
+@router.get("/organiser/messages/templates/{kind}/{language}/reset", response_class=HTMLResponse)
+def template_reset_confirm(request: Request, db: DB, user: Organiser, kind: str, language: str):
+    _kind_language(kind, language)
+    return render(request, "notifications/template_reset.html", {
+        "kind": KINDS[kind], "language": language, "language_name": i18n.LANGUAGES[language]})
+
+
+@router.post("/organiser/messages/templates/{kind}/{language}/reset")
+def template_reset(request: Request, db: DB, user: Organiser, kind: str, language: str):
+    _kind_language(kind, language)
+    service.reset_template(db, user, _edition(db), kind, language)
+    flash(request, _("The message uses the standard wording again."), "success")
+    return redirect(f"/organiser/messages/templates/{kind}/{language}")
+
+
+# -- one message --------------------------------------------------------------------------------
+
+def _message(db, message_id: int):
+    try:
+        return service.message_of(db, _edition(db), message_id)
+    except service.MessageError:
+        raise HTTPException(404) from None
+
+
+@router.get("/organiser/messages/{message_id}", response_class=HTMLResponse)
+def message_page(request: Request, db: DB, user: Organiser, message_id: int):
+    message = _message(db, message_id)
+    return render(request, "notifications/message.html", {
+        "message": message, "attachments": service.attachments_of(db, message), "errors": {},
+        "values": {"subject": message.subject, "body": message.body_text}})
+
+
+@router.get("/organiser/messages/{message_id}/html", response_class=HTMLResponse)
+def message_html(db: DB, user: Organiser, message_id: int):
+    message = _message(db, message_id)
+    # The HTML part is shown as the recipient's mail program would, but sandboxed: no scripts, no
+    # forms, no same-origin access, whatever a value in it might contain.
+    return HTMLResponse(message.body_html, headers={
+        "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src data:; frame-ancestors 'self'",
+        "X-Frame-Options": "SAMEORIGIN"})
+
+
+@router.get("/organiser/messages/{message_id}/attachments/{attachment_id}")
+def message_attachment(db: DB, user: Organiser, message_id: int, attachment_id: int):
+    try:
+        attachment = service.attachment_of(db, _edition(db), message_id, attachment_id)
+    except service.MessageError:
+        raise HTTPException(404) from None
+    return Response(attachment.data, media_type=attachment.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{attachment.filename}"'})
+
+
+@router.post("/organiser/messages/{message_id}", response_class=HTMLResponse)
+def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_id: int):
+    message = _message(db, message_id)
+    subject, body = str(form.get("subject", "")), str(form.get("body", ""))
+    try:
+        service.edit_draft(db, user, _edition(db), message_id, subject, body)
+    except service.WordingInvalid as exc:
+        return render(request, "notifications/message.html", {
+            "message": message, "attachments": service.attachments_of(db, message), "errors": exc.errors,
+            "values": {"subject": subject, "body": body}}, status_code=422)
+    except service.MessageError as exc:
+        flash(request, str(exc), "error")
+        return redirect(f"/organiser/messages/{message_id}")
+    flash(request, _("The draft is saved."), "success")
+    return redirect(f"/organiser/messages/{message_id}")
+
+
+@router.get("/organiser/messages/{message_id}/discard", response_class=HTMLResponse)
+def discard_confirm(request: Request, db: DB, user: Organiser, message_id: int):
+    return render(request, "notifications/discard.html", {"message": _message(db, message_id)})
+
+
+@router.post("/organiser/messages/{message_id}/discard")
+def discard(request: Request, db: DB, user: Organiser, message_id: int):
+    _message(db, message_id)
+    try:
+        batch = service.discard_draft(db, user, _edition(db), message_id)
+    except service.MessageError as exc:
+        flash(request, str(exc), "error")
+        return redirect(f"/organiser/messages/{message_id}")
+    flash(request, _("The draft is discarded."), "success")
+    return redirect(f"/organiser/messages/batches/{batch}" if batch else "/organiser/messages")
+
+
+# -- the applicant's letters --------------------------------------------------------------------
+
+@router.get("/applicant/letters/{letter}.pdf")
+def applicant_letter(db: DB, nomination: Applicant, letter: str):
+    pdf = service.applicant_letter(db, nomination, letter)
+    if pdf is None:
+        raise HTTPException(404)
+    filename = f"{service.LETTER_FILES[letter]}-{nomination.id}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

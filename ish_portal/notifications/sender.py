@@ -54,12 +54,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 class Sender:
     def __init__(self, engine: Engine, settings: Settings, name: str | None = None,
-                 batch_size: int = 20) -> None:
+                 batch_size: int = 20, clock=time.monotonic, sleep=time.sleep) -> None:
         self.engine = engine
+        # The clock and the pause are parameters so the rate limit can be checked without waiting.
+        self._clock = clock
+        self._sleep = sleep
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch_size = batch_size
-        self._last_sent_at = 0.0
+        self._last_sent_at: float | None = None
         self._backend: SMTPBackend | None = None
 
     # -- claiming -------------------------------------------------------------------------
@@ -171,12 +174,17 @@ class Sender:
             self._backend.close()
             self._backend = None
 
+    @property
+    def gap_seconds(self) -> float:
+        """The least time between two messages: ISH_MAIL_PER_MINUTE spread evenly over a minute."""
+        return 60.0 / self.settings.mail_per_minute
+
     def _respect_rate_limit(self) -> None:
-        gap = 60.0 / self.settings.mail_per_minute
-        wait = self._last_sent_at + gap - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_sent_at = time.monotonic()
+        if self._last_sent_at is not None:
+            wait = self._last_sent_at + self.gap_seconds - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_sent_at = self._clock()
 
     def _record(self, message: OutboxMessage, claim: str, outcome: Outcome) -> None:
         now = utcnow()
