@@ -71,7 +71,8 @@ def _priority_key(nomination: Nomination):
 
 def active_labs(session: Session, edition_id: int) -> list[Lab]:
     return list(session.exec(select(Lab).where(Lab.edition_id == edition_id, Lab.retired == False)  # noqa: E712
-                             .order_by(Lab.institute, Lab.group_name, Lab.id)).all())
+                             .order_by(Lab.institute, Lab.group_name, Lab.id)
+                             .execution_options(populate_existing=True)).all())
 
 
 def _preferences(session: Session, nomination_ids: list[int], lab_ids: set[int]) -> dict[int, list[int]]:
@@ -142,7 +143,8 @@ def _instance(session: Session, edition: Edition, nominations: list[Nomination],
 
 def approved_nominations(session: Session, edition_id: int) -> list[Nomination]:
     return list(session.exec(select(Nomination).where(Nomination.edition_id == edition_id,
-                                                      Nomination.status == NominationStatus.APPROVED)).all())
+                                                      Nomination.status == NominationStatus.APPROVED)
+                             .execution_options(populate_existing=True)).all())
 
 
 def build_instance(session: Session, edition: Edition, seed: int = 0) -> dict:
