@@ -92,7 +92,7 @@ def read_table(data: bytes, columns: list[str], required: list[str]) -> Table:
 
 
 def row_error(number: int, column: str, message: str) -> str:
-    return _("Row %(row)d, %(column)s: %(message)s", row=number, column=column, message=message)
+    return _("Row %(row)d, %(column)s: %(problem)s", row=number, column=column, problem=message)
 
 
 def parse_labs(table: Table) -> tuple[list[LabRow], list[str]]:

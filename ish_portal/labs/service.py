@@ -148,7 +148,8 @@ def _update(session: Session, actor: Actor, lab: Lab, form: LabForm) -> bool:
     changes = {}
     for name, new in form.model_dump().items():
         old = getattr(lab, name)
-        if old != new:
+        same = set(old or []) == set(new) if name == "languages" else old == new
+        if not same:
             changes[name] = [old, new]
             setattr(lab, name, new)
     if changes:
