@@ -1,7 +1,190 @@
-"""(being built)"""
+"""The organisers' review of nominations: thin HTTP around nominations.review."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from ish_portal.nominations import review, service
+from ish_portal.nominations.review import (
+    EligibilityForm,
+    FieldErrors,
+    InterviewForm,
+    InterviewUpdateForm,
+    ScoreForm,
+)
+from ish_portal.nominations.service import NominationError, NotFound
+from ish_portal.programme.models import Edition, Organisation
+from ish_portal.programme.service import current_edition
+from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
+from ish_portal.web.flash import flash
+from ish_portal.web.forms import form_values, validate
+from ish_portal.web.i18n import gettext as _, ngettext
+from ish_portal.web.templating import env, redirect, render
 
 router = APIRouter()
+env.globals.update(outcome_label=review.outcome_label, history_summary=review.history_summary)
+
+
+@router.get("/organiser/nominations", response_class=HTMLResponse)
+def review_list(request: Request, db: DB, user: Organiser):
+    edition = current_edition(db)
+    filters = review.parse_filters(request.query_params)
+    page = review.review_page(db, edition, filters) if edition else None
+    return render(request, "review/list.html", {
+        "edition": edition, "page": page, "filters": filters,
+        "statuses": [(s, service.status_label(s)) for s in review.REVIEWABLE]})
+
+
+@router.post("/organiser/nominations/bulk", response_class=HTMLResponse)
+def review_bulk(request: Request, db: DB, user: Organiser, form: Form):
+    edition = current_edition(db)
+    if edition is None:
+        raise HTTPException(404)
+    # The list's own filters come back as a query string; parsing them again keeps the redirect
+    # inside the list, whatever was posted.
+    back = review.parse_filters(dict(parse_qsl(str(form.get("back", "")).lstrip("?")))).url()
+    ids = review.parse_ids(form.getlist("ids"))
+    decision = str(form.get("decision", ""))
+    reason = str(form.get("reason", "")).strip()[:1000]
+    if decision == "reject" and ids and reason and form.get("confirm") != "yes":
+        chosen = review.nominations_by_ids(db, edition, ids)
+        return render(request, "review/bulk_confirm.html", {"chosen": chosen, "reason": reason, "back": back})
+    try:
+        result = review.bulk_decide(db, user, edition, ids, decision, reason)
+    except NominationError as exc:
+        flash(request, str(exc), "error")
+        return redirect(back)
+    verb = _("approved") if decision == "approve" else _("marked not eligible")
+    if result.moved:
+        flash(request, ngettext("%(num)d nomination %(verb)s: %(names)s.",
+                                "%(num)d nominations %(verb)s: %(names)s.", len(result.moved),
+                                verb=verb, names=", ".join(result.moved)))
+    if result.unchanged:
+        flash(request, ngettext("%(num)d was already so and stays unchanged: %(names)s.",
+                                "%(num)d were already so and stay unchanged: %(names)s.", len(result.unchanged),
+                                names=", ".join(result.unchanged)))
+    if result.refused:
+        flash(request, ngettext("%(num)d could not be changed: %(items)s",
+                                "%(num)d could not be changed: %(items)s", len(result.refused),
+                                items=" ".join(f"{name}: {why}" for name, why in result.refused)), "error")
+    return redirect(back)
+
+
+def _nomination(db, nomination_id: int):
+    try:
+        return review.nomination_for_review(db, nomination_id)
+    except NotFound:
+        raise HTTPException(404) from None
+
+
+def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
+    edition = db.get(Edition, nomination.edition_id)
+    documents = service.documents_of(db, nomination)
+    uploaded = {document.kind for document in documents}
+    context = {
+        "nomination": nomination, "edition": edition,
+        "organisation": db.get(Organisation, nomination.organisation_id),
+        "documents": documents,
+        "missing_documents": [kind for kind in service.required_documents(nomination, edition) if kind not in uploaded],
+        "minor": service.is_minor(nomination, edition),
+        "age": nomination.age_on(edition.starts_on),
+        "preferences": review.lab_preferences(db, nomination),
+        "interviews": review.interviews_of(db, nomination),
+        "history": service.history_of(db, nomination),
+        "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],
+        "errors": {}, "values": {}, "interview_errors": {},
+        "eligibility_values": {"decision": nomination.status if nomination.status in ("approved", "rejected") else "",
+                               "reason": nomination.eligibility_reason},
+        "score_values": {"review_score": "" if nomination.review_score is None else nomination.review_score},
+    }
+    context.update(extra)
+    return render(request, "review/detail.html", context, status_code=status_code)
+
+
+@router.get("/organiser/nominations/{nomination_id}", response_class=HTMLResponse)
+def review_detail(request: Request, db: DB, user: Organiser, nomination_id: int):
+    return _detail(request, db, _nomination(db, nomination_id))
+
+
+def _refused(request, db, nomination_id, errors: dict, **extra):
+    db.rollback()
+    return _detail(request, db, review.nomination_for_review(db, nomination_id, fresh=True), 400,
+                   errors=errors, **extra)
+
+
+@router.post("/organiser/nominations/{nomination_id}/eligibility", response_class=HTMLResponse)
+def review_eligibility(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
+    _nomination(db, nomination_id)
+    values = form_values(form)
+    decision, errors = validate(EligibilityForm, values)
+    if decision is not None:
+        try:
+            review.decide_eligibility(db, user, nomination_id, decision)
+        except FieldErrors as exc:
+            errors = exc.errors
+        except NominationError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("Eligible: the nomination is approved.") if decision.decision == "approved"
+                  else _("Marked not eligible."))
+            return redirect(f"/organiser/nominations/{nomination_id}#decision")
+    return _refused(request, db, nomination_id, errors, eligibility_values=values)
+
+
+@router.post("/organiser/nominations/{nomination_id}/score", response_class=HTMLResponse)
+def review_score(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
+    _nomination(db, nomination_id)
+    values = form_values(form)
+    score, errors = validate(ScoreForm, values)
+    if score is not None:
+        try:
+            review.set_score(db, user, nomination_id, score)
+        except NominationError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("Review score saved."))
+            return redirect(f"/organiser/nominations/{nomination_id}#score")
+    return _refused(request, db, nomination_id, errors, score_values=values)
+
+
+@router.post("/organiser/nominations/{nomination_id}/interviews", response_class=HTMLResponse)
+def review_schedule_interview(request: Request, db: DB, user: Organiser, settings: SettingsDep, form: Form,
+                              nomination_id: int):
+    _nomination(db, nomination_id)
+    values = form_values(form)
+    interview, errors = validate(InterviewForm, values)
+    if interview is not None:
+        try:
+            review.schedule_interview(db, user, nomination_id, interview, settings.base_url)
+        except FieldErrors as exc:
+            errors = exc.errors
+        except NominationError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("Interview scheduled. The candidate gets an invitation with a calendar entry."))
+            return redirect(f"/organiser/nominations/{nomination_id}#interviews")
+    return _refused(request, db, nomination_id, errors, values=values)
+
+
+@router.post("/organiser/nominations/{nomination_id}/interviews/{interview_id}", response_class=HTMLResponse)
+def review_update_interview(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int,
+                            interview_id: int):
+    _nomination(db, nomination_id)
+    values = form_values(form)
+    update, errors = validate(InterviewUpdateForm, values)
+    if update is not None:
+        try:
+            review.update_interview(db, user, nomination_id, interview_id, update)
+        except NotFound:
+            raise HTTPException(404) from None
+        except NominationError as exc:
+            errors = {"__all__": str(exc)}
+        else:
+            flash(request, _("Interview saved."))
+            return redirect(f"/organiser/nominations/{nomination_id}#interviews")
+    return _refused(request, db, nomination_id, {}, interview_errors={interview_id: errors},
+                    interview_values={interview_id: values})
+

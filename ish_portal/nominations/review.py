@@ -1,0 +1,593 @@
+"""The organisers' review of nominations: the filtered, sorted, paged list (built entirely in SQL so
+it stays fast with tens of thousands of nominations), bulk decisions, and the decisions on one
+nomination (eligibility, the English interview with its calendar invitation, the review score).
+Every status change goes through nominations.service.change_status."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session, select
+
+from ish_portal.accounts.models import User
+from ish_portal.audit.models import AuditEvent
+from ish_portal.audit.service import Actor, record
+from ish_portal.db import transaction, utcnow
+from ish_portal.labs.models import Lab
+from ish_portal.nominations.models import (
+    Document,
+    DocumentKind,
+    Interview,
+    LabPreference,
+    Nomination,
+    NominationStatus,
+)
+from ish_portal.nominations.service import NominationError, NotFound, change_status, status_label
+from ish_portal.notifications.service import enqueue
+from ish_portal.programme.forms import parse_local
+from ish_portal.programme.models import Edition, Organisation
+from ish_portal.web import i18n, timefmt
+from ish_portal.web.i18n import gettext as _
+
+S = NominationStatus
+PAGE_SIZE = 50
+SORTS = ("name", "organisation", "status", "submitted", "score")
+REVIEWABLE = [s.value for s in S if s != S.DRAFT]
+INTERVIEW_MINUTES = 30
+OUTCOMES = ("pending", "passed", "failed")
+
+
+# -- the list's parameters ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the organiser asked the list for; built leniently from GET parameters, so a hand-typed
+    or stale link shows the default list rather than an error."""
+
+    organisation_id: int | None = None
+    status: str = ""
+    completeness: str = ""  # "", "complete", "incomplete"
+    subject: str = ""
+    q: str = ""
+    sort: str = "submitted"
+    direction: str = "desc"
+    page: int = 1
+
+    def params(self, **override: Any) -> dict[str, str]:
+        """The non-default parameters, for links that keep the filters."""
+        values = {"organisation": self.organisation_id or "", "status": self.status,
+                  "complete": self.completeness, "subject": self.subject, "q": self.q,
+                  "sort": self.sort, "dir": self.direction, "page": self.page} | override
+        defaults = {"sort": "submitted", "dir": default_direction(str(values["sort"])), "page": 1}
+        return {key: str(value) for key, value in values.items()
+                if value not in ("", None) and defaults.get(key) != value}
+
+    def query(self, **override: Any) -> str:
+        return urlencode(self.params(**override))
+
+    def url(self, **override: Any) -> str:
+        query = self.query(**override)
+        return "/organiser/nominations" + (f"?{query}" if query else "")
+
+    def sort_url(self, key: str) -> str:
+        """A column heading's link: the first click sorts ascending, the next one descending."""
+        if self.sort == key:
+            direction = "desc" if self.direction == "asc" else "asc"
+        else:
+            direction = default_direction(key)
+        return self.url(sort=key, dir=direction, page=1)
+
+
+def default_direction(sort: str) -> str:
+    """Newest and best first; names, organisations and statuses from A."""
+    return "desc" if sort in ("submitted", "score") else "asc"
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_filters(params: Mapping[str, str]) -> ReviewFilters:
+    status = params.get("status", "")
+    completeness = params.get("complete", "")
+    sort = params.get("sort", "submitted")
+    direction = params.get("dir", "")
+    organisation_id = _int(params.get("organisation"))
+    page = _int(params.get("page")) or 1
+    return ReviewFilters(
+        organisation_id=organisation_id if organisation_id and organisation_id > 0 else None,
+        status=status if status in REVIEWABLE else "",
+        completeness=completeness if completeness in ("complete", "incomplete") else "",
+        subject=params.get("subject", "").strip()[:100],
+        q=" ".join(params.get("q", "").split())[:200],
+        sort=sort if sort in SORTS else "submitted",
+        direction=direction if direction in ("asc", "desc") else default_direction(sort if sort in SORTS else ""),
+        page=max(1, min(page, 10**6)),
+    )
+
+
+# -- SQL pieces -----------------------------------------------------------------------------------
+
+def consent_cutoff(edition: Edition) -> date:
+    """Born after this day = younger than guardian_consent_below_age on the first day (the same
+    arithmetic as Nomination.age_on; 29 February falls back to the 28th in common years)."""
+    start = edition.starts_on
+    year = start.year - edition.guardian_consent_below_age
+    try:
+        return start.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def completeness_expression(edition: Edition):
+    """True when every document the edition requires of this candidate is uploaded; the guardian's
+    consent counts only for candidates under the consent age (an unknown birth date counts as
+    adult, as nominations.service.is_minor does)."""
+    conditions = []
+    for kind in dict.fromkeys(edition.required_documents):
+        uploaded = exists().where(Document.nomination_id == Nomination.id, Document.kind == kind)
+        if kind == DocumentKind.GUARDIAN_CONSENT:
+            cutoff = consent_cutoff(edition)
+            conditions.append(or_(Nomination.date_of_birth.is_(None), Nomination.date_of_birth <= cutoff,
+                                  uploaded))
+        else:
+            conditions.append(uploaded)
+    return and_(*conditions) if conditions else true()
+
+
+def lower_function(session: Session):
+    """A lower-casing function that knows every script. PostgreSQL's lower() does; SQLite's only
+    knows ASCII, so the connection gets Python's str.lower under a name of our own."""
+    if session.get_bind().dialect.name != "sqlite":
+        return func.lower
+    raw = session.connection().connection.dbapi_connection
+    raw.create_function("ish_lower", 1, lambda text: text.lower() if isinstance(text, str) else text,
+                        deterministic=True)
+    return func.ish_lower
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_subject(session: Session, subject: str):
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(Nomination.subjects, JSONB).contains([subject])
+    each = func.json_each(Nomination.subjects).table_valued("value")
+    return exists().select_from(each).where(each.c.value == subject)
+
+
+def _conditions(session: Session, edition: Edition, filters: ReviewFilters) -> list:
+    conditions = [Nomination.edition_id == edition.id, Nomination.status != S.DRAFT]
+    if filters.organisation_id:
+        conditions.append(Nomination.organisation_id == filters.organisation_id)
+    if filters.status:
+        conditions.append(Nomination.status == filters.status)
+    if filters.completeness == "complete":
+        conditions.append(completeness_expression(edition))
+    elif filters.completeness == "incomplete":
+        conditions.append(not_(completeness_expression(edition)))
+    if filters.subject:
+        conditions.append(_has_subject(session, filters.subject))
+    if filters.q:
+        lower = lower_function(session)
+        haystack = lower(Nomination.given_name + literal(" ") + Nomination.family_name + literal(" ")
+                         + Nomination.passport_name + literal(" ") + Nomination.email)
+        for word in filters.q.lower().split():
+            conditions.append(haystack.like(f"%{_like_escape(word)}%", escape="\\"))
+    return conditions
+
+
+def _order(filters: ReviewFilters) -> list:
+    def directed(column):
+        return column.desc() if filters.direction == "desc" else column.asc()
+
+    if filters.sort == "name":
+        keys = [directed(Nomination.family_name), directed(Nomination.given_name)]
+    elif filters.sort == "organisation":
+        keys = [directed(Organisation.name), Nomination.family_name, Nomination.given_name]
+    elif filters.sort == "status":
+        keys = [directed(Nomination.status), Nomination.family_name, Nomination.given_name]
+    elif filters.sort == "score":
+        # Unscored nominations last in either direction: they have not been looked at yet.
+        keys = [case((Nomination.review_score.is_(None), 1), else_=0), directed(Nomination.review_score)]
+    else:
+        keys = [case((Nomination.submitted_at.is_(None), 1), else_=0), directed(Nomination.submitted_at)]
+    return keys + [directed(Nomination.id)]
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    id: int
+    name: str
+    email: str
+    organisation: str
+    status: str
+    submitted_at: datetime | None
+    review_score: int | None
+    complete: bool
+    subjects: list[str]
+
+
+@dataclass
+class ReviewPage:
+    filters: ReviewFilters
+    rows: list[ReviewRow]
+    total: int
+    page: int
+    pages: int
+    organisations: list[Organisation] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+
+    @property
+    def first_shown(self) -> int:
+        return 0 if not self.total else (self.page - 1) * PAGE_SIZE + 1
+
+    @property
+    def last_shown(self) -> int:
+        return min(self.total, self.page * PAGE_SIZE)
+
+
+def count_nominations(session: Session, edition: Edition, filters: ReviewFilters) -> int:
+    return session.exec(select(func.count()).select_from(Nomination)
+                        .where(*_conditions(session, edition, filters))).one()
+
+
+def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> ReviewPage:
+    """One page of the list; a page past the end shows the last one."""
+    total = count_nominations(session, edition, filters)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(filters.page, pages)
+    complete = completeness_expression(edition).label("complete")
+    query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
+                    Organisation.name, Nomination.status, Nomination.submitted_at, Nomination.review_score,
+                    complete, Nomination.subjects)
+             .join(Organisation, Organisation.id == Nomination.organisation_id)
+             .where(*_conditions(session, edition, filters))
+             .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=r[4], status=r[5],
+                      submitted_at=r[6], review_score=r[7], complete=bool(r[8]), subjects=r[9] or [])
+            for r in session.exec(query).all()]
+    organisations = list(session.exec(select(Organisation).where(Organisation.id.in_(
+        select(Nomination.organisation_id).where(Nomination.edition_id == edition.id).distinct()))
+        .order_by(Organisation.name)).all())
+    subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
+    return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
+                      organisations=organisations, subjects=subjects)
+
+
+# -- bulk decisions --------------------------------------------------------------------------------
+
+def parse_ids(values: list[Any]) -> list[int]:
+    """The ticked rows; anything that is not a positive number is ignored."""
+    return sorted({number for number in (_int(value) for value in values) if number and number > 0})
+
+
+def nominations_by_ids(session: Session, edition: Edition, ids: list[int]) -> list[Nomination]:
+    return list(session.exec(select(Nomination).where(Nomination.id.in_(ids), Nomination.edition_id == edition.id)
+                             .order_by(Nomination.family_name, Nomination.given_name, Nomination.id)).all())
+
+@dataclass
+class BulkResult:
+    moved: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+
+
+def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[int], decision: str,
+                reason: str = "") -> BulkResult:
+    """Approves the chosen nominations, or marks them not eligible with one reason for all, in one
+    transaction. Those that cannot move are reported, not forced."""
+    target = {"approve": S.APPROVED, "reject": S.REJECTED}.get(decision)
+    if target is None:
+        raise NominationError(_("Choose what to do with the selected nominations."))
+    reason = reason.strip()
+    if target == S.REJECTED and not reason:
+        raise NominationError(_("Give the reason why the selected nominations are not eligible."))
+    if not ids:
+        raise NominationError(_("Select at least one nomination."))
+    result = BulkResult()
+    actor = Actor.of_user(organiser)
+    with transaction(session):
+        nominations = session.exec(select(Nomination).where(Nomination.id.in_(ids),
+                                                            Nomination.edition_id == edition.id)
+                                   .order_by(Nomination.family_name, Nomination.given_name, Nomination.id)
+                                   .execution_options(populate_existing=True)).all()
+        for nomination in nominations:
+            if nomination.status == target:
+                result.unchanged.append(nomination.display_name)
+                continue
+            try:
+                change_status(session, nomination, target, actor, reason=reason)
+            except NominationError as exc:
+                result.refused.append((nomination.display_name, str(exc)))
+                continue
+            if target == S.REJECTED:
+                nomination.eligibility_reason = reason
+            elif nomination.eligibility_reason:
+                nomination.eligibility_reason = ""
+            result.moved.append(nomination.display_name)
+    return result
+
+
+# -- one nomination ---------------------------------------------------------------------------------
+
+def nomination_for_review(session: Session, nomination_id: int, *, fresh: bool = False) -> Nomination:
+    query = select(Nomination).where(Nomination.id == nomination_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    nomination = session.exec(query).first()
+    if nomination is None:
+        raise NotFound()
+    return nomination
+
+
+@dataclass(frozen=True)
+class Preference:
+    rank: int
+    lab: Lab
+
+
+def lab_preferences(session: Session, nomination: Nomination) -> list[Preference]:
+    rows = session.exec(select(LabPreference.rank, Lab).join(Lab, Lab.id == LabPreference.lab_id)
+                        .where(LabPreference.nomination_id == nomination.id).order_by(LabPreference.rank)).all()
+    return [Preference(rank, lab) for rank, lab in rows]
+
+
+def interviews_of(session: Session, nomination: Nomination) -> list[Interview]:
+    return list(session.exec(select(Interview).where(Interview.nomination_id == nomination.id)
+                             .order_by(Interview.scheduled_at, Interview.id)).all())
+
+
+def _audit(session, actor, action, nomination, entity="nomination", entity_id=None, **kwargs) -> AuditEvent:
+    return record(session, actor, action, entity, entity_id if entity_id is not None else nomination.id,
+                  edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
+                  nomination_id=nomination.id, **kwargs)
+
+
+class EligibilityForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    decision: str
+    reason: str = Field(default="", max_length=1000)
+
+    @field_validator("decision")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in ("approved", "rejected"):
+            raise ValueError(_("Choose eligible or not eligible."))
+        return value
+
+
+def decide_eligibility(session: Session, organiser: User, nomination_id: int, form: EligibilityForm) -> Nomination:
+    if form.decision == "rejected" and not form.reason:
+        raise FieldErrors({"reason": _("Give the reason why the candidate is not eligible.")})
+    with transaction(session):
+        nomination = nomination_for_review(session, nomination_id, fresh=True)
+        target = S(form.decision)
+        if nomination.status == target:
+            # Only the reason changes; no status move to record.
+            if form.reason != nomination.eligibility_reason:
+                _audit(session, Actor.of_user(organiser), "eligibility_reason_changed", nomination,
+                       changes={"eligibility_reason": [nomination.eligibility_reason, form.reason]})
+                nomination.eligibility_reason = form.reason
+                nomination.updated_at = utcnow()
+                session.add(nomination)
+            return nomination
+        change_status(session, nomination, target, Actor.of_user(organiser), reason=form.reason)
+        nomination.eligibility_reason = form.reason
+        session.add(nomination)
+    return nomination
+
+
+class FieldErrors(NominationError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Please correct the marked fields."))
+        self.errors = errors
+
+
+class ScoreForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    review_score: int | None = Field(default=None, ge=0, le=100)
+
+    @field_validator("review_score", mode="before")
+    @classmethod
+    def _blank(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def set_score(session: Session, organiser: User, nomination_id: int, form: ScoreForm) -> Nomination:
+    with transaction(session):
+        nomination = nomination_for_review(session, nomination_id, fresh=True)
+        if nomination.status == S.DRAFT:
+            raise NominationError(_("A draft cannot be reviewed yet."))
+        if nomination.review_score != form.review_score:
+            _audit(session, Actor.of_user(organiser), "review_score_changed", nomination,
+                   changes={"review_score": [nomination.review_score, form.review_score]})
+            nomination.review_score = form.review_score
+            nomination.updated_at = utcnow()
+            session.add(nomination)
+    return nomination
+
+
+class InterviewForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    scheduled_at: datetime
+    interviewer: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=4000)
+
+    @field_validator("scheduled_at", mode="before")
+    @classmethod
+    def _local(cls, value):
+        return parse_local(value) if isinstance(value, str) else value
+
+
+class InterviewUpdateForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    interviewer: str = Field(min_length=1, max_length=200)
+    notes: str = Field(default="", max_length=4000)
+    outcome: str
+
+    @field_validator("outcome")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in OUTCOMES:
+            raise ValueError(_("Choose one of the options."))
+        return value
+
+
+def outcome_label(outcome: str) -> str:
+    return {"pending": _("pending"), "passed": _("passed"), "failed": _("failed")}.get(outcome, outcome)
+
+
+def schedule_interview(session: Session, organiser: User, nomination_id: int, form: InterviewForm,
+                       base_url: str) -> Interview:
+    """Records the interview and emails the candidate an invitation with a calendar file."""
+    with transaction(session):
+        nomination = nomination_for_review(session, nomination_id, fresh=True)
+        if nomination.status in (S.DRAFT, S.WITHDRAWN):
+            raise NominationError(_("An interview can be scheduled only for a submitted nomination."))
+        if form.scheduled_at < utcnow():
+            raise FieldErrors({"scheduled_at": _("Choose a time in the future.")})
+        interview = Interview(nomination_id=nomination.id, scheduled_at=form.scheduled_at,
+                              interviewer=form.interviewer, notes=form.notes)
+        session.add(interview)
+        session.flush()
+        _audit(session, Actor.of_user(organiser), "interview_scheduled", nomination, entity="interview",
+               entity_id=interview.id, to_state="pending",
+               changes={"scheduled_at": form.scheduled_at.isoformat(), "interviewer": form.interviewer})
+        edition = session.get(Edition, nomination.edition_id)
+        _send_invitation(session, nomination, edition, interview, base_url)
+    return interview
+
+
+def _send_invitation(session: Session, nomination: Nomination, edition: Edition, interview: Interview,
+                     base_url: str) -> None:
+    language = nomination.language if nomination.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+    with i18n.language(language):
+        when = timefmt.format_datetime(interview.scheduled_at)
+    host = base_url.split("://", 1)[-1].split("/", 1)[0] or "ish-portal"
+    calendar = ics_event(
+        uid=f"interview-{interview.id}@{host}", start=interview.scheduled_at,
+        duration=timedelta(minutes=INTERVIEW_MINUTES), stamp=utcnow(),
+        summary=f"ISH interview in English ({edition.title})",
+        description=(f"Phone interview in English with {interview.interviewer} for the International "
+                     f"Summer Science School Heidelberg. We will call you on {nomination.phone or 'your phone'}."))
+    enqueue(session, kind="interview_invitation", to=nomination.email, language=language,
+            edition_id=edition.id, nomination_id=nomination.id,
+            context={"name": nomination.given_name, "edition": edition.title, "when": when,
+                     "interviewer": interview.interviewer},
+            attachments=[("interview.ics", "text/calendar", calendar)])
+
+
+def update_interview(session: Session, organiser: User, nomination_id: int, interview_id: int,
+                     form: InterviewUpdateForm) -> Interview:
+    with transaction(session):
+        nomination = nomination_for_review(session, nomination_id, fresh=True)
+        interview = session.exec(select(Interview).where(Interview.id == interview_id,
+                                                         Interview.nomination_id == nomination.id)
+                                 .execution_options(populate_existing=True)).first()
+        if interview is None:
+            raise NotFound()
+        changes = {name: [getattr(interview, name), getattr(form, name)]
+                   for name in ("interviewer", "notes", "outcome") if getattr(interview, name) != getattr(form, name)}
+        if changes:
+            _audit(session, Actor.of_user(organiser), "interview_updated", nomination, entity="interview",
+                   entity_id=interview.id, from_state=interview.outcome, to_state=form.outcome,
+                   changes=changes)
+            interview.interviewer, interview.notes, interview.outcome = form.interviewer, form.notes, form.outcome
+            session.add(interview)
+    return interview
+
+
+# -- iCalendar ----------------------------------------------------------------------------------------
+
+def ics_escape(text: str) -> str:
+    """TEXT values of RFC 5545 (3.3.11): backslash, semicolon, comma and newlines escaped."""
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n"))
+
+
+def ics_fold(line: str) -> bytes:
+    """One content line, folded so that no physical line exceeds 75 octets (RFC 5545 3.1); a fold
+    never splits a UTF-8 character."""
+    data = line.encode("utf-8")
+    parts, current, limit = [], b"", 75
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > limit:
+            parts.append(current)
+            current, limit = b" ", 75  # the continuation's leading space counts towards its 75
+        current += encoded
+    parts.append(current)
+    assert b"".join(part[1:] if i else part for i, part in enumerate(parts)) == data
+    return b"\r\n".join(parts) + b"\r\n"
+
+
+def _ics_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _ics_duration(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+
+
+def ics_event(*, uid: str, start: datetime, duration: timedelta, stamp: datetime, summary: str,
+              description: str) -> bytes:
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//City of Heidelberg//ISH portal//EN",
+        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
+        f"UID:{uid}", f"DTSTAMP:{_ics_time(stamp)}", f"DTSTART:{_ics_time(start)}",
+        f"DURATION:{_ics_duration(duration)}", f"SUMMARY:{ics_escape(summary)}",
+        f"DESCRIPTION:{ics_escape(description)}", "END:VEVENT", "END:VCALENDAR",
+    ]
+    return b"".join(ics_fold(line) for line in lines)
+
+
+# -- what the detail page shows ----------------------------------------------------------------------
+
+def history_summary(event: AuditEvent) -> str:
+    """A readable line for an audit event: its from -> to and its changes."""
+    parts = []
+    if event.from_state or event.to_state:
+        parts.append(f"{_state_word(event.from_state) or '–'} → {_state_word(event.to_state) or '–'}")
+    changes = event.changes or {}
+    for key, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            old, new = value
+            parts.append(f"{key}: “{_shown(old)}” → “{_shown(new)}”")
+        else:
+            parts.append(f"{key}: {_shown(value)}")
+    return "; ".join(parts)
+
+
+def _state_word(state: str) -> str:
+    try:
+        return status_label(state)
+    except ValueError:
+        return outcome_label(state) if state in OUTCOMES else state
+
+
+def _shown(value: Any) -> str:
+    if value in (None, "", []):
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "…"
