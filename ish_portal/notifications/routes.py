@@ -135,13 +135,13 @@ def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: 
     try:
         if action == "send":
             count = service.send_batch(db, user, edition, batch)
-            flash(request, ngettext("%(n)d message is on its way.", "%(n)d messages are on their way.",
-                                    count, n=count), "success")
+            flash(request, ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.",
+                                    count, count=count), "success")
         elif action == "regenerate":
             count = service.regenerate_batch(db, user, edition, batch)
-            flash(request, ngettext("%(n)d draft was written again from the current wording.",
-                                    "%(n)d drafts were written again from the current wording.",
-                                    count, n=count), "success")
+            flash(request, ngettext("%(count)d draft was written again from the current wording.",
+                                    "%(count)d drafts were written again from the current wording.",
+                                    count, count=count), "success")
         else:
             raise HTTPException(404)
     except service.MessageError as exc:

@@ -1,0 +1,39 @@
+"""Every message kind exists in English and German, and its templates use exactly the placeholders
+the catalogue declares."""
+
+import pytest
+
+from ish_portal.notifications.catalog import KINDS
+from ish_portal.notifications.render import EMAIL_TEMPLATES, _text_env, placeholders_used, render_email
+
+REQUIRED = {"applicant_access", "nomination_received", "guardian_consent_request", "missing_documents_reminder",
+            "submission_confirmation", "interview_invitation", "offer_made", "offer_reminder", "offer_accepted",
+            "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
+            "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
+            "coordinator_invitation"}
+
+
+def test_catalog_declares_every_kind_of_the_portal():
+    assert set(KINDS) == REQUIRED
+    for kind in KINDS.values():
+        assert kind.purpose and kind.recipient
+        assert all(description for description, _ in kind.placeholders.values()), kind.name
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_catalog_template_uses_exactly_the_declared_placeholders(name, language):
+    path = EMAIL_TEMPLATES / language / f"{name}.txt"
+    assert path.is_file(), f"{language}/{name}.txt is missing"
+    used = placeholders_used(path.read_text(encoding="utf-8"), _text_env)
+    declared = set(KINDS[name].names)
+    assert used - declared == set(), f"{language}/{name}.txt uses undeclared placeholders"
+    assert declared - used == set(), f"{language}/{name}.txt does not use declared placeholders"
+    rendered = render_email(name, language, KINDS[name].example_context())
+    assert rendered.subject and "{{" not in rendered.text and "{{" not in rendered.subject
+
+
+def test_catalog_offer_subjects_say_action_is_required():
+    for name in ("offer_made", "offer_reminder", "waitlist_offer"):
+        subject = render_email(name, "en", KINDS[name].example_context()).subject
+        assert subject.startswith("[Action required]"), name
