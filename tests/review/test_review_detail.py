@@ -1,0 +1,199 @@
+"""One nomination under review: what the organiser sees, and the decisions with their audit events
+and the interview invitation with its calendar file."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from ish_portal.audit.models import AuditEvent
+from ish_portal.nominations.models import Interview, Nomination
+from ish_portal.nominations.review import ics_escape, ics_event, ics_fold
+from ish_portal.web.timefmt import from_local_input
+from tests.conftest import fresh, post_form
+
+
+@pytest.fixture
+def nomination(db, make, edition):
+    kumamoto = make.organisation(db, name="Kumamoto")
+    return make.nomination(db, edition, kumamoto, given_name="Haruto", family_name="Nakamura",
+                           email="haruto@example.org", phone="+81 96 123 4567", medical_notes="Peanut allergy",
+                           passport_number="TK1234567", passport_expiry=date(2031, 1, 31),
+                           dietary_needs="Vegetarian")
+
+
+def url(nomination, tail=""):
+    return f"/organiser/nominations/{nomination.id}{tail}"
+
+
+def post(client, nomination, tail, data):
+    return post_form(client, url(nomination), url(nomination, tail), data, follow_redirects=False)
+
+
+def events(db, action):
+    return fresh(db).exec(select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_review_detail_shows_profile_with_medical_and_passport_details(as_organiser, nomination):
+    page = as_organiser.get(url(nomination))
+    assert page.status_code == 200
+    for text in ("Haruto Nakamura", "Kumamoto", "Peanut allergy", "TK1234567", "31 Jan 2031", "Vegetarian",
+                 "haruto@example.org"):
+        assert text in page.text
+
+
+def test_review_detail_unknown_nomination_is_404(as_organiser, edition):
+    assert as_organiser.get("/organiser/nominations/999999").status_code == 404
+
+
+def test_review_not_eligible_needs_a_reason(as_organiser, db, nomination):
+    response = post(as_organiser, nomination, "/eligibility", {"decision": "rejected", "reason": " "})
+    assert response.status_code == 400
+    assert "Give the reason why the candidate is not eligible." in response.text
+    assert fresh(db).get(Nomination, nomination.id).status == "submitted"
+
+
+def test_review_not_eligible_records_reason_and_audit_event(as_organiser, db, nomination, organiser):
+    response = post(as_organiser, nomination, "/eligibility", {"decision": "rejected", "reason": "Too old"})
+    assert response.status_code == 303
+    saved = fresh(db).get(Nomination, nomination.id)
+    assert (saved.status, saved.eligibility_reason) == ("rejected", "Too old")
+    [event] = events(db, "status_changed")
+    assert (event.from_state, event.to_state, event.reason, event.actor_id) == ("submitted", "rejected", "Too old",
+                                                                              organiser.id)
+    again = post(as_organiser, nomination, "/eligibility", {"decision": "approved", "reason": ""})
+    assert again.status_code == 303
+    saved = fresh(db).get(Nomination, nomination.id)
+    assert (saved.status, saved.eligibility_reason) == ("approved", "")
+    assert [(e.from_state, e.to_state) for e in events(db, "status_changed")] == [
+        ("submitted", "rejected"), ("rejected", "approved")]
+
+
+def test_review_eligibility_of_a_withdrawn_nomination_is_refused(as_organiser, db, nomination):
+    nomination.status = "withdrawn"
+    db.add(nomination)
+    db.commit()
+    response = post(as_organiser, nomination, "/eligibility", {"decision": "approved"})
+    assert response.status_code == 400
+    assert "A nomination that is withdrawn cannot become approved." in response.text
+
+
+@pytest.mark.parametrize("value, message", [("101", "Enter a number of at most 100."),
+                                            ("-1", "Enter a number of at least 0."),
+                                            ("7.5", "Enter a whole number.")])
+def test_review_score_out_of_range_is_refused(as_organiser, db, nomination, value, message):
+    response = post(as_organiser, nomination, "/score", {"review_score": value})
+    assert response.status_code == 400
+    assert message in response.text
+    assert fresh(db).get(Nomination, nomination.id).review_score is None
+
+
+def test_review_score_is_saved_and_audited(as_organiser, db, nomination):
+    assert post(as_organiser, nomination, "/score", {"review_score": "85"}).status_code == 303
+    assert post(as_organiser, nomination, "/score", {"review_score": ""}).status_code == 303
+    assert fresh(db).get(Nomination, nomination.id).review_score is None
+    assert [e.changes for e in events(db, "review_score_changed")] == [{"review_score": [None, 85]},
+                                                                       {"review_score": [85, None]}]
+
+
+def unfold(ics: str) -> dict[str, str]:
+    lines = ics.replace("\r\n ", "").split("\r\n")
+    return dict(line.split(":", 1) for line in lines if line)
+
+
+def test_review_interview_invitation_carries_a_calendar_file(as_organiser, db, nomination, smtp, deliver):
+    when = datetime.now(UTC).date() + timedelta(days=10)
+    response = post(as_organiser, nomination, "/interviews", {
+        "scheduled_at": f"{when.isoformat()}T10:30", "interviewer": "Dr. Anna Schmidt, Büro; ISH", "notes": "call"})
+    assert response.status_code == 303
+    interview = fresh(db).exec(select(Interview)).one()
+    start = from_local_input(when, datetime.strptime("10:30", "%H:%M").time())
+    assert (interview.scheduled_at, interview.interviewer, interview.outcome) == (start, "Dr. Anna Schmidt, Büro; ISH",
+                                                                                  "pending")
+    [event] = events(db, "interview_scheduled")
+    assert (event.entity, event.entity_id, event.nomination_id) == ("interview", interview.id, nomination.id)
+    assert deliver() == 1
+    [message] = smtp.to("haruto@example.org")
+    assert message["Subject"].startswith("Your interview in English for ISH 2027: ")
+    text = smtp.text_of(message)
+    assert "Dr. Anna Schmidt, Büro; ISH will call you" in text
+    [attachment] = [part for part in message.iter_attachments()]
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_filename() == "interview.ics"
+    raw = attachment.get_payload(decode=True)
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    assert raw.endswith(b"END:VCALENDAR\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+    fields = unfold(raw.decode("utf-8"))
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") and b"BEGIN:VEVENT\r\n" in raw
+    assert fields["DTSTART"] == start.strftime("%Y%m%dT%H%M%SZ")
+    assert fields["DURATION"] == "PT30M"
+    assert fields["UID"] == f"interview-{interview.id}@testserver"
+    assert fields["SUMMARY"] == "ISH interview in English (ISH 2027)"
+    assert "Dr. Anna Schmidt\\, Büro\\; ISH" in fields["DESCRIPTION"]
+    assert len(fields["DTSTAMP"]) == 16 and fields["DTSTAMP"].endswith("Z")
+
+
+def test_review_interview_invitation_in_german_says_du(as_organiser, db, nomination, smtp, deliver):
+    nomination.language = "de"
+    db.add(nomination)
+    db.commit()
+    when = (datetime.now(UTC) + timedelta(days=20)).date()
+    post(as_organiser, nomination, "/interviews", {"scheduled_at": f"{when.isoformat()}T09:00", "interviewer": "Anna"})
+    deliver()
+    [message] = smtp.to("haruto@example.org")
+    assert message["Subject"].startswith("Dein Interview auf Englisch für ISH 2027: ")
+    assert "Anna ruft dich unter der Telefonnummer an" in smtp.text_of(message)
+
+
+def test_review_interview_in_the_past_or_without_interviewer_is_refused(as_organiser, db, nomination):
+    past = post(as_organiser, nomination, "/interviews", {"scheduled_at": "2020-01-01T10:00", "interviewer": "Anna"})
+    assert past.status_code == 400
+    assert "Choose a time in the future." in past.text
+    nobody = post(as_organiser, nomination, "/interviews", {"scheduled_at": "2099-01-01T10:00", "interviewer": ""})
+    assert nobody.status_code == 400
+    assert "This field is required." in nobody.text
+    garbled = post(as_organiser, nomination, "/interviews", {"scheduled_at": "soon", "interviewer": "Anna"})
+    assert garbled.status_code == 400
+    assert fresh(db).exec(select(Interview)).all() == []
+
+
+def test_review_interview_outcome_is_saved_and_audited(as_organiser, db, nomination):
+    db.add(Interview(nomination_id=nomination.id, scheduled_at=datetime.now(UTC), interviewer="Anna"))
+    db.commit()
+    interview = db.exec(select(Interview)).one()
+    response = post(as_organiser, nomination, f"/interviews/{interview.id}",
+                    {"interviewer": "Anna", "notes": "Fluent", "outcome": "passed"})
+    assert response.status_code == 303
+    saved = fresh(db).get(Interview, interview.id)
+    assert (saved.outcome, saved.notes) == ("passed", "Fluent")
+    [event] = events(db, "interview_updated")
+    assert (event.from_state, event.to_state, event.changes) == (
+        "pending", "passed", {"notes": ["", "Fluent"], "outcome": ["pending", "passed"]})
+    wrong = post(as_organiser, nomination, f"/interviews/{interview.id}",
+                 {"interviewer": "Anna", "outcome": "maybe"})
+    assert wrong.status_code == 400
+    assert "Choose one of the options." in wrong.text
+    history = as_organiser.get(url(nomination)).text
+    assert "interview updated" in history and "pending → passed" in history
+
+
+def test_ics_fold_keeps_lines_within_75_octets_without_splitting_characters():
+    line = "DESCRIPTION:" + "Grüße aus Heidelberg, 春斗! " * 10
+    folded = ics_fold(line)
+    physical = folded.split(b"\r\n")[:-1]
+    assert all(len(part) <= 75 for part in physical)
+    assert all(part.startswith(b" ") for part in physical[1:])
+    assert b"".join(part[1:] if i else part for i, part in enumerate(physical)).decode("utf-8") == line
+
+
+def test_ics_escape_escapes_text_values():
+    assert ics_escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+
+
+def test_ics_event_has_the_required_properties_in_order():
+    data = ics_event(uid="x@y", start=datetime(2027, 4, 20, 8, 30, tzinfo=UTC), duration=timedelta(minutes=30),
+                     stamp=datetime(2027, 4, 1, 12, 0, tzinfo=UTC), summary="S", description="D")
+    assert data.decode().split("\r\n") == [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//City of Heidelberg//ISH portal//EN", "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH", "BEGIN:VEVENT", "UID:x@y", "DTSTAMP:20270401T120000Z", "DTSTART:20270420T083000Z",
+        "DURATION:PT30M", "SUMMARY:S", "DESCRIPTION:D", "END:VEVENT", "END:VCALENDAR", ""]
