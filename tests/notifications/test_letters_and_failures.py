@@ -1,0 +1,127 @@
+"""Letters go with the emails that carry them and can be downloaded after acceptance; failed
+messages are shown to organisers and retried; the sender keeps its pace per minute."""
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from ish_portal.accounts.models import TokenPurpose
+from ish_portal.accounts.service import issue_token
+from ish_portal.db import transaction, utcnow
+from ish_portal.notifications.models import OutboxMessage, OutboxStatus
+from ish_portal.notifications.sender import Sender
+from ish_portal.notifications.service import enqueue
+from ish_portal.placement.models import Offer, OfferStatus
+from ish_portal.placement.service import respond
+from tests.conftest import fresh, post_form
+
+
+def offered(db, world, nomination) -> Offer:
+    nomination.status = "offered"
+    db.add(nomination)
+    offer = Offer(nomination_id=nomination.id, lab_id=world.lab.id, status=OfferStatus.PENDING,
+                  response_deadline=utcnow() + timedelta(days=5))
+    db.add(offer)
+    db.commit()
+    return offer
+
+
+def pdf_names(message) -> list[str]:
+    return [part.get_filename() for part in message.iter_attachments() if part.get_content().startswith(b"%PDF")]
+
+
+def test_letters_acceptance_carries_acceptance_and_visa_letters(db, world, smtp, deliver):
+    nomination = world.submitted
+    nomination.passport_name, nomination.passport_number = "SCHULZ LENA", "C01X00T47"
+    nomination.nationality = "DE"
+    offer = offered(db, world, nomination)
+    respond(db, nomination.id, offer.id, accept=True)
+    deliver()
+    [message] = smtp.to("lena@example.org")
+    assert message["Subject"] == "Welcome to ISH 2027: your place is confirmed"
+    assert pdf_names(message) == [f"acceptance-letter-{nomination.id}.pdf", f"visa-letter-{nomination.id}.pdf"]
+    [to_coordinator] = smtp.to("koordination@bautzen.example")
+    assert list(to_coordinator.iter_attachments()) == []
+
+
+def test_letters_acceptance_without_passport_details_has_no_visa_letter(db, world, smtp, deliver):
+    offer = offered(db, world, world.submitted)
+    respond(db, world.submitted.id, offer.id, accept=True)
+    deliver()
+    [message] = smtp.to("lena@example.org")
+    assert pdf_names(message) == [f"acceptance-letter-{world.submitted.id}.pdf"]
+
+
+def enter(client, db, nomination):
+    raw = issue_token(db, TokenPurpose.APPLICANT_ACCESS, nomination.email, timedelta(days=1),
+                      nomination_id=nomination.id)
+    db.commit()
+    post_form(client, f"/access/{raw}", f"/access/{raw}", {})
+
+
+def test_letters_download_after_acceptance(client, db, world):
+    enter(client, db, world.accepted)
+    acceptance = client.get("/applicant/letters/acceptance.pdf")
+    assert acceptance.status_code == 200
+    assert acceptance.headers["content-type"] == "application/pdf"
+    assert acceptance.content.startswith(b"%PDF")
+    assert client.get("/applicant/letters/visa.pdf").content.startswith(b"%PDF")
+    assert client.get("/applicant/letters/certificate.pdf").status_code == 404
+
+
+def test_letters_not_before_acceptance_nor_visa_without_passport(client, db, world):
+    enter(client, db, world.submitted)
+    assert client.get("/applicant/letters/acceptance.pdf").status_code == 404
+    client.cookies.clear()
+    enter(client, db, world.accepted_en)
+    assert client.get("/applicant/letters/acceptance.pdf").status_code == 200
+    assert client.get("/applicant/letters/visa.pdf").status_code == 404
+
+
+def test_failures_are_listed_and_retried_with_attempts_kept(organiser, db, world, smtp, deliver):
+    with transaction(db):
+        enqueue(db, kind="applicant_access", to="nobody@example.org",
+                context={"name": "Nobody", "link": "http://testserver/access/x", "days": 14})
+    smtp.answer = "550 5.1.1 No such user here"
+    deliver()
+    page = organiser.get("/organiser/messages/failed").text
+    assert "nobody@example.org" in page and "5.1.1 No such user here" in page
+    failed = fresh(db).exec(select(OutboxMessage)).one()
+    post_form(organiser, "/organiser/messages/failed", f"/organiser/messages/failed/{failed.id}/retry", {})
+    retried = fresh(db).get(OutboxMessage, failed.id)
+    assert (retried.status, retried.attempts) == (OutboxStatus.QUEUED, 1)
+    smtp.answer = None
+    deliver()
+    assert [m["To"] for m in smtp.messages] == ["nobody@example.org"]
+    assert (fresh(db).get(OutboxMessage, failed.id).attempts) == 2
+    assert "No message has failed." in organiser.get("/organiser/messages/failed").text
+
+
+def test_failures_retry_of_a_sent_message_is_refused(organiser, db, world, smtp, deliver):
+    with transaction(db):
+        enqueue(db, kind="applicant_access", to="tom@example.org",
+                context={"name": "Tom", "link": "http://testserver/access/x", "days": 14})
+    deliver()
+    sent = fresh(db).exec(select(OutboxMessage)).one()
+    response = post_form(organiser, "/organiser/messages/failed", f"/organiser/messages/failed/{sent.id}/retry", {})
+    assert "This message has not failed, so there is nothing to retry." in response.text
+    assert len(smtp.messages) == 1
+
+
+def test_rate_limit_spaces_messages_by_the_configured_rate(db, engine, settings, smtp):
+    with transaction(db):
+        for n in range(3):
+            enqueue(db, kind="applicant_access", to=f"s{n}@example.org",
+                    context={"name": "S", "link": "http://testserver/access/x", "days": 14})
+    now = [1000.0]
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    sender = Sender(engine, settings.model_copy(update={"mail_per_minute": 30}), clock=lambda: now[0], sleep=sleep)
+    assert sender.gap_seconds == 2.0
+    assert sender.run_until_idle() == 3
+    assert pauses == [2.0, 2.0]  # none before the first message
+    assert len(smtp.messages) == 3
