@@ -91,6 +91,7 @@ def test_lab_form_empty_min_age_and_cap_mean_none(organiser_client, db, edition)
               GOOD | {"min_age": "", "organisation_cap": "", "capacity": "0"})
     lab = fresh(db).exec(select(Lab)).one()
     assert (lab.min_age, lab.organisation_cap, lab.capacity) == (None, None, 0)
+    assert "no cap" in organiser_client.get("/organiser/labs").text
 
 
 def test_lab_same_institute_and_group_twice_is_refused(organiser_client, db, make, edition):
