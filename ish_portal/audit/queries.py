@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ish_portal.audit.models import AuditEvent
-from ish_portal.nominations.review import lower_function
+from ish_portal.nominations.review import clean_text, lower_function
 from ish_portal.web import timefmt
 from ish_portal.web.i18n import gettext as _
 
@@ -67,9 +67,9 @@ def parse_filters(params: Mapping[str, str]) -> AuditFilters:
         page = int(params.get("page", "1"))
     except ValueError:
         page = 1
-    return AuditFilters(who=" ".join(params.get("who", "").split())[:200],
-                        action=params.get("action", "").strip()[:60],
-                        entity=params.get("entity", "").strip()[:40],
+    return AuditFilters(who=clean_text(params.get("who"), 200),
+                        action=clean_text(params.get("action"), 60),
+                        entity=clean_text(params.get("entity"), 40),
                         date_from=_date(params.get("from")), date_to=_date(params.get("to")),
                         page=max(1, min(page, 10**6)))
 

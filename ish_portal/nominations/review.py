@@ -6,6 +6,7 @@ Every status change goes through nominations.service.change_status."""
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -91,6 +92,13 @@ def default_direction(sort: str) -> str:
     return "desc" if sort in ("submitted", "score") else "asc"
 
 
+def clean_text(value: Any, limit: int) -> str:
+    """Typed search text without control characters (PostgreSQL refuses NUL in text at all),
+    with runs of spaces made one."""
+    text = "".join(char for char in str(value or "") if unicodedata.category(char)[0] != "C" or char == " ")
+    return " ".join(text.split())[:limit]
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(str(value).strip())
@@ -109,8 +117,8 @@ def parse_filters(params: Mapping[str, str]) -> ReviewFilters:
         organisation_id=organisation_id if organisation_id and organisation_id > 0 else None,
         status=status if status in REVIEWABLE else "",
         completeness=completeness if completeness in ("complete", "incomplete") else "",
-        subject=params.get("subject", "").strip()[:100],
-        q=" ".join(params.get("q", "").split())[:200],
+        subject=clean_text(params.get("subject"), 100),
+        q=clean_text(params.get("q"), 200),
         sort=sort if sort in SORTS else "submitted",
         direction=direction if direction in ("asc", "desc") else default_direction(sort if sort in SORTS else ""),
         page=max(1, min(page, 10**6)),
