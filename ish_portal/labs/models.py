@@ -23,7 +23,9 @@ class Lab(SQLModel, table=True):
     min_age: int | None = None
     languages: list[str] = Field(default_factory=lambda: ["en"], sa_type=JSON)
     # ISH wants international teams: by default at most one student per organisation in a lab.
-    organisation_cap: int | None = Field(default=1, ge=1)
+    # None means no cap; the default lives on the model only, because a column default would
+    # replace an explicit None on insert.
+    organisation_cap: int | None = Field(default=1, ge=1, sa_column_kwargs={"default": None})
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
