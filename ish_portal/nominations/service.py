@@ -29,7 +29,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.notifications.service import enqueue
+from ish_portal.notifications.service import enqueue, notify_withdrawal
 from ish_portal.programme.models import Edition, Organisation, Quota
 from ish_portal.programme.service import deadline_of, places_used
 from ish_portal.web.i18n import gettext as _
@@ -437,6 +437,7 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
         if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
             raise NominationError(_("This nomination can no longer be withdrawn."))
         change_status(session, nomination, S.WITHDRAWN, Actor.of_user(coordinator), reason=reason)
+        notify_withdrawal(session, nomination, reason)
     return nomination
 
 

@@ -297,6 +297,17 @@ def test_withdraw_frees_the_place_for_a_replacement(signed_in, db, make, world):
     assert (event.from_state, event.reason) == ("submitted", "Exams moved to July")
 
 
+def test_withdraw_tells_the_candidate_and_the_coordinator(signed_in, db, make, world, smtp, deliver):
+    edition, kumamoto, _, _ = world
+    taken = make.nomination(db, edition, kumamoto, status="submitted", email="taken@example.org",
+                            submitted_at=utcnow())
+    post_form(signed_in, f"/coordinator/nominations/{taken.id}/withdraw",
+              f"/coordinator/nominations/{taken.id}/withdraw", {"reason": "Family reasons"})
+    deliver()
+    assert len(smtp.to("taken@example.org")) == 1
+    assert "Family reasons" in smtp.text_of(smtp.to("cora@kumamoto.example")[0])
+
+
 def test_history_records_each_change_from_and_to(signed_in, db):
     create(signed_in)
     nomination = the_nomination(db)
