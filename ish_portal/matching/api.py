@@ -85,7 +85,7 @@ def _rematch(
         raise InstanceError(
             ["previous: the open offers no longer fit the labs' capacities and caps"]
         ) from None
-    partial = _result(remaining, remaining_checked, assignment, mode)
+    partial = _result(remaining, remaining_checked, assignment, mode, declined=len(declined_ids))
 
     declined_explanation = {"status": "declined", "lab": None, "rank": None, "higher_choices": []}
     result_assignments: dict[str, str | None] = {}
@@ -103,14 +103,10 @@ def _rematch(
             result_explanations[student_id]["status"] = "accepted"
         elif placed != previous.get(student_id):
             moved.append({"student": student_id, "from": previous.get(student_id), "to": placed})
-    stats = partial["stats"]
-    stats["students"] = len(checked.student_ids)
-    stats["declined"] = len(declined_ids)
     return {
         **partial,
         "assignments": result_assignments,
         "explanations": result_explanations,
-        "stats": stats,
         "moved": moved,
     }
 
@@ -146,19 +142,19 @@ def _assign(checked: Instance, mode: str, must_place: Collection[int] = ()) -> l
     return welfare_assignment(checked, must_place)
 
 
-def _result(raw: dict, checked: Instance, assignment: list[int], mode: str) -> dict:
+def _result(
+    raw: dict, checked: Instance, assignment: list[int], mode: str, declined: int = 0
+) -> dict:
     assignments = {
         student_id: checked.lab_ids[lab] if lab >= 0 else None
         for student_id, lab in zip(checked.student_ids, assignment)
     }
-    stats = statistics(checked, assignment)
-    stats["declined"] = 0
     return {
         "mode": mode,
         "seed": checked.seed,
         "assignments": assignments,
         "explanations": explanations(checked, assignment),
-        "stats": stats,
+        "stats": statistics(checked, assignment, declined),
         "verification": verify(raw, assignments, seed=checked.seed),
     }
 

@@ -63,8 +63,11 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
     return result
 
 
-def statistics(instance: Instance, assignment: list[int]) -> dict:
-    """Placed and unplaced counts, the histogram of ranks, and each lab's fill."""
+def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> dict:
+    """Placed, unplaced and declined counts, the histogram of ranks, and each lab's fill.
+
+    `declined` students (after re-matching) are not in the instance given, only counted.
+    """
     filled, held_per_organisation = _occupancy(instance, assignment)
     ranks: Counter[int | None] = Counter(
         placement_rank(instance, student, lab)
@@ -76,9 +79,10 @@ def statistics(instance: Instance, assignment: list[int]) -> dict:
         histogram["unranked"] = ranks[None]  # pinned to a lab the student did not rank
     placed = sum(filled)
     return {
-        "students": len(assignment),
+        "students": len(assignment) + declined,
         "placed": placed,
         "unplaced": len(assignment) - placed,
+        "declined": declined,
         "ranks": histogram,
         "labs": {
             lab_id: {
