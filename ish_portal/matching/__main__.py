@@ -1,4 +1,7 @@
-"""Standalone use: python -m ish_portal.matching INSTANCE.json [--mode stable|welfare] [--seed N]."""
+"""Standalone use:
+
+    python -m ish_portal.matching INSTANCE.json [--mode stable|welfare] [--seed N]
+"""
 
 import typer
 

@@ -72,7 +72,9 @@ def _rematch(
         raise InstanceError(problems)
 
     keep_offers = mode == "welfare"
-    remaining = _remaining_instance(instance, checked, previous, accepted_ids, declined_ids, keep_offers)
+    remaining = _remaining_instance(
+        instance, checked, previous, accepted_ids, declined_ids, keep_offers
+    )
     remaining_checked = read_instance(remaining)
     open_offers = [
         student
@@ -181,7 +183,9 @@ def _rematch_problems(
             if lab not in checked.preferences[student]:
                 problems.append(f"{path}: student '{student_id}' did not rank lab '{lab_id}'")
             for rule in checked.unmet_requirements(student, lab):
-                problems.append(f"{path}: student '{student_id}' cannot take lab '{lab_id}' ({rule})")
+                problems.append(
+                    f"{path}: student '{student_id}' cannot take lab '{lab_id}' ({rule})"
+                )
 
     answered: dict[str, str] = {}
     for name, answers in (("accepted", accepted), ("declined", declined)):
@@ -197,7 +201,9 @@ def _rematch_problems(
             else:
                 answered[student_id] = name
                 if name == "accepted":
-                    problems.extend(_acceptance_problems(path, checked, student_index, previous, student_id))
+                    problems.extend(
+                        _acceptance_problems(path, checked, student_index, previous, student_id)
+                    )
     return problems
 
 

@@ -1,17 +1,16 @@
 """Why each student got what they got, and figures about the whole placement.
 
 Every lab a student ranked above their place (every lab they ranked, when unplaced) gets a list
-of reasons:
-  ["min_age"], ["language"] or both   the student does not meet the lab's rules;
-  otherwise "organisation_cap"          the lab holds as many students of the student's
-                                        organisation as its cap allows,
-  and/or "full"                         every seat of the lab is taken.
-In stable mode the lab's own choice would still leave the student out: the places that stop them
-are held by students ahead of them in the lab's order, or pinned (else the pair would block). Welfare mode does not
-promise that; its blocking pairs are listed in the verification. An eligible lab with a free
-seat and cap room cannot be ranked higher in either mode: moving the student there would block
-(stable) or lower the cost (welfare). Pinned students were placed by the organisers, so their
-higher choices are not explained.
+of reasons: "min_age" and/or "language" when the student fails the lab's rules; otherwise
+"organisation_cap" when the lab holds as many students of the student's organisation as its
+cap allows, and/or "full" when every seat is taken.
+
+In stable mode the lab's own choice would still leave the student out: the places that stop
+them are held by students ahead of them in the lab's order, or pinned (else the pair would
+block). Welfare mode does not promise that; its blocking pairs are listed in the verification.
+An eligible lab with a free seat and cap room is never ranked higher in either mode: moving the
+student there would block (stable) or lower the cost (welfare). Pinned students were placed by
+the organisers, so their higher choices are not explained.
 """
 
 from __future__ import annotations
@@ -47,13 +46,16 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
                 if higher not in closed:
                     reasons = []
                     cap = instance.organisation_cap[higher]
-                    if cap is not None and held_per_organisation[higher].get(organisation, 0) >= cap:
+                    held = held_per_organisation[higher].get(organisation, 0)
+                    if cap is not None and held >= cap:
                         reasons.append("organisation_cap")
                     if full[higher]:
                         reasons.append("full")
                 else:
                     reasons = instance.unmet_requirements(student, higher)
-                higher_choices.append({"lab": lab_ids[higher], "rank": position + 1, "reasons": reasons})
+                higher_choices.append(
+                    {"lab": lab_ids[higher], "rank": position + 1, "reasons": reasons}
+                )
         result[student_id] = {
             "status": status,
             "lab": lab_ids[lab] if lab >= 0 else None,

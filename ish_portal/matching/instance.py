@@ -193,14 +193,22 @@ class _Reader:
                 first_seen[name] = position
         return None
 
-    def unique_id(self, path: str, value: object, index: dict[str, int], position: int,
-                  collection: str, kind: str) -> None:
+    def unique_id(
+        self,
+        path: str,
+        value: object,
+        index: dict[str, int],
+        position: int,
+        collection: str,
+        kind: str,
+    ) -> None:
         identifier = self.string(path, value)
         if identifier is None:
             return
         if identifier in index:
             self.problem(
-                path, f"duplicate {kind} '{identifier}' (first at {collection}[{index[identifier]}])"
+                path,
+                f"duplicate {kind} '{identifier}' (first at {collection}[{index[identifier]}])",
             )
         else:
             index[identifier] = position
@@ -269,7 +277,9 @@ class _Reader:
             return
         self.fields(path, entry, _STUDENT_REQUIRED)
         if "id" in entry:
-            self.unique_id(f"{path}.id", entry["id"], students.index, position, "students", "student")
+            self.unique_id(
+                f"{path}.id", entry["id"], students.index, position, "students", "student"
+            )
         organisation = entry.get("organisation", _MISSING)
         if organisation is not _MISSING:
             organisation = self.string(f"{path}.organisation", organisation)

@@ -65,7 +65,10 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
             continue  # organisers fixed this student; no lab can win them away
         preferences = student["preferences"]
         current = assignments.get(student_id)
-        preferred = preferences[: preferences.index(current)] if current in preferences else preferences
+        if current in preferences:
+            preferred = preferences[: preferences.index(current)]
+        else:
+            preferred = preferences  # unplaced, or placed against the rules
         for lab_id in preferred:
             lab = labs[lab_id]
             if _unmet_rules(student, lab):
@@ -109,11 +112,15 @@ def _lab_violations(
     for student_id in held:
         student = students[student_id]
         if pins.get(student_id) != lab_id and lab_id not in student["preferences"]:
-            violations.append(f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank")
+            violations.append(
+                f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank"
+            )
         for rule in _unmet_rules(student, lab):
             violations.append(f"student '{student_id}' is placed at lab '{lab_id}' {rule}")
     if len(held) > lab["capacity"]:
-        violations.append(f"lab '{lab_id}' holds {len(held)} students but has capacity {lab['capacity']}")
+        violations.append(
+            f"lab '{lab_id}' holds {len(held)} students but has capacity {lab['capacity']}"
+        )
     cap = lab.get("organisation_cap")
     if cap is not None:
         per_organisation = Counter(students[student_id]["organisation"] for student_id in held)
