@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -45,7 +45,7 @@ def solve_command(
         Mode, typer.Option(help="stable: student-optimal stable; welfare: most placed, best ranks.")
     ] = Mode.stable,
     seed: Annotated[
-        Optional[int], typer.Option(help="Lottery seed; overrides the instance's seed.")
+        int | None, typer.Option(help="Lottery seed; overrides the instance's seed.")
     ] = None,
 ) -> None:
     """Match INSTANCE.json and print the result as JSON."""

@@ -5,6 +5,7 @@ import random
 import warnings
 
 from hypothesis import given
+from matching.exceptions import PlayerExcludedWarning, PreferencesChangedWarning
 from matching.games import HospitalResident
 
 from ish_portal.matching import solve
@@ -198,7 +199,9 @@ def test_stable_result_equals_the_matching_package_without_caps_or_eligibility(i
     expected = {s["id"]: None for s in instance["students"]}
     if resident_preferences:
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # the package must take the instance as it is
+            # The package must take the instance as it is, dropping no player or preference.
+            warnings.simplefilter("error", PlayerExcludedWarning)
+            warnings.simplefilter("error", PreferencesChangedWarning)
             game = HospitalResident.create_from_dictionaries(resident_preferences, hospital_preferences, capacities)
             game.solve(optimal="resident")
         for resident in game.residents:
