@@ -56,7 +56,9 @@ def static_fonts() -> dict[str, Path]:
     """Paths of the static Noto Sans files, keyed by fpdf2 style ("", "B", "I"); cut on first use."""
     global _fonts
     with _lock:  # threads of one process share one cut; other processes share the files
-        if _fonts is None:
+        # Checked each time: a cleaner of temporary folders may remove the files of a long-running
+        # server, and they are then simply cut again.
+        if _fonts is None or not all(path.exists() for path in _fonts.values()):
             folder = cache_dir()
             _fonts = {style.fpdf_style: _static_file(style, folder) for style in STYLES}
         return dict(_fonts)
