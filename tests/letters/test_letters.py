@@ -23,6 +23,7 @@ from ish_portal.letters import (
 )
 from ish_portal.letters.__main__ import main as preview
 from ish_portal.letters.fonts import cache_dir, static_fonts
+from ish_portal.letters.layout import Frame, render_pdf
 from ish_portal.letters.markup import Run, parse
 
 NAMES = ["Łukasz Kowalski", "Žofie Nováková", "Noémie Laurent", "Jürgen Müller"]
@@ -162,6 +163,20 @@ def test_letter_embeds_static_noto_sans_regular_and_bold():
     fonts = reader.pages[0]["/Resources"]["/Font"]
     assert {font.get_object()["/BaseFont"] for font in fonts.values()} == {
         "/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
+
+
+def test_layout_embeds_italic_only_when_the_text_has_some():
+    frame = Frame(language="en", title="Note", letterhead="City of Heidelberg", office="ISH",
+                  footer="Reference: X-1", page_label="Page {page} of {pages}",
+                  issued_on=date(2027, 4, 20))
+
+    def fonts(source: str) -> set[str]:
+        reader = PdfReader(io.BytesIO(render_pdf(frame, parse(source))))
+        return {font.get_object()["/BaseFont"] for font in reader.pages[0]["/Resources"]["/Font"].values()}
+
+    assert fonts("<p>An <i>italic</i> word</p>") == {
+        "/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold", "/MPDFAA+NotoSansItalic"}
+    assert fonts("<p>An upright word</p>") == {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
 
 
 def test_font_cut_is_static_with_its_own_weight_and_name():
