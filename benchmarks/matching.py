@@ -7,8 +7,10 @@ Each instance has students / 10 labs, ten preferences per student drawn with Zip
 few labs are wanted by nearly everyone), organisation caps of 1 on most labs, some minimum ages
 and language rules, a short priority list, a few lab rankings and a few pins.
 
-Times are the best of --repeat runs, on one core (nothing here runs in parallel), with the cyclic
-garbage collector paused as solve() pauses it while it works. Peak memory is
+Times are the best of --repeat runs, with the cyclic garbage collector paused as solve() pauses
+it while it works. Two times are shown: wall-clock, and the CPU time of this process. Nothing
+here runs in parallel, so CPU time is the time on one core, and unlike wall-clock time it does
+not grow while other programs hold the machine's cores; the goals are judged on it. Peak memory is
 measured in a separate run under tracemalloc, which sees Python's allocations but not the
 memory OR-Tools takes in C++; the process's maximum resident size is printed at the end.
 
@@ -134,15 +136,16 @@ def plain_instance(instance: dict) -> dict:
     }
 
 
-def best_seconds(run: Callable[[], object], repeat: int) -> float:
-    """The best wall-clock time of `repeat` runs, with the collector paused as solve() has it."""
-    best = float("inf")
+def best_seconds(run: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """The best wall-clock and the best CPU time of `repeat` runs, collector paused."""
+    best_wall = best_cpu = float("inf")
     for _ in range(repeat):
         with cyclic_gc_paused():
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             run()
-            best = min(best, time.perf_counter() - started)
-    return best
+            best_wall = min(best_wall, time.perf_counter() - wall)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best_wall, best_cpu
 
 
 def peak_mebibytes(run: Callable[[], object]) -> float:
@@ -155,7 +158,7 @@ def peak_mebibytes(run: Callable[[], object]) -> float:
 
 
 def package_seconds(instance: dict) -> tuple[float, float]:
-    """Seconds the `matching` package takes to build its game, and to solve it.
+    """CPU seconds the `matching` package takes to build its game, and to solve it.
 
     Its hospitals rank exactly the residents who ranked them, in our lab's order.
     """
@@ -188,13 +191,13 @@ def package_seconds(instance: dict) -> tuple[float, float]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            started = time.perf_counter()
+            started = time.process_time()
             game = HospitalResident.create_from_dictionaries(
                 resident_preferences, hospital_preferences, capacities
             )
-            built = time.perf_counter()
+            built = time.process_time()
             game.solve(optimal="resident")
-            solved = time.perf_counter()
+            solved = time.process_time()
     finally:
         sys.setrecursionlimit(previous_limit)
     return built - started, solved - built
@@ -207,7 +210,7 @@ def main() -> None:
     parser.add_argument("--package-up-to", type=int, default=PACKAGE_GOAL_STUDENTS)
     options = parser.parse_args()
 
-    print(f"{'students':>8} {'labs':>6}  {'what':<34} {'seconds':>8} {'peak MiB':>9}")
+    print(f"{'students':>8} {'labs':>6}  {'what':<34} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9}")
     stable_totals: dict[int, float] = {}
     package_ratios: dict[int, tuple[float, float]] = {}
     for size in options.sizes:
@@ -215,15 +218,15 @@ def main() -> None:
         checked = read_instance(instance)
         labs = len(instance["labs"])
 
-        def show(what: str, seconds: float, peak: str = "") -> None:
-            print(f"{size:>8} {labs:>6}  {what:<34} {seconds:8.3f} {peak:>9}", flush=True)
+        def show(what: str, wall: str, cpu: float, peak: str = "") -> None:
+            print(f"{size:>8} {labs:>6}  {what:<34} {wall:>8} {cpu:8.3f} {peak:>9}", flush=True)
 
         def row(
             what: str, run: Callable[[], object], repeat: int = options.repeat, memory: bool = True
         ) -> float:
-            seconds = best_seconds(run, repeat)
-            show(what, seconds, f"{peak_mebibytes(run):.1f}" if memory else "")
-            return seconds
+            wall, cpu = best_seconds(run, repeat)
+            show(what, f"{wall:.3f}", cpu, f"{peak_mebibytes(run):.1f}" if memory else "")
+            return cpu
 
         read = row("read and check the instance", lambda: read_instance(instance))
         stable = row("stable solver", lambda: stable_assignment(checked))
@@ -240,8 +243,8 @@ def main() -> None:
                 "plain: stable solver", lambda: stable_assignment(plain_checked), memory=False
             )
             build, package_solve = package_seconds(plain)
-            show("plain: matching package, build", build)
-            show("plain: matching package, solve", package_solve)
+            show("plain: matching package, build", "", build)
+            show("plain: matching package, solve", "", package_solve)
             whole = (build + package_solve) / (plain_read + plain_stable)
             solving = package_solve / plain_stable
             package_ratios[size] = (whole, solving)
@@ -254,7 +257,7 @@ def main() -> None:
         total = stable_totals[STABLE_GOAL_STUDENTS]
         verdict = "met" if total < STABLE_GOAL_SECONDS else "NOT met"
         print(f"goal: stable mode at {STABLE_GOAL_STUDENTS:,} students (read + solve) under "
-              f"{STABLE_GOAL_SECONDS:.0f} s: {total:.3f} s, {verdict}")
+              f"{STABLE_GOAL_SECONDS:.0f} s on one core: {total:.3f} s CPU, {verdict}")
     if PACKAGE_GOAL_STUDENTS in package_ratios:
         whole, solving = package_ratios[PACKAGE_GOAL_STUDENTS]
         verdict = "met" if whole >= PACKAGE_GOAL_RATIO else "NOT met"
