@@ -40,9 +40,10 @@ ALLOWED_TRANSITIONS: dict[NominationStatus, frozenset[NominationStatus]] = {
     S.WITHDRAWN: frozenset(),
 }
 
-# Statuses that occupy one of the sending organisation's places.
-TAKES_A_PLACE = frozenset({S.SUBMITTED, S.APPROVED, S.REJECTED, S.OFFERED, S.ACCEPTED,
-                           S.DECLINED, S.EXPIRED})
+# Statuses that occupy one of the sending organisation's places. A withdrawn candidate, or one
+# Heidelberg did not accept, leaves the place free for a replacement; once offers are out, the
+# place stays used (a freed lab seat goes to Heidelberg's waitlist instead).
+TAKES_A_PLACE = frozenset({S.SUBMITTED, S.APPROVED, S.OFFERED, S.ACCEPTED, S.DECLINED, S.EXPIRED})
 
 
 class DocumentKind(StrEnum):

@@ -347,3 +347,12 @@ def test_date_of_birth_today_check_uses_the_first_day(db, make):
     turns_18_on_day_one = make.nomination(db, edition, organisation, date_of_birth=date(2009, 7, 12))
     turns_18_a_day_later = make.nomination(db, edition, organisation, date_of_birth=date(2009, 7, 13))
     assert (is_minor(turns_18_on_day_one, edition), is_minor(turns_18_a_day_later, edition)) == (False, True)
+
+
+def test_candidate_not_accepted_frees_the_place_for_a_replacement(signed_in, db, make, world):
+    edition, kumamoto, _, _ = world
+    make.nomination(db, edition, kumamoto, status="submitted", email="first@example.org")
+    make.nomination(db, edition, kumamoto, status="rejected", email="second@example.org")
+    replacement, response = complete_and_submit(signed_in, db, email="replacement@example.org")
+    assert response.status_code == 303
+    assert "2 of 2 used, 0 left" in signed_in.get("/coordinator").text
