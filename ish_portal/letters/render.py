@@ -19,7 +19,8 @@ from ish_portal.letters.markup import parse
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "letters"
 
-# English letters use British dates ("12 July 2027"), as the programme's working language does.
+# English letters write dates day first ("12 July 2027"), as British English and Germany do;
+# the American "July 12, 2027" would read oddly in a letter from Heidelberg.
 DATE_LOCALES = {"en": "en_GB", "de": "de_DE"}
 
 
