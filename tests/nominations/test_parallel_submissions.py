@@ -4,7 +4,7 @@ moment: real parallel HTTP requests against a live server (on PostgreSQL in CI's
 import re
 import threading
 
-import httpx
+import httpx2 as httpx
 from sqlmodel import select
 
 from ish_portal.nominations.models import Nomination
