@@ -3,17 +3,18 @@
 It shares no code with the reader or the solvers: the review order, eligibility and the lab's
 choice rule are derived again here from the instance as given, so a mistake in the solvers
 cannot hide itself. The lab's choice is applied literally (pins first, then a walk in the lab's
-order while a seat is left and the organisation is under its cap); to keep it linear, each lab's
-walk over the students it holds is done once, and a newcomer is then placed into it by binary
-search: the walk up to the newcomer's turn does not depend on the newcomer.
+order while a seat is left and the organisation is under its cap). To keep it linear, each lab's
+walk over the students it holds is done once: the walk up to a newcomer's turn does not depend
+on the newcomer, so the newcomer is admitted exactly when their turn comes before the seats, and
+before their organisation's places, ran out.
 
 The instance is expected to have passed the reader's checks.
 """
 
 from __future__ import annotations
 
+import math
 import random
-from bisect import bisect_left
 from collections import Counter
 
 
@@ -58,11 +59,16 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
         violations.extend(_lab_violations(labs[lab_id], held, students, pins))
 
     review_position = _review_positions(instance, students, seed)
+    lab_rules = {
+        lab_id: (lab.get("min_age"), frozenset(lab.get("languages") or ()))
+        for lab_id, lab in labs.items()
+    }
     lab_views: dict[str, _LabView] = {}
     blocking_pairs = []
     for student_id, student in students.items():
         if student_id in pins:
             continue  # organisers fixed this student; no lab can win them away
+        age, spoken = student["age"], frozenset(student["languages"])
         preferences = student["preferences"]
         current = assignments.get(student_id)
         if current in preferences:
@@ -70,13 +76,13 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
         else:
             preferred = preferences  # unplaced, or placed against the rules
         for lab_id in preferred:
-            lab = labs[lab_id]
-            if _unmet_rules(student, lab):
-                continue
+            min_age, required = lab_rules[lab_id]
+            if (min_age is not None and age < min_age) or (required and required.isdisjoint(spoken)):
+                continue  # the student may not take this lab
             view = lab_views.get(lab_id)
             if view is None:
                 view = lab_views[lab_id] = _LabView(
-                    lab, holders[lab_id], students, pins, review_position
+                    labs[lab_id], holders[lab_id], students, pins, review_position
                 )
             if view.would_admit(student_id, student["organisation"]):
                 blocking_pairs.append({"student": student_id, "lab": lab_id})
@@ -134,7 +140,11 @@ def _lab_violations(
 
 
 class _LabView:
-    """A lab's walk over the students it holds, ready to answer: would it admit a newcomer?"""
+    """A lab's walk over the students it holds, summed up as the points where it runs out.
+
+    Keys order students as the lab does: its ranking first (key = position in the ranking),
+    then the review order (key = length of the ranking + review position).
+    """
 
     def __init__(
         self,
@@ -144,50 +154,48 @@ class _LabView:
         pins: dict[str, str],
         review_position: dict[str, int],
     ) -> None:
-        self.capacity = lab["capacity"]
-        self.cap = lab.get("organisation_cap")
-        self.ranking_position = {
-            student_id: position for position, student_id in enumerate(lab.get("ranking") or [])
-        }
+        ranking = lab.get("ranking") or []
+        self.ranking_position = {student_id: position for position, student_id in enumerate(ranking)}
+        self.ranking_length = len(ranking)
         self.review_position = review_position
 
+        capacity, cap = lab["capacity"], lab.get("organisation_cap")
         pinned = [student_id for student_id in held if pins.get(student_id) == lab["id"]]
         walkers = sorted(
-            (self.order_key(student_id), student_id)
-            for student_id in held
-            if pins.get(student_id) != lab["id"]
+            (student_id for student_id in held if pins.get(student_id) != lab["id"]),
+            key=self.order_key,
         )
-        self.pinned_per_organisation = Counter(students[s]["organisation"] for s in pinned)
         admitted = len(pinned)
-        admitted_per_organisation = Counter(self.pinned_per_organisation)
-        self.walker_keys = [key for key, _ in walkers]
-        self.admitted_before = []  # admitted_before[i]: seats taken when walker i's turn comes
-        self.admitted_keys_per_organisation: dict[str, list] = {}
-        for key, student_id in walkers:
-            self.admitted_before.append(admitted)
-            organisation = students[student_id]["organisation"]
-            if admitted < self.capacity and (
-                self.cap is None or admitted_per_organisation[organisation] < self.cap
-            ):
-                admitted += 1
-                admitted_per_organisation[organisation] += 1
-                self.admitted_keys_per_organisation.setdefault(organisation, []).append(key)
-        self.admitted_before.append(admitted)
+        admitted_per_organisation = Counter(students[s]["organisation"] for s in pinned)
 
-    def order_key(self, student_id: str) -> tuple[int, int]:
-        """The lab's own ranking first, then everyone else in the review order."""
+        # A newcomer whose key is above one of these reaches its turn in the walk after the
+        # seats, or its organisation's places, are gone. -1 means gone before the walk starts.
+        self.seats_gone_after = -1 if admitted >= capacity else math.inf
+        self.places_gone_after: dict[str, float] = {}
+        if cap is not None:
+            for organisation, count in admitted_per_organisation.items():
+                if count >= cap:
+                    self.places_gone_after[organisation] = -1
+        for student_id in walkers:
+            if admitted >= capacity:
+                break
+            organisation = students[student_id]["organisation"]
+            if cap is not None and admitted_per_organisation[organisation] >= cap:
+                continue
+            admitted += 1
+            admitted_per_organisation[organisation] += 1
+            key = self.order_key(student_id)
+            if admitted == capacity:
+                self.seats_gone_after = key
+            if cap is not None and admitted_per_organisation[organisation] == cap:
+                self.places_gone_after[organisation] = key
+
+    def order_key(self, student_id: str) -> int:
         if student_id in self.ranking_position:
-            return (0, self.ranking_position[student_id])
-        return (1, self.review_position[student_id])
+            return self.ranking_position[student_id]
+        return self.ranking_length + self.review_position[student_id]
 
     def would_admit(self, student_id: str, organisation: str) -> bool:
+        """Whether the lab's choice from its students plus this one includes this one."""
         key = self.order_key(student_id)
-        turn = bisect_left(self.walker_keys, key)
-        if self.admitted_before[turn] >= self.capacity:
-            return False
-        if self.cap is None:
-            return True
-        same_organisation_before = self.pinned_per_organisation[organisation] + bisect_left(
-            self.admitted_keys_per_organisation.get(organisation, []), key
-        )
-        return same_organisation_before < self.cap
+        return key < self.seats_gone_after and key < self.places_gone_after.get(organisation, math.inf)
