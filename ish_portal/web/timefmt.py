@@ -56,7 +56,7 @@ def time_left(until: datetime | None, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     seconds = (until - now).total_seconds()
     if seconds <= 0:
-        return _("passed")
+        return _("time is up")
     days, rest = divmod(int(seconds), 86400)
     hours = rest // 3600
     if days >= 2:
