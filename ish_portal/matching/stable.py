@@ -99,6 +99,12 @@ def stable_assignment(instance: Instance) -> list[int]:
                 continue  # the student fails the lab's age or language rule
             ranked = ranked_entry[lab]
             entry = own if ranked is None else ranked.get(student, own)
+            if seats_left[lab] == 0:
+                heap = worst_held[lab]
+                if not heap or entry < heap[0]:
+                    # Behind every entry, stale or not, so behind every held student: refused
+                    # by the seats and, a fortiori, by the organisation cap. The common case.
+                    continue
             cap = binding_cap[lab]
             counts = held_per_organisation[lab]
             if cap is not None and counts.get(organisation, 0) >= cap:
