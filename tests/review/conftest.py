@@ -1,30 +1,3 @@
-"""Organisers' pages: an edition, an organiser and a coordinator, and sign-in helpers."""
+"""Organisers' pages: the shared staff fixtures."""
 
-import pytest
-
-from tests.conftest import post_form
-from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def edition(db, make):
-    return make.edition(db, title="ISH 2027", year=2027)
-
-
-@pytest.fixture
-def organiser(db, make):
-    return make.organiser(db, email="olga@ish.example", full_name="Olga Organiser")
-
-
-@pytest.fixture
-def as_organiser(client, organiser):
-    post_form(client, "/login", "/login", {"email": organiser.email, "password": PASSWORD})
-    return client
-
-
-@pytest.fixture
-def as_coordinator(client, db, make):
-    organisation = make.organisation(db, name="Coordinating City")
-    coordinator = make.coordinator(db, organisation, email="cora@city.example")
-    post_form(client, "/login", "/login", {"email": coordinator.email, "password": PASSWORD})
-    return client
+from tests.staff import as_coordinator, as_organiser, edition, organiser  # noqa: F401
