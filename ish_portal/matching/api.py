@@ -42,11 +42,12 @@ def rematch(
     """Match again after students answered a published placement `previous` (id -> lab or None).
 
     Accepted students stay exactly where they are (they become pins). Declined students (who
-    turned their place down or withdrew) leave the matching. Everyone else is matched again:
-    students who still hold an open offer keep a place at least as good as it, and the
-    waitlist, every student left unplaced, is considered again for the freed seats. Students
-    missing from `previous` count as unplaced. The lottery order of the original instance is
-    kept, so nobody's priority changes.
+    turned their place down or withdrew) leave the matching. Everyone else is matched again,
+    and the waitlist, every student left unplaced, is considered again for the freed seats.
+    Students who still hold an open offer keep a place at least as good as it: welfare mode
+    enforces this; stable mode yields it when `previous` is the stable result for the same
+    instance and seed (see docs/matching.md). Students missing from `previous` count as
+    unplaced. The lottery order of the original instance is kept, so nobody's priority changes.
 
     Returns what solve() returns, over all students (declined ones unplaced, with status
     "declined"; accepted ones with status "accepted"), plus "moved": a list of
