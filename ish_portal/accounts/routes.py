@@ -13,7 +13,7 @@ from ish_portal.accounts.models import Role, TokenPurpose, User
 from ish_portal.accounts.service import AccountError
 from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
-from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, public
+from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
 from ish_portal.web.flash import flash
 from ish_portal.web.i18n import LANGUAGES, gettext as _
 from ish_portal.web.templating import redirect, render
@@ -86,10 +86,7 @@ def login(request: Request, db: DB, form: Form):
 @router.post("/logout")
 @public
 def logout(request: Request):
-    language = request.session.get("lang")
-    request.session.clear()
-    if language:
-        request.session["lang"] = language
+    end_session(request)
     flash(request, _("You have signed out."))
     return redirect("/login")
 
@@ -146,7 +143,7 @@ def reset(request: Request, db: DB, form: Form, token: str):
     password, errors = _new_password(form)
     if not errors:
         try:
-            user = service.reset_password(db, token, password)
+            service.reset_password(db, token, password)
         except AccountError as exc:
             errors["password"] = str(exc)
         else:

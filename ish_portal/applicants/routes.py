@@ -16,7 +16,7 @@ from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import NominationError, documents_of, is_minor
 from ish_portal.placement import service as placement
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web.deps import DB, Applicant, Form, Organiser, public
+from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
 from ish_portal.web.i18n import current_language, gettext as _
@@ -47,10 +47,7 @@ def applicant_status(request: Request, db: DB, nomination: Applicant):
 
 @router.post("/applicant/sign-out")
 def applicant_sign_out(request: Request, nomination: Applicant):
-    language = request.session.get("lang")
-    request.session.clear()
-    if language:
-        request.session["lang"] = language
+    end_session(request)
     return render(request, "accounts/signed_out.html")
 
 

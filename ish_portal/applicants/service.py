@@ -31,6 +31,7 @@ from ish_portal.nominations.models import (
 from ish_portal.nominations.service import (
     NominationError,
     change_status,
+    delete_document_with_bytes,
     documents_of,
     history_of,
     is_minor,
@@ -130,16 +131,21 @@ def update_profile(session: Session, nomination_id: int, form: ProfileForm) -> N
     return nomination
 
 
-def give_own_consent(session: Session, nomination_id: int) -> Nomination:
+def _stamp_once(session: Session, nomination_id: int, field: str, action: str) -> Nomination:
+    """Sets a moment the applicant declared something (consent, a deletion request), once."""
     with transaction(session):
         nomination = _fresh(session, nomination_id)
-        if nomination.applicant_consent_at is None:
-            nomination.applicant_consent_at = utcnow()
+        if getattr(nomination, field) is None:
+            setattr(nomination, field, utcnow())
             session.add(nomination)
-            record(session, APPLICANT, "applicant_consented", "nomination", nomination.id,
+            record(session, APPLICANT, action, "nomination", nomination.id,
                    edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                    nomination_id=nomination.id)
     return nomination
+
+
+def give_own_consent(session: Session, nomination_id: int) -> Nomination:
+    return _stamp_once(session, nomination_id, "applicant_consent_at", "applicant_consented")
 
 
 def remember_language(session: Session, nomination_id: int, language: str) -> None:
@@ -251,15 +257,7 @@ def export_everything(session: Session, nomination: Nomination) -> bytes:
 
 
 def request_deletion(session: Session, nomination_id: int) -> Nomination:
-    with transaction(session):
-        nomination = _fresh(session, nomination_id)
-        if nomination.deletion_requested_at is None:
-            nomination.deletion_requested_at = utcnow()
-            session.add(nomination)
-            record(session, APPLICANT, "deletion_requested", "nomination", nomination.id,
-                   edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
-                   nomination_id=nomination.id)
-    return nomination
+    return _stamp_once(session, nomination_id, "deletion_requested_at", "deletion_requested")
 
 
 def deletion_requests(session: Session) -> list[Nomination]:
@@ -278,9 +276,7 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         if nomination.deletion_requested_at is None:
             raise NominationError(_("This applicant has not asked for deletion."))
         for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
-            session.delete(session.get(DocumentBlob, document.id))
-            session.flush()
-            session.delete(document)
+            delete_document_with_bytes(session, document)
         for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
             session.delete(preference)
         for interview in session.exec(select(Interview).where(Interview.nomination_id == nomination.id)):

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, true
+from sqlalchemy import and_, case, cast, exists, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 

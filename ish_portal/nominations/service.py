@@ -310,7 +310,7 @@ def upload_document(session: Session, actor: Actor, nomination: Nomination, edit
             replaced = list(session.exec(select(Document).where(Document.nomination_id == nomination.id,
                                                                 Document.kind == kind)).all())
             for old in replaced:
-                _delete_document(session, old)
+                delete_document_with_bytes(session, old)
         document = Document(nomination_id=nomination.id, kind=kind, original_filename=safe_filename(filename),
                             content_type=content_type, size_bytes=len(data),
                             sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor.label)
@@ -344,14 +344,15 @@ def delete_document(session: Session, coordinator: User, nomination_id: int, doc
             raise NotFound()
         if nomination.status != S.DRAFT:
             raise NominationError(_("Documents can be changed only while the nomination is a draft."))
-        _delete_document(session, document)
+        delete_document_with_bytes(session, document)
         record(session, Actor.of_user(coordinator), "document_removed", "document", document.id,
                changes={"kind": document.kind, "file": document.original_filename},
                edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                nomination_id=nomination.id)
 
 
-def _delete_document(session: Session, document: Document) -> None:
+def delete_document_with_bytes(session: Session, document: Document) -> None:
+    """Removes a document and its bytes; the caller holds the transaction."""
     # The bytes first: the database refuses to orphan them.
     session.delete(session.get(DocumentBlob, document.id))
     session.flush()

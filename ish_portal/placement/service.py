@@ -14,7 +14,7 @@ from ish_portal.nominations.models import Nomination, NominationStatus
 from ish_portal.nominations.service import NominationError, change_status
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer, OfferStatus
-from ish_portal.programme.models import Edition, Organisation
+from ish_portal.programme.models import Edition
 from ish_portal.accounts.models import Role, User
 from ish_portal.web.i18n import gettext as _
 from ish_portal.web.timefmt import format_date

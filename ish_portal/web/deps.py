@@ -64,6 +64,14 @@ class Forbidden(Exception):
     """Signed in, but this page belongs to another role."""
 
 
+def end_session(request: Request) -> None:
+    """Signs whoever is signed in out, keeping only the language they chose."""
+    language = request.session.get("lang")
+    request.session.clear()
+    if language:
+        request.session["lang"] = language
+
+
 def public(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """Marks a route as open to anonymous visitors. Every other route must refuse them, and
     tests/web/test_route_inventory.py checks that it does."""

@@ -16,7 +16,7 @@ def test_applicant_journey_on_a_phone(browser, live_server, db, make, smtp, wait
     montpellier = make.organisation(db, name="Montpellier", country="FR")
     nomination = make.complete_draft(db, edition, montpellier, given_name="Noémie", family_name="Laurent",
                                      email="noemie@example.org", status="submitted")
-    embl = make.lab(db, edition, institute="EMBL", group_name="Structural Biology")
+    make.lab(db, edition, institute="EMBL", group_name="Structural Biology")
     mpia = make.lab(db, edition, institute="MPIA", group_name="Galaxies and Cosmology")
     make.lab(db, edition, institute="Haus der Astronomie", group_name="Astronomy Education", languages=["de"])
 

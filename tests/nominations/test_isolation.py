@@ -64,7 +64,7 @@ def test_document_download_refused_to_anonymous_and_other_applicants(app, client
     other = make.nomination(db, edition, organisation, email="other@example.org")
     with TestClient(app, base_url="http://testserver") as applicant:
         # An applicant's session holds their own nomination id only.
-        from ish_portal.accounts.service import enter_with_access_link, issue_token
+        from ish_portal.accounts.service import issue_token
         from ish_portal.accounts.models import TokenPurpose
         from datetime import timedelta
         raw = issue_token(db, TokenPurpose.APPLICANT_ACCESS, other.email, timedelta(days=1), nomination_id=other.id)

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from ish_portal.db import transaction, utcnow
 from ish_portal.notifications.models import DeliveryAttempt, OutboxMessage, OutboxStatus

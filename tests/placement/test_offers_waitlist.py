@@ -1,6 +1,6 @@
 """Publishing a run as offers, and the waitlist that fills places freed by declines and expiries."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select

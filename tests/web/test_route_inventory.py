@@ -3,7 +3,6 @@ cannot slip through without a sign-in check."""
 
 import re
 
-import pytest
 from fastapi.routing import APIRoute
 
 from tests.conftest import csrf_of
