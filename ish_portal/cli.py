@@ -79,7 +79,9 @@ def create_organiser(email: str = typer.Option(..., prompt=True),
     """Create an organiser account (the first one, or another)."""
     from sqlmodel import Session
 
-    from ish_portal.accounts.service import AccountError, create_organiser as create
+    from ish_portal.errors import DomainError
+
+    from ish_portal.accounts.service import create_organiser as create
     from ish_portal.db import make_engine
 
     settings = load_settings()
@@ -87,7 +89,7 @@ def create_organiser(email: str = typer.Option(..., prompt=True),
     with Session(make_engine(settings.sqlalchemy_url)) as session:
         try:
             user = create(session, email, name, password)
-        except AccountError as exc:
+        except DomainError as exc:
             typer.echo(f"ish-portal: {exc}", err=True)
             raise typer.Exit(2) from None
     typer.echo(f"organiser {user.email} created")

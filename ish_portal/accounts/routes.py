@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts import service
 from ish_portal.accounts.models import Role, TokenPurpose, User
-from ish_portal.accounts.service import AccountError
+
 from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
@@ -74,7 +75,7 @@ def login(request: Request, db: DB, form: Form):
     if not errors:
         try:
             user = service.sign_in(db, email, password, _client_address(request))
-        except AccountError as exc:
+        except DomainError as exc:
             errors["__all__"] = str(exc)
         else:
             _start_session(request, user)
@@ -131,7 +132,7 @@ def forgot(request: Request, db: DB, settings: SettingsDep, form: Form):
 def reset_page(request: Request, db: DB, token: str):
     try:
         service.find_token(db, token, TokenPurpose.PASSWORD_RESET)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc)}, status_code=410)
     return render(request, "accounts/set_password.html", {"action": f"/password/reset/{token}",
                                                           "title": _("Choose a new password")})
@@ -144,7 +145,7 @@ def reset(request: Request, db: DB, form: Form, token: str):
     if not errors:
         try:
             service.reset_password(db, token, password)
-        except AccountError as exc:
+        except DomainError as exc:
             errors["password"] = str(exc)
         else:
             flash(request, _("Your password has been changed. Sign in with the new one."))
@@ -172,7 +173,7 @@ def _new_password(form) -> tuple[str, dict[str, str]]:
 def invitation_page(request: Request, db: DB, token: str):
     try:
         access = service.find_token(db, token, TokenPurpose.INVITATION)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc)}, status_code=410)
     return render(request, "accounts/set_password.html", {
         "action": f"/invitation/{token}", "title": _("Welcome to the ISH portal"), "email": access.email})
@@ -185,7 +186,7 @@ def accept_invitation(request: Request, db: DB, form: Form, token: str):
     if not errors:
         try:
             user = service.accept_invitation(db, token, password)
-        except AccountError as exc:
+        except DomainError as exc:
             errors["password"] = str(exc)
         else:
             _start_session(request, user)
@@ -222,7 +223,7 @@ def access_link_page(request: Request, db: DB, token: str):
     # A GET only shows a button: mail scanners that open links must not use up the link.
     try:
         service.find_token(db, token, TokenPurpose.APPLICANT_ACCESS)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
     return render(request, "accounts/access_enter.html", {"token": token})
@@ -233,7 +234,7 @@ def access_link_page(request: Request, db: DB, token: str):
 def enter_with_link(request: Request, db: DB, token: str):
     try:
         nomination = service.enter_with_access_link(db, token)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
     request.session.clear()
@@ -265,7 +266,7 @@ def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, for
                 db, user, email=values["email"], full_name=values["full_name"],
                 organisation_id=int(values["organisation_id"]), base_url=settings.base_url,
                 valid_for=timedelta(days=settings.invitation_days))
-        except AccountError as exc:
+        except DomainError as exc:
             errors["email"] = str(exc)
         else:
             flash(request, _("Invitation sent to %(email)s.", email=invited.email))
@@ -280,7 +281,7 @@ def set_active(request: Request, db: DB, user: Organiser, form: Form, user_id: i
     active = form.get("active") == "1"
     try:
         coordinator = service.set_active(db, user, user_id, active)
-    except AccountError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("%(name)s can sign in again.", name=coordinator.full_name) if active

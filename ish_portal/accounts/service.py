@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts.models import AccessToken, Role, SignInThrottle, TokenPurpose, User
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
@@ -34,8 +35,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 LONGEST_BLOCK = timedelta(minutes=15)
 
 
-class AccountError(Exception):
-    """A refusal with a message meant for the person at the keyboard."""
 
 
 def normalise_email(email: str) -> str:
@@ -71,15 +70,15 @@ def issue_token(session: Session, purpose: TokenPurpose, email: str, valid_for: 
 
 
 def find_token(session: Session, raw: str, purpose: TokenPurpose) -> AccessToken:
-    """The token if it can still be used; otherwise AccountError saying why not."""
+    """The token if it can still be used; otherwise DomainError saying why not."""
     token = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(raw),
                                                    AccessToken.purpose == purpose)).first()
     if token is None:
-        raise AccountError(_("This link is not valid. Check that you copied all of it, or ask for a new one."))
+        raise DomainError(_("This link is not valid. Check that you copied all of it, or ask for a new one."))
     if token.used_at is not None:
-        raise AccountError(_("This link has already been used. Ask for a new one."))
+        raise DomainError(_("This link has already been used. Ask for a new one."))
     if token.expires_at <= utcnow():
-        raise AccountError(_("This link has expired. Ask for a new one."))
+        raise DomainError(_("This link has expired. Ask for a new one."))
     return token
 
 
@@ -91,7 +90,7 @@ def consume_token(session: Session, raw: str, purpose: TokenPurpose) -> AccessTo
                                                     AccessToken.used_at.is_(None))
                           .values(used_at=utcnow()))
     if result.rowcount != 1:
-        raise AccountError(_("This link has already been used. Ask for a new one."))
+        raise DomainError(_("This link has already been used. Ask for a new one."))
     return token
 
 
@@ -142,14 +141,14 @@ def _record_failure(session: Session, email: str, address: str) -> None:
 
 
 def sign_in(session: Session, email: str, password: str, address: str) -> User:
-    """The user behind a correct email and password, or AccountError with the same message for a
+    """The user behind a correct email and password, or DomainError with the same message for a
     wrong password and an unknown address."""
     email = normalise_email(email)
     with transaction(session):
         waiting = blocked_for(session, email, address)
         if waiting is not None:
             minutes = max(1, round(waiting.total_seconds() / 60))
-            raise AccountError(_("Too many failed sign-ins. Try again in %(minutes)d minutes, or reset "
+            raise DomainError(_("Too many failed sign-ins. Try again in %(minutes)d minutes, or reset "
                                  "your password.", minutes=minutes))
         user = session.exec(select(User).where(User.email == email)).first()
         stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
@@ -165,7 +164,7 @@ def sign_in(session: Session, email: str, password: str, address: str) -> User:
             user.last_login_at = utcnow()
             session.add(user)
     if failed:
-        raise AccountError(_("The email address or the password is not right."))
+        raise DomainError(_("The email address or the password is not right."))
     return user
 
 
@@ -175,7 +174,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     """Caller holds the transaction. Signs every other session of this user out."""
     problem = password_problem(password, user.email)
     if problem:
-        raise AccountError(problem)
+        raise DomainError(problem)
     user.password_hash = password_hash.hash(password)
     user.session_version += 1
     session.add(user)
@@ -199,7 +198,7 @@ def reset_password(session: Session, raw: str, password: str) -> User:
         token = find_token(session, raw, TokenPurpose.PASSWORD_RESET)
         user = session.get(User, token.user_id)
         if user is None or not user.is_active:
-            raise AccountError(_("This link is not valid. Check that you copied all of it, or ask for a new one."))
+            raise DomainError(_("This link is not valid. Check that you copied all of it, or ask for a new one."))
         set_password(session, user, password)
         consume_token(session, raw, TokenPurpose.PASSWORD_RESET)
         record(session, Actor.of_user(user), "password_reset", "user", user.id)
@@ -212,7 +211,7 @@ def create_organiser(session: Session, email: str, full_name: str, password: str
     email = normalise_email(email)
     with transaction(session):
         if session.exec(select(User).where(User.email == email)).first():
-            raise AccountError(_("An account with this email address already exists."))
+            raise DomainError(_("An account with this email address already exists."))
         user = User(email=email, full_name=full_name.strip(), role=Role.ORGANISER)
         set_password(session, user, password)
         session.add(user)
@@ -229,10 +228,10 @@ def invite_coordinator(session: Session, organiser: User, *, email: str, full_na
     with transaction(session):
         organisation = session.get(Organisation, organisation_id)
         if organisation is None:
-            raise AccountError(_("Choose a sending organisation."))
+            raise DomainError(_("Choose a sending organisation."))
         user = session.exec(select(User).where(User.email == email)).first()
         if user is not None and (user.role != Role.COORDINATOR or user.organisation_id != organisation_id):
-            raise AccountError(_("This email address already belongs to another account."))
+            raise DomainError(_("This email address already belongs to another account."))
         if user is None:
             user = User(email=email, full_name=full_name.strip(), role=Role.COORDINATOR,
                         organisation_id=organisation_id)
@@ -254,7 +253,7 @@ def accept_invitation(session: Session, raw: str, password: str) -> User:
         user = session.get(User, token.user_id)
         # The link is bound to the address it was sent to.
         if user is None or user.email != token.email or not user.is_active:
-            raise AccountError(_("This invitation is no longer valid. Ask the organisers for a new one."))
+            raise DomainError(_("This invitation is no longer valid. Ask the organisers for a new one."))
         set_password(session, user, password)
         consume_token(session, raw, TokenPurpose.INVITATION)
         user.last_login_at = utcnow()
@@ -267,7 +266,7 @@ def set_active(session: Session, organiser: User, user_id: int, active: bool) ->
     with transaction(session):
         user = session.get(User, user_id)
         if user is None or user.role != Role.COORDINATOR:
-            raise AccountError(_("No such coordinator."))
+            raise DomainError(_("No such coordinator."))
         user.is_active = active
         user.session_version += 1  # signs a deactivated coordinator out at once
         session.add(user)
@@ -311,7 +310,7 @@ def enter_with_access_link(session: Session, raw: str) -> Nomination:
         token = consume_token(session, raw, TokenPurpose.APPLICANT_ACCESS)
         nomination = session.get(Nomination, token.nomination_id)
         if nomination is None or nomination.status not in APPLICANT_VISIBLE or nomination.email != token.email:
-            raise AccountError(_("This link is no longer valid. Ask for a new one."))
+            raise DomainError(_("This link is no longer valid. Ask for a new one."))
         record(session, Actor("applicant"), "applicant_signed_in", "nomination", nomination.id,
                nomination_id=nomination.id, organisation_id=nomination.organisation_id,
                edition_id=nomination.edition_id)

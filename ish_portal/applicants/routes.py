@@ -7,13 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ish_portal.accounts.service import AccountError
+
+from ish_portal.errors import DomainError
 from ish_portal.applicants import service
 from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
 from ish_portal.labs.models import Lab
 from ish_portal.labs.service import language_name
 from ish_portal.nominations.forms import countries
-from ish_portal.nominations.service import NominationError, documents_of, is_minor
+from ish_portal.nominations.service import documents_of, is_minor
 from ish_portal.placement import service as placement
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
@@ -113,7 +114,7 @@ def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
         return _labs_page(request, db, nomination, _("Choose a lab."), 400)
     try:
         service.change_preferences(db, nomination.id, action, int(lab_id))
-    except NominationError as exc:
+    except DomainError as exc:
         return _labs_page(request, db, nomination, str(exc), 400)
     return redirect(f"/applicant/labs#lab-{lab_id}")
 
@@ -143,7 +144,7 @@ def answer_offer(request: Request, db: DB, nomination: Applicant, form: Form, an
     try:
         placement.respond(db, nomination.id, context["offer"].id, answer == "accept",
                           str(form.get("reason", ""))[:1000])
-    except NominationError as exc:
+    except DomainError as exc:
         return render(request, "applicants/offer_confirm.html", {**context, "answer": answer,
                                                                  "error": str(exc)}, status_code=409)
     flash(request, _("Welcome to the ISH! Your place is confirmed.") if answer == "accept"
@@ -188,7 +189,7 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
         return redirect("/organiser/deletions")
     try:
         service.erase(db, user, nomination_id)
-    except NominationError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The personal data has been deleted."))
@@ -202,7 +203,7 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
 def consent_page(request: Request, db: DB, token: str):
     try:
         nomination, edition = service.consent_request(db, token)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
                       status_code=410)
     return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
@@ -223,7 +224,7 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
             nomination = service.give_guardian_consent(db, token, name)
             return render(request, "applicants/consent_done.html", {"nomination": nomination})
         nomination, edition = service.consent_request(db, token)
-    except AccountError as exc:
+    except DomainError as exc:
         return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
                       status_code=410)
     return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts.models import Role, TokenPurpose, User
-from ish_portal.accounts.service import AccountError, consume_token, find_token
+from ish_portal.accounts.service import consume_token, find_token
 from ish_portal.applicants.forms import ProfileForm
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -29,7 +30,6 @@ from ish_portal.nominations.models import (
     NominationStatus as S,
 )
 from ish_portal.nominations.service import (
-    NominationError,
     change_status,
     delete_document_with_bytes,
     documents_of,
@@ -181,25 +181,25 @@ def change_preferences(session: Session, nomination_id: int, action: str, lab_id
         nomination = _fresh(session, nomination_id)
         edition = session.get(Edition, nomination.edition_id)
         if not preferences_open(edition):
-            raise NominationError(_("The lab preferences are closed: the organisers are matching students to labs."))
+            raise DomainError(_("The lab preferences are closed: the organisers are matching students to labs."))
         if nomination.status not in (S.SUBMITTED, S.APPROVED):
-            raise NominationError(_("Lab preferences can be changed only while your nomination is under review."))
+            raise DomainError(_("Lab preferences can be changed only while your nomination is under review."))
         ranking = [lab.id for lab in preferences_of(session, nomination)]
         if action == "add":
             lab = session.get(Lab, lab_id)
             if lab is None or lab.edition_id != edition.id or lab.retired:
-                raise NominationError(_("This lab is not part of the programme."))
+                raise DomainError(_("This lab is not part of the programme."))
             reason = why_not_eligible(lab, nomination.age_on(edition.starts_on), nomination.working_languages)
             if reason:
-                raise NominationError(reason)
+                raise DomainError(reason)
             if lab_id in ranking:
-                raise NominationError(_("This lab is already in your list."))
+                raise DomainError(_("This lab is already in your list."))
             if len(ranking) >= edition.max_preferences:
-                raise NominationError(_("You can rank at most %(count)d labs. Remove one first.",
+                raise DomainError(_("You can rank at most %(count)d labs. Remove one first.",
                                         count=edition.max_preferences))
             ranking.append(lab_id)
         elif lab_id not in ranking:
-            raise NominationError(_("This lab is not in your list."))
+            raise DomainError(_("This lab is not in your list."))
         elif action in ("up", "down"):
             index = ranking.index(lab_id)
             other = index - 1 if action == "up" else index + 1
@@ -208,7 +208,7 @@ def change_preferences(session: Session, nomination_id: int, action: str, lab_id
         elif action == "remove":
             ranking.remove(lab_id)
         else:
-            raise NominationError(_("Unknown change."))
+            raise DomainError(_("Unknown change."))
         for old in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)).all():
             session.delete(old)
         session.flush()
@@ -274,7 +274,7 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
     with transaction(session):
         nomination = _fresh(session, nomination_id)
         if nomination.deletion_requested_at is None:
-            raise NominationError(_("This applicant has not asked for deletion."))
+            raise DomainError(_("This applicant has not asked for deletion."))
         for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
             delete_document_with_bytes(session, document)
         for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
@@ -315,7 +315,7 @@ def _zip_name(name: str) -> str:
 # -- a guardian's consent, through their own link --------------------------------------------------
 
 def consent_request(session: Session, raw: str) -> tuple[Nomination, Edition]:
-    """The nomination a guardian's consent link is for; AccountError if the link cannot be used."""
+    """The nomination a guardian's consent link is for; DomainError if the link cannot be used."""
     token = find_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
     nomination = session.get(Nomination, token.nomination_id)
     return nomination, session.get(Edition, nomination.edition_id)
@@ -325,7 +325,7 @@ def give_guardian_consent(session: Session, raw: str, guardian_name: str) -> Nom
     """Records who consented and when; the link is used up."""
     guardian_name = guardian_name.strip()
     if not guardian_name:
-        raise AccountError(_("Enter your full name as your signature."))
+        raise DomainError(_("Enter your full name as your signature."))
     with transaction(session):
         token = consume_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
         nomination = session.get(Nomination, token.nomination_id)

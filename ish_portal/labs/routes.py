@@ -7,9 +7,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.labs import csv_io, service
 from ish_portal.labs.forms import FIELDS, LAB_LANGUAGES, LabForm, rank_form
-from ish_portal.labs.service import LabError, LabNotFound, RowErrors, language_name
+from ish_portal.labs.service import language_name
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
@@ -34,7 +35,7 @@ def _edition(db):
 def _lab(db, edition, lab_id: int):
     try:
         return service.get_lab(db, edition.id, lab_id)
-    except LabNotFound:
+    except NotFound:
         raise HTTPException(404) from None
 
 
@@ -79,8 +80,8 @@ def create_lab(request: Request, db: DB, user: Organiser, form: Form):
     if lab_form is not None:
         try:
             lab = service.create_lab(db, user, edition.id, lab_form)
-        except LabError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("The lab %(lab)s is added.", lab=lab.label))
             return redirect(f"/organiser/labs/{lab.id}")
@@ -119,11 +120,11 @@ def import_labs(request: Request, db: DB, user: Organiser, form: Form):
         table = csv_io.read_table(_upload(form), csv_io.LAB_COLUMNS, FIELDS)
         rows, problems = csv_io.parse_labs(table)
         if problems:
-            raise RowErrors(problems)
+            raise DomainError(details=problems)
         result = service.import_labs(db, user, edition.id, rows)
-    except RowErrors as exc:
-        return _import(request, edition, exc.errors, 400)
-    except (csv_io.CSVError, LabError) as exc:
+    except DomainError as exc:
+        return _import(request, edition, exc.details or [exc.message], 400)
+    except csv_io.CSVError as exc:
         return _import(request, edition, [str(exc)], 400)
     flash(request, _("Import done: %(added)s, %(changed)s, %(unchanged)s.",
                      added=ngettext("%(num)d lab added", "%(num)d labs added", result.added),
@@ -167,8 +168,8 @@ def save_lab(request: Request, db: DB, user: Organiser, form: Form, lab_id: int)
     if lab_form is not None:
         try:
             service.update_lab(db, user, edition.id, lab.id, lab_form)
-        except LabError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("The lab is saved."))
             return redirect(f"/organiser/labs/{lab.id}")
@@ -213,7 +214,7 @@ def _set_retired(request, db, user, lab_id, retire):
             service.retire_lab(db, user, edition.id, lab.id)
         else:
             service.reinstate_lab(db, user, edition.id, lab.id)
-    except LabError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("%(lab)s is retired: applicants no longer see it.", lab=lab.label) if retire
@@ -231,7 +232,7 @@ def save_rankings(request: Request, db: DB, user: Organiser, form: Form, lab_id:
     if not errors:
         try:
             service.save_rankings(db, user, edition.id, lab.id, ranks)
-        except LabError as exc:
+        except DomainError as exc:
             return _detail(request, db, edition, lab, 400, rank_values=values, ranking_problems=[str(exc)])
         flash(request, ngettext("The ranking is saved: %(num)d candidate ranked.",
                                 "The ranking is saved: %(num)d candidates ranked.", len(ranks)))
@@ -247,11 +248,11 @@ def import_rankings(request: Request, db: DB, user: Organiser, form: Form, lab_i
         table = csv_io.read_table(_upload(form), csv_io.RANKING_COLUMNS, csv_io.RANKING_COLUMNS)
         rows, problems = csv_io.parse_rankings(table)
         if problems:
-            raise RowErrors(problems)
+            raise DomainError(details=problems)
         count = service.import_rankings(db, user, edition.id, lab.id, rows)
-    except RowErrors as exc:
-        return _detail(request, db, edition, lab, 400, import_problems=exc.errors)
-    except (csv_io.CSVError, LabError) as exc:
+    except DomainError as exc:
+        return _detail(request, db, edition, lab, 400, import_problems=exc.details or [exc.message])
+    except csv_io.CSVError as exc:
         return _detail(request, db, edition, lab, 400, import_problems=[str(exc)])
     flash(request, ngettext("The ranking is imported: %(num)d candidate ranked.",
                             "The ranking is imported: %(num)d candidates ranked.", count))

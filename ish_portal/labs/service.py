@@ -9,6 +9,7 @@ from babel import Locale
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
@@ -45,20 +46,10 @@ def why_not_eligible(lab: Lab, age: int | None, languages: list[str]) -> str | N
 
 # -- the organisers' pages ----------------------------------------------------------------------
 
-class LabError(Exception):
-    """A refused change, with a message for the organiser."""
 
 
-class LabNotFound(Exception):
-    pass
 
 
-class RowErrors(LabError):
-    """A file's rows were refused; every problem is listed, and nothing changed."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 # Candidates a lab ranks: those Heidelberg is still considering for a place.
@@ -89,7 +80,7 @@ def get_lab(session: Session, edition_id: int, lab_id: int) -> Lab:
     """A lab of this edition; another edition's lab is as unknown as a missing one."""
     lab = session.get(Lab, lab_id)
     if lab is None or lab.edition_id != edition_id:
-        raise LabNotFound()
+        raise NotFound()
     return lab
 
 
@@ -101,14 +92,14 @@ def _lock_edition(session: Session, edition_id: int) -> None:
     # Lab changes of one edition queue up behind each other (SQLite's write lock does the same),
     # so two organisers cannot both add "the same" lab or import over each other.
     if session.exec(select(Edition.id).where(Edition.id == edition_id).with_for_update()).first() is None:
-        raise LabError(_("No such edition."))
+        raise DomainError(_("No such edition."))
 
 
 def _check_unique(session: Session, edition_id: int, form: LabForm, lab_id: int | None) -> None:
     key = lab_key(form.institute, form.group_name)
     for other in _all_labs(session, edition_id):
         if other.id != lab_id and lab_key(other.institute, other.group_name) == key:
-            raise LabError(_("%(institute)s already has a lab of the group %(group)s in this edition.",
+            raise DomainError(_("%(institute)s already has a lab of the group %(group)s in this edition.",
                              institute=other.institute, group=other.group_name))
 
 
@@ -178,7 +169,7 @@ def _set_retired(session: Session, actor: Actor, edition_id: int, lab_id: int, r
         _lock_edition(session, edition_id)
         lab = get_lab(session, edition_id, lab_id)
         if lab.retired == retired:
-            raise LabError(_("This lab is already retired.") if retired else _("This lab is not retired."))
+            raise DomainError(_("This lab is already retired.") if retired else _("This lab is not retired."))
         _retire(session, actor, lab, retired)
     return lab
 
@@ -217,7 +208,7 @@ def import_labs(session: Session, organiser: User, edition_id: int, rows: list[L
         for row in rows:
             matches = existing.get(lab_key(row.form.institute, row.form.group_name), [])
             if len(matches) > 1:
-                raise LabError(_("Row %(row)d: %(count)d labs of this edition have this institute and group; "
+                raise DomainError(_("Row %(row)d: %(count)d labs of this edition have this institute and group; "
                                  "rename one of them first.", row=row.number, count=len(matches)))
             if not matches:
                 _create(session, actor, edition_id, row.form, bool(row.retired))
@@ -270,7 +261,7 @@ def save_rankings(session: Session, organiser: User, edition_id: int, lab_id: in
         lab = get_lab(session, edition_id, lab_id)
         allowed = {c.nomination.id for c in ranking_candidates(session, edition_id, lab.id)}
         if set(ranks) - allowed:
-            raise LabError(_("Some of these candidates can no longer be ranked. Reload the page and try again."))
+            raise DomainError(_("Some of these candidates can no longer be ranked. Reload the page and try again."))
         _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
 
 
@@ -281,7 +272,7 @@ def duplicate_ranks(ranks: dict[Any, int]) -> set[int]:
 
 def _replace_ranking(session: Session, actor: Actor, lab: Lab, ranks: dict[int, int]) -> None:
     if duplicate_ranks(ranks):
-        raise LabError(_("Each rank can be given only once."))
+        raise DomainError(_("Each rank can be given only once."))
     before = _ranks(session, lab.id)
     if before == ranks:
         return
@@ -297,7 +288,7 @@ def _replace_ranking(session: Session, actor: Actor, lab: Lab, ranks: dict[int, 
 def import_rankings(session: Session, organiser: User, edition_id: int, lab_id: int,
                     rows: list[RankingRow]) -> int:
     """Replaces the lab's ranking with the tutors' feedback file; returns how many candidates are
-    ranked. Raises RowErrors with every row's problem, and then nothing changed."""
+    ranked. Raises DomainError with every row's problem in its details, and then nothing changed."""
     errors: list[str] = []
     with transaction(session):
         _lock_edition(session, edition_id)
@@ -328,7 +319,7 @@ def import_rankings(session: Session, organiser: User, edition_id: int, lab_id: 
             if len(found) == 1:
                 ranks[found[0].id] = row.rank
         if errors:
-            raise RowErrors(errors)
+            raise DomainError(details=errors)
         _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
     return len(ranks)
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, cast, exists, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.accounts.models import User
 from ish_portal.audit.models import AuditEvent
 from ish_portal.audit.service import Actor, record
@@ -31,7 +32,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import NominationError, NotFound, change_status, status_label
+from ish_portal.nominations.service import change_status, status_label
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
 from ish_portal.programme.models import Edition, Organisation
@@ -299,12 +300,12 @@ def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[i
     transaction. Those that cannot move are reported, not forced."""
     target = {"approve": S.APPROVED, "reject": S.REJECTED}.get(decision)
     if target is None:
-        raise NominationError(_("Choose what to do with the selected nominations."))
+        raise DomainError(_("Choose what to do with the selected nominations."))
     reason = reason.strip()
     if target == S.REJECTED and not reason:
-        raise NominationError(_("Give the reason why the selected nominations are not eligible."))
+        raise DomainError(_("Give the reason why the selected nominations are not eligible."))
     if not ids:
-        raise NominationError(_("Select at least one nomination."))
+        raise DomainError(_("Select at least one nomination."))
     result = BulkResult()
     actor = Actor.of_user(organiser)
     with transaction(session):
@@ -318,7 +319,7 @@ def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[i
                 continue
             try:
                 change_status(session, nomination, target, actor, reason=reason)
-            except NominationError as exc:
+            except DomainError as exc:
                 result.refused.append((nomination.display_name, str(exc)))
                 continue
             if target == S.REJECTED:
@@ -380,7 +381,7 @@ class EligibilityForm(BaseModel):
 
 def decide_eligibility(session: Session, organiser: User, nomination_id: int, form: EligibilityForm) -> Nomination:
     if form.decision == "rejected" and not form.reason:
-        raise FieldErrors({"reason": _("Give the reason why the candidate is not eligible.")})
+        raise DomainError(fields={"reason": _("Give the reason why the candidate is not eligible.")})
     with transaction(session):
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         target = S(form.decision)
@@ -399,10 +400,6 @@ def decide_eligibility(session: Session, organiser: User, nomination_id: int, fo
     return nomination
 
 
-class FieldErrors(NominationError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(_("Please correct the marked fields."))
-        self.errors = errors
 
 
 class ScoreForm(BaseModel):
@@ -420,7 +417,7 @@ def set_score(session: Session, organiser: User, nomination_id: int, form: Score
     with transaction(session):
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status == S.DRAFT:
-            raise NominationError(_("A draft cannot be reviewed yet."))
+            raise DomainError(_("A draft cannot be reviewed yet."))
         if nomination.review_score != form.review_score:
             _audit(session, Actor.of_user(organiser), "review_score_changed", nomination,
                    changes={"review_score": [nomination.review_score, form.review_score]})
@@ -468,9 +465,9 @@ def schedule_interview(session: Session, organiser: User, nomination_id: int, fo
     with transaction(session):
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status in (S.DRAFT, S.WITHDRAWN):
-            raise NominationError(_("An interview can be scheduled only for a submitted nomination."))
+            raise DomainError(_("An interview can be scheduled only for a submitted nomination."))
         if form.scheduled_at < utcnow():
-            raise FieldErrors({"scheduled_at": _("Choose a time in the future.")})
+            raise DomainError(fields={"scheduled_at": _("Choose a time in the future.")})
         interview = Interview(nomination_id=nomination.id, scheduled_at=form.scheduled_at,
                               interviewer=form.interviewer, notes=form.notes)
         session.add(interview)

@@ -7,15 +7,9 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import review, service
-from ish_portal.nominations.review import (
-    EligibilityForm,
-    FieldErrors,
-    InterviewForm,
-    InterviewUpdateForm,
-    ScoreForm,
-)
-from ish_portal.nominations.service import NominationError, NotFound
+from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
@@ -54,7 +48,7 @@ def review_bulk(request: Request, db: DB, user: Organiser, form: Form):
         return render(request, "review/bulk_confirm.html", {"chosen": chosen, "reason": reason, "back": back})
     try:
         result = review.bulk_decide(db, user, edition, ids, decision, reason)
-    except NominationError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect(back)
     verb = _("approved") if decision == "approve" else _("marked not eligible")
@@ -123,10 +117,8 @@ def review_eligibility(request: Request, db: DB, user: Organiser, form: Form, no
     if decision is not None:
         try:
             review.decide_eligibility(db, user, nomination_id, decision)
-        except FieldErrors as exc:
-            errors = exc.errors
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Eligible: the nomination is approved.") if decision.decision == "approved"
                   else _("Marked not eligible."))
@@ -142,8 +134,8 @@ def review_score(request: Request, db: DB, user: Organiser, form: Form, nominati
     if score is not None:
         try:
             review.set_score(db, user, nomination_id, score)
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Review score saved."))
             return redirect(f"/organiser/nominations/{nomination_id}#score")
@@ -159,10 +151,8 @@ def review_schedule_interview(request: Request, db: DB, user: Organiser, setting
     if interview is not None:
         try:
             review.schedule_interview(db, user, nomination_id, interview, settings.base_url)
-        except FieldErrors as exc:
-            errors = exc.errors
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Interview scheduled. The candidate gets an invitation with a calendar entry."))
             return redirect(f"/organiser/nominations/{nomination_id}#interviews")
@@ -180,8 +170,8 @@ def review_update_interview(request: Request, db: DB, user: Organiser, form: For
             review.update_interview(db, user, nomination_id, interview_id, update)
         except NotFound:
             raise HTTPException(404) from None
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Interview saved."))
             return redirect(f"/organiser/nominations/{nomination_id}#interviews")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import service
 from ish_portal.nominations.forms import CEFR_LEVELS, GERMAN_LEVELS, CandidateForm, WithdrawForm, countries
 from ish_portal.nominations.models import DocumentKind, Nomination, NominationStatus
-from ish_portal.nominations.service import FormErrors, Incomplete, NominationError, NotFound
+
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition, deadline_of, places_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user
@@ -95,10 +96,8 @@ def _save(request, db, user, edition, form, nomination):
     if candidate is not None:
         try:
             saved = service.save_draft(db, user, edition, candidate, nomination.id if nomination else None)
-        except FormErrors as exc:
-            errors = exc.errors
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Saved. The nomination stays a draft until you submit it."))
             return redirect(f"/coordinator/nominations/{saved.id}")
@@ -132,7 +131,7 @@ def upload(request: Request, db: DB, user: Coordinator, form: Form, nomination_i
         return _detail(request, db, nomination, 400, upload_error=_("Choose a file to upload."), upload_kind=kind)
     try:
         document = service.upload_as_coordinator(db, user, nomination.id, kind, file.filename, file.file)
-    except NominationError as exc:
+    except DomainError as exc:
         return _detail(request, db, nomination, 400, upload_error=str(exc), upload_kind=kind)
     flash(request, _("%(file)s uploaded.", file=document.original_filename))
     return redirect(f"/coordinator/nominations/{nomination.id}#documents")
@@ -144,7 +143,7 @@ def remove_document(request: Request, db: DB, user: Coordinator, nomination_id: 
         service.delete_document(db, user, nomination_id, document_id)
     except NotFound:
         raise HTTPException(404) from None
-    except NominationError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The document was removed."))
@@ -156,10 +155,9 @@ def submit(request: Request, db: DB, user: Coordinator, settings: SettingsDep, n
     nomination = _own(db, user, nomination_id)
     try:
         service.submit(db, user, nomination.id, settings.base_url, settings.access_link_days)
-    except Incomplete as exc:
-        return _detail(request, db, nomination, 400, submit_error=str(exc), submit_missing=exc.missing)
-    except NominationError as exc:
-        return _detail(request, db, nomination, 409, submit_error=str(exc))
+    except DomainError as exc:
+        return _detail(request, db, nomination, 400 if exc.details else 409, submit_error=exc.message,
+                       submit_missing=exc.details)
     flash(request, _("%(name)s is nominated. We have emailed the candidate their personal link.",
                      name=nomination.display_name))
     return redirect(f"/coordinator/nominations/{nomination.id}")
@@ -178,8 +176,8 @@ def withdraw(request: Request, db: DB, user: Coordinator, form: Form, nomination
     if reason is not None:
         try:
             service.withdraw(db, user, nomination.id, reason.reason)
-        except NominationError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("%(name)s is withdrawn; the place is free again.", name=nomination.display_name))
             return redirect("/coordinator")

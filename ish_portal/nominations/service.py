@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError, NotFound
 from ish_portal.accounts.models import TokenPurpose, User
 from ish_portal.accounts.service import issue_token, send_access_link
 from ish_portal.audit.models import AuditEvent
@@ -43,18 +44,10 @@ SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
-class NominationError(Exception):
-    """A refused change, with a message for the person who asked for it."""
 
 
-class NotFound(Exception):
-    """No such nomination, or not one this person may see: the two are answered alike (404)."""
 
 
-class Incomplete(NominationError):
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__(_("The nomination cannot be submitted yet. Still missing:"))
-        self.missing = missing
 
 
 # -- words ------------------------------------------------------------------------------------
@@ -94,7 +87,7 @@ def change_status(session: Session, nomination: Nomination, to: NominationStatus
                   reason: str = "") -> None:
     current = NominationStatus(nomination.status)
     if to not in ALLOWED_TRANSITIONS[current]:
-        raise NominationError(_("A nomination that is %(current)s cannot become %(to)s.",
+        raise DomainError(_("A nomination that is %(current)s cannot become %(to)s.",
                                 current=status_label(current), to=status_label(to)))
     nomination.status = to
     nomination.updated_at = utcnow()
@@ -184,12 +177,12 @@ def _quota(session: Session, nomination_or_ids, lock: bool = False) -> Quota | N
 
 def check_window(edition: Edition, quota: Quota | None, now: datetime, for_submission: bool) -> None:
     if quota is None or quota.dormant or quota.places == 0:
-        raise NominationError(_("Your organisation has no places in %(edition)s.", edition=edition.title))
+        raise DomainError(_("Your organisation has no places in %(edition)s.", edition=edition.title))
     if for_submission and now < edition.nomination_opens_at:
-        raise NominationError(_("Nominations open on %(when)s.", when=format_datetime(edition.nomination_opens_at)))
+        raise DomainError(_("Nominations open on %(when)s.", when=format_datetime(edition.nomination_opens_at)))
     deadline = deadline_of(edition, quota)
     if now > deadline:
-        raise NominationError(_("The deadline for nominations passed on %(when)s. Please contact the organisers.",
+        raise DomainError(_("The deadline for nominations passed on %(when)s. Please contact the organisers.",
                                 when=format_datetime(deadline)))
 
 
@@ -229,14 +222,14 @@ def _jsonable(value: Any) -> Any:
 
 def save_draft(session: Session, coordinator: User, edition: Edition, form: CandidateForm,
                nomination_id: int | None = None) -> Nomination:
-    """Creates a draft (nomination_id None) or changes one. Raises FormErrors for values that do
+    """Creates a draft (nomination_id None) or changes one. Raises DomainError with the fields for values that do
     not fit the edition."""
     with transaction(session):
         quota = _quota(session, (edition.id, coordinator.organisation_id))
         check_window(edition, quota, utcnow(), for_submission=False)
         errors = _check_against_edition(form, edition, subject_areas(session, edition.id))
         if errors:
-            raise FormErrors(errors)
+            raise DomainError(_("Please correct the marked fields."), fields=errors)
         actor = Actor.of_user(coordinator)
         if nomination_id is None:
             nomination = Nomination(edition_id=edition.id, organisation_id=coordinator.organisation_id,
@@ -250,7 +243,7 @@ def save_draft(session: Session, coordinator: User, edition: Edition, form: Cand
             return nomination
         nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
         if nomination.status != S.DRAFT:
-            raise NominationError(_("Only a draft can be changed. Write to the organisers to correct a submitted nomination."))
+            raise DomainError(_("Only a draft can be changed. Write to the organisers to correct a submitted nomination."))
         changes = _changes(nomination, form)
         if changes:
             for field, (_old, new) in changes.items():
@@ -263,10 +256,6 @@ def save_draft(session: Session, coordinator: User, edition: Edition, form: Cand
         return nomination
 
 
-class FormErrors(NominationError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(_("Please correct the marked fields."))
-        self.errors = errors
 
 
 def safe_filename(name: str) -> str:
@@ -286,23 +275,23 @@ def read_upload(stream: BinaryIO, limit_bytes: int) -> tuple[bytes, str]:
             break
         size += len(chunk)
         if size > limit_bytes:
-            raise NominationError(_("The file is larger than %(mb)d MB. Please make it smaller.",
+            raise DomainError(_("The file is larger than %(mb)d MB. Please make it smaller.",
                                     mb=limit_bytes // (1024 * 1024)))
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data:
-        raise NominationError(_("The file is empty. Choose the file again."))
+        raise DomainError(_("The file is empty. Choose the file again."))
     for content_type, signature in SIGNATURES.items():
         if data.startswith(signature):
             return data, content_type
-    raise NominationError(_("Only PDF, JPEG and PNG files are accepted; this file is none of them."))
+    raise DomainError(_("Only PDF, JPEG and PNG files are accepted; this file is none of them."))
 
 
 def upload_document(session: Session, actor: Actor, nomination: Nomination, edition: Edition,
                     kind: str, filename: str, stream: BinaryIO) -> Document:
     """Adds a document, replacing an earlier one of the same kind (not for "other")."""
     if kind not in set(DocumentKind):
-        raise NominationError(_("Choose which document this is."))
+        raise DomainError(_("Choose which document this is."))
     data, content_type = read_upload(stream, edition.upload_limit_mb * 1024 * 1024)
     with transaction(session):
         replaced = []
@@ -330,7 +319,7 @@ def upload_as_coordinator(session: Session, coordinator: User, nomination_id: in
     nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
     edition = session.get(Edition, nomination.edition_id)
     if nomination.status != S.DRAFT:
-        raise NominationError(_("Documents can be changed only while the nomination is a draft."))
+        raise DomainError(_("Documents can be changed only while the nomination is a draft."))
     check_window(edition, _quota(session, (edition.id, nomination.organisation_id)), utcnow(), False)
     return upload_document(session, Actor.of_user(coordinator), nomination, edition, kind, filename, stream)
 
@@ -343,7 +332,7 @@ def delete_document(session: Session, coordinator: User, nomination_id: int, doc
         if document is None:
             raise NotFound()
         if nomination.status != S.DRAFT:
-            raise NominationError(_("Documents can be changed only while the nomination is a draft."))
+            raise DomainError(_("Documents can be changed only while the nomination is a draft."))
         delete_document_with_bytes(session, document)
         record(session, Actor.of_user(coordinator), "document_removed", "document", document.id,
                changes={"kind": document.kind, "file": document.original_filename},
@@ -393,14 +382,14 @@ def submit(session: Session, coordinator: User, nomination_id: int, base_url: st
         nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
         edition = session.get(Edition, nomination.edition_id)
         if nomination.status != S.DRAFT:
-            raise NominationError(_("This nomination has already been submitted."))
+            raise DomainError(_("This nomination has already been submitted."))
         check_window(edition, quota, utcnow(), for_submission=True)
         missing = missing_items(session, nomination, edition)
         if missing:
-            raise Incomplete(missing)
+            raise DomainError(_("The nomination cannot be submitted yet. Still missing:"), details=missing)
         used = places_used(session, edition.id, nomination.organisation_id)
         if used >= quota.places:
-            raise NominationError(_("All %(places)d places of your organisation are taken. Withdraw a "
+            raise DomainError(_("All %(places)d places of your organisation are taken. Withdraw a "
                                     "candidate first, or ask the organisers for another place.",
                                     places=quota.places))
         change_status(session, nomination, S.SUBMITTED, Actor.of_user(coordinator))
@@ -436,7 +425,7 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
     with transaction(session):
         nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
         if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
-            raise NominationError(_("This nomination can no longer be withdrawn."))
+            raise DomainError(_("This nomination can no longer be withdrawn."))
         change_status(session, nomination, S.WITHDRAWN, Actor.of_user(coordinator), reason=reason)
         notify_withdrawal(session, nomination, reason)
     return nomination

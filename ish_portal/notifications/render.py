@@ -47,10 +47,6 @@ class Wording:
     body: str
 
 
-class TemplateProblem(ValueError):
-    """Organiser-typed wording that cannot be used; the message says what to change."""
-
-
 def render_email(kind: str, language: str, context: dict[str, Any],
                  override: Wording | None = None) -> RenderedEmail:
     language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import TemplateError
 
+from ish_portal.errors import DomainError
 from ish_portal.notifications import service
 from ish_portal.notifications.catalog import KINDS
 from ish_portal.notifications.render import Wording, check_wording
@@ -99,7 +100,7 @@ def new_batch(request: Request, db: DB, user: Organiser, kind: str):
         raise HTTPException(404)
     try:
         batch = makers[kind](db, user, edition)
-    except service.MessageError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect("/organiser/messages")
     flash(request, _("The drafts are ready. Check them, then send them."), "success")
@@ -144,7 +145,7 @@ def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: 
                                     count, count=count), "success")
         else:
             raise HTTPException(404)
-    except service.MessageError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     return redirect(f"/organiser/messages/batches/{batch}")
 
@@ -164,7 +165,7 @@ def retry(request: Request, db: DB, user: Organiser, message_id: int):
     try:
         message = service.retry_failed(db, user, message_id)
         flash(request, _("The message to %(to)s is queued again.", to=message.recipient), "success")
-    except service.MessageError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     return redirect("/organiser/messages/failed")
 
@@ -230,9 +231,9 @@ def template_save(request: Request, db: DB, user: Organiser, form: Form, kind: s
                        status_code=422 if errors else 200)
     try:
         service.save_template(db, user, edition, kind, language, subject, body)
-    except service.WordingInvalid as exc:
+    except DomainError as exc:
         return _editor(request, db, edition, kind, language, subject=subject, body=body,
-                       overridden=overridden, errors=exc.errors, candidate=candidate, status_code=422)
+                       overridden=overridden, errors=exc.form_errors(), candidate=candidate, status_code=422)
     flash(request, _("The wording is saved. New messages of this kind use it; drafts already written "
                      "change only when you render their batch again."), "success")
     return redirect(f"/organiser/messages/templates/{kind}/{language}")
@@ -258,7 +259,7 @@ def template_reset(request: Request, db: DB, user: Organiser, kind: str, languag
 def _message(db, message_id: int):
     try:
         return service.message_of(db, _edition(db), message_id)
-    except service.MessageError:
+    except DomainError:
         raise HTTPException(404) from None
 
 
@@ -285,7 +286,7 @@ def message_html(db: DB, user: Organiser, message_id: int):
 def message_attachment(db: DB, user: Organiser, message_id: int, attachment_id: int):
     try:
         attachment = service.attachment_of(db, _edition(db), message_id, attachment_id)
-    except service.MessageError:
+    except DomainError:
         raise HTTPException(404) from None
     return Response(attachment.data, media_type=attachment.content_type, headers={
         "Content-Disposition": f'attachment; filename="{attachment.filename}"'})
@@ -297,13 +298,13 @@ def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_
     subject, body = str(form.get("subject", "")), str(form.get("body", ""))
     try:
         service.edit_draft(db, user, _edition(db), message_id, subject, body)
-    except service.WordingInvalid as exc:
+    except DomainError as exc:
+        if not exc.fields:
+            flash(request, exc.message, "error")
+            return redirect(f"/organiser/messages/{message_id}")
         return render(request, "notifications/message.html", {
-            "message": message, "attachments": service.attachments_of(db, message), "errors": exc.errors,
+            "message": message, "attachments": service.attachments_of(db, message), "errors": exc.fields,
             "values": {"subject": subject, "body": body}}, status_code=422)
-    except service.MessageError as exc:
-        flash(request, str(exc), "error")
-        return redirect(f"/organiser/messages/{message_id}")
     flash(request, _("The draft is saved."), "success")
     return redirect(f"/organiser/messages/{message_id}")
 
@@ -318,7 +319,7 @@ def discard(request: Request, db: DB, user: Organiser, message_id: int):
     _message(db, message_id)
     try:
         batch = service.discard_draft(db, user, _edition(db), message_id)
-    except service.MessageError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect(f"/organiser/messages/{message_id}")
     flash(request, _("The draft is discarded."), "success")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts.models import Role, User
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
@@ -50,14 +51,8 @@ PAGE_SIZE = 50
 MISSING_DOCUMENTS_DAYS_BEFORE = 5
 
 
-class MessageError(Exception):
-    """A request about messages that cannot be done; the text says why, for the organiser."""
 
 
-class WordingInvalid(MessageError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 # -- the outbox -------------------------------------------------------------------------------
@@ -133,7 +128,7 @@ def save_template(session: Session, organiser: User, edition: Edition, kind: str
     if len(wording.subject) > 300:
         errors.setdefault("subject", _("Keep the subject under 300 characters."))
     if errors:
-        raise WordingInvalid(errors)
+        raise DomainError(_("Please correct the marked fields."), fields=errors)
     with transaction(session):
         row = _template_row(session, edition.id, kind, language)
         before = {"subject": row.subject, "body": row.body} if row else default_wording(kind, language).__dict__
@@ -165,7 +160,7 @@ def reset_template(session: Session, organiser: User, edition: Edition, kind: st
 
 def _check_kind(kind: str, language: str) -> None:
     if kind not in KINDS or language not in i18n.LANGUAGES:
-        raise MessageError(_("There is no such message."))
+        raise DomainError(_("There is no such message."))
 
 
 def preview_candidates(session: Session, edition: Edition) -> list[Nomination]:
@@ -410,7 +405,7 @@ def batch_messages(session: Session, edition: Edition, batch: str, page: int = 1
 def message_of(session: Session, edition: Edition, message_id: int) -> OutboxMessage:
     message = session.get(OutboxMessage, message_id)
     if message is None or message.edition_id != edition.id:
-        raise MessageError(_("There is no such message."))
+        raise DomainError(_("There is no such message."))
     return message
 
 
@@ -425,7 +420,7 @@ def attachment_of(session: Session, edition: Edition, message_id: int, attachmen
     message_of(session, edition, message_id)
     attachment = session.get(OutboxAttachment, attachment_id)
     if attachment is None or attachment.outbox_message_id != message_id:
-        raise MessageError(_("There is no such attachment."))
+        raise DomainError(_("There is no such attachment."))
     return attachment
 
 
@@ -433,9 +428,9 @@ def _draft(session: Session, edition: Edition, message_id: int) -> OutboxMessage
     message = session.exec(select(OutboxMessage).where(OutboxMessage.id == message_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
     if message is None or message.edition_id != edition.id:
-        raise MessageError(_("There is no such message."))
+        raise DomainError(_("There is no such message."))
     if message.status != OutboxStatus.DRAFT:
-        raise MessageError(_("This message is no longer a draft: it has been sent or discarded."))
+        raise DomainError(_("This message is no longer a draft: it has been sent or discarded."))
     return message
 
 
@@ -450,7 +445,7 @@ def edit_draft(session: Session, organiser: User, edition: Edition, message_id: 
     if not body:
         errors["body"] = _("Enter the text of the message.")
     if errors:
-        raise WordingInvalid(errors)
+        raise DomainError(_("Please correct the marked fields."), fields=errors)
     with transaction(session):
         message = _draft(session, edition, message_id)
         rendered = assemble(subject, body, message.language)
@@ -483,7 +478,7 @@ def send_batch(session: Session, organiser: User, edition: Edition, batch: str) 
             OutboxMessage.status == OutboxStatus.DRAFT).values(status=OutboxStatus.QUEUED,
                                                                 next_attempt_at=utcnow()))
         if result.rowcount == 0:
-            raise MessageError(_("This batch has no drafts left to send."))
+            raise DomainError(_("This batch has no drafts left to send."))
         record(session, Actor.of_user(organiser), "batch_sent", "outbox_batch", None, edition_id=edition.id,
                changes={"batch": batch, "messages": result.rowcount})
     return result.rowcount
@@ -497,7 +492,7 @@ def regenerate_batch(session: Session, organiser: User, edition: Edition, batch:
             OutboxMessage.edition_id == edition.id, OutboxMessage.batch == batch,
             OutboxMessage.status == OutboxStatus.DRAFT).with_for_update()).all()
         if not drafts:
-            raise MessageError(_("This batch has no drafts left to render again."))
+            raise DomainError(_("This batch has no drafts left to render again."))
         for message in drafts:
             rendered = render_email(message.kind, message.language, message.context,
                                     _override(session, edition.id, message.kind, message.language))
@@ -517,7 +512,7 @@ def _accepted(session: Session, edition: Edition) -> list[Nomination]:
 def _new_batch(session: Session, organiser: User, edition: Edition, kind: str) -> str:
     accepted = _accepted(session, edition)
     if not accepted:
-        raise MessageError(_("No student has accepted a place in this edition yet."))
+        raise DomainError(_("No student has accepted a place in this edition yet."))
     batch = f"{kind}-{edition.year}-{utcnow():%Y%m%d-%H%M%S}"
     with transaction(session):
         for nomination in accepted:
@@ -538,7 +533,7 @@ def create_welcome_batch(session: Session, organiser: User, edition: Edition) ->
 def create_certificate_batch(session: Session, organiser: User, edition: Edition) -> str:
     """The certificates, as drafts with the PDF attached, from the programme's last day on."""
     if local(utcnow()).date() < edition.ends_on:
-        raise MessageError(_("Certificates can be prepared from the last day of the programme, %(day)s.",
+        raise DomainError(_("Certificates can be prepared from the last day of the programme, %(day)s.",
                              day=format_date(edition.ends_on)))
     return _new_batch(session, organiser, edition, "certificate")
 
@@ -560,7 +555,7 @@ def retry_failed(session: Session, organiser: User, message_id: int) -> OutboxMe
         message = session.exec(select(OutboxMessage).where(OutboxMessage.id == message_id)
                                .with_for_update().execution_options(populate_existing=True)).first()
         if message is None or message.status != OutboxStatus.FAILED:
-            raise MessageError(_("This message has not failed, so there is nothing to retry."))
+            raise DomainError(_("This message has not failed, so there is nothing to retry."))
         message.status, message.next_attempt_at = OutboxStatus.QUEUED, utcnow()
         session.add(message)
         record(session, Actor.of_user(organiser), "message_retried", "outbox_message", message.id,

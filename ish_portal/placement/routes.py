@@ -7,8 +7,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from ish_portal.errors import DomainError
 from ish_portal.placement import runs
-from ish_portal.placement.runs import PlacementError
+
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
@@ -89,7 +90,7 @@ def close_preferences(request: Request, db: DB, user: Organiser, form: Form):
         return redirect(BASE)
     try:
         runs.lock_preferences(db, user, edition.id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The lab preferences are closed. Applicants can no longer change them."))
@@ -100,7 +101,7 @@ def close_preferences(request: Request, db: DB, user: Organiser, form: Form):
 def reopen_preferences(request: Request, db: DB, user: Organiser):
     try:
         runs.reopen_preferences(db, user, _edition(db).id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The lab preferences are open again."))
@@ -115,8 +116,8 @@ def create_run(request: Request, db: DB, user: Organiser, form: Form):
     if data is not None:
         try:
             run = runs.create_run(db, user, edition.id, data.mode, data.seed)
-        except PlacementError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Run %(id)s is ready to review.", id=run.id))
             return redirect(f"{BASE}/runs/{run.id}")
@@ -165,7 +166,7 @@ def add_pin(request: Request, db: DB, user: Organiser, form: Form):
     else:
         try:
             runs.pin(db, user, edition.id, data.nomination_id, data.lab_id)
-        except PlacementError as exc:
+        except DomainError as exc:
             flash(request, str(exc), "error")
         else:
             flash(request, _("Pinned. The next run places this student in that lab."))
@@ -176,7 +177,7 @@ def add_pin(request: Request, db: DB, user: Organiser, form: Form):
 def remove_pin(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
     try:
         runs.unpin(db, user, _edition(db).id, nomination_id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The pin is removed."))
@@ -190,7 +191,7 @@ def lab_capacity(request: Request, db: DB, user: Organiser, form: Form, lab_id: 
     if data is not None:
         try:
             runs.set_lab_capacity(db, user, edition.id, lab_id, data.capacity)
-        except PlacementError as exc:
+        except DomainError as exc:
             errors = {"capacity": str(exc)}
         else:
             flash(request, _("The lab's capacity is saved. Run the matching again to use it."))
@@ -224,7 +225,7 @@ def publish(request: Request, db: DB, user: Organiser, form: Form, run_id: int):
         return redirect(f"{BASE}/runs/{run_id}/publish")
     try:
         made = runs.publish_run(db, user, edition.id, run_id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect(f"{BASE}/runs/{run_id}/publish")
     flash(request, _("Run %(id)s is published: %(count)s offers made. Their emails wait as drafts for your review.",
@@ -236,7 +237,7 @@ def publish(request: Request, db: DB, user: Organiser, form: Form, run_id: int):
 def send_drafts(request: Request, db: DB, user: Organiser, run_id: int):
     try:
         count = runs.send_run_drafts(db, user, _edition(db).id, run_id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("%(count)s offer emails are on their way.", count=count))
@@ -266,7 +267,7 @@ def waitlist_auto(request: Request, db: DB, user: Organiser, form: Form):
 def waitlist_fill(request: Request, db: DB, user: Organiser):
     try:
         made = runs.fill_now(db, user, _edition(db).id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("%(count)s places offered to the waitlist.", count=len(made)) if made
@@ -278,7 +279,7 @@ def waitlist_fill(request: Request, db: DB, user: Organiser):
 def confirm_offer(request: Request, db: DB, user: Organiser, offer_id: int):
     try:
         runs.confirm_proposed_offer(db, user, _edition(db).id, offer_id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The offer is sent."))
@@ -292,7 +293,7 @@ def discard_offer(request: Request, db: DB, user: Organiser, form: Form, offer_i
         return redirect(f"{BASE}/waitlist")
     try:
         runs.discard_proposed_offer(db, user, _edition(db).id, offer_id)
-    except PlacementError as exc:
+    except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The proposal is discarded."))

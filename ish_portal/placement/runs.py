@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -36,8 +37,6 @@ MAX_SEED = 2**31 - 1
 HOLDING = (OfferStatus.PROPOSED, OfferStatus.PENDING, OfferStatus.ACCEPTED)
 
 
-class PlacementError(Exception):
-    """A matching action that cannot be done, with a message for the organiser."""
 
 
 def student_key(nomination_id: int) -> str:
@@ -165,7 +164,7 @@ def lock_preferences(session: Session, user: User, edition_id: int) -> None:
     with transaction(session):
         edition = session.get(Edition, edition_id, populate_existing=True)
         if edition.preferences_locked_at is not None and edition.preferences_locked_at <= utcnow():
-            raise PlacementError(_("The lab preferences are already closed."))
+            raise DomainError(_("The lab preferences are already closed."))
         before = edition.preferences_locked_at
         edition.preferences_locked_at = utcnow()
         session.add(edition)
@@ -179,9 +178,9 @@ def reopen_preferences(session: Session, user: User, edition_id: int) -> None:
     with transaction(session):
         edition = session.get(Edition, edition_id, populate_existing=True)
         if published_run(session, edition_id) is not None:
-            raise PlacementError(_("A run has been published: the lab preferences stay closed."))
+            raise DomainError(_("A run has been published: the lab preferences stay closed."))
         if edition.preferences_locked_at is None:
-            raise PlacementError(_("The lab preferences are open."))
+            raise DomainError(_("The lab preferences are open."))
         before = edition.preferences_locked_at
         edition.preferences_locked_at = None
         session.add(edition)
@@ -203,18 +202,18 @@ def instance_error_message(error: InstanceError) -> str:
 def create_run(session: Session, user: User, edition_id: int, mode: str, seed: int) -> MatchRun:
     """Run the engine on the edition as it stands and store the run with its exact input."""
     if mode not in MODES:
-        raise PlacementError(_("Choose a mode."))
+        raise DomainError(_("Choose a mode."))
     with transaction(session):
         edition = session.get(Edition, edition_id, populate_existing=True)
         instance = build_instance(session, edition, seed)
         if not instance["students"]:
-            raise PlacementError(_("No nomination is approved yet: there is nobody to place."))
+            raise DomainError(_("No nomination is approved yet: there is nobody to place."))
         if not instance["labs"]:
-            raise PlacementError(_("There are no labs to place students in."))
+            raise DomainError(_("There are no labs to place students in."))
         try:
             result = engine.solve(instance, mode=mode, seed=seed)
         except InstanceError as error:
-            raise PlacementError(instance_error_message(error)) from None
+            raise DomainError(instance_error_message(error)) from None
         run = MatchRun(edition_id=edition.id, mode=mode, seed=seed, instance=instance, result=result,
                        created_by_id=user.id)
         session.add(run)
@@ -442,9 +441,9 @@ def pin(session: Session, user: User, edition_id: int, nomination_id: int, lab_i
         nomination = session.get(Nomination, nomination_id)
         lab = session.get(Lab, lab_id)
         if nomination is None or nomination.edition_id != edition_id:
-            raise PlacementError(_("Choose a student of this edition."))
+            raise DomainError(_("Choose a student of this edition."))
         if lab is None or lab.edition_id != edition_id or lab.retired:
-            raise PlacementError(_("Choose a lab of this edition."))
+            raise DomainError(_("Choose a lab of this edition."))
         existing = session.get(Pin, nomination_id)
         before = existing.lab_id if existing else None
         if existing is None:
@@ -462,7 +461,7 @@ def unpin(session: Session, user: User, edition_id: int, nomination_id: int) -> 
         existing = session.get(Pin, nomination_id)
         nomination = session.get(Nomination, nomination_id)
         if existing is None or nomination is None or nomination.edition_id != edition_id:
-            raise PlacementError(_("This student is not pinned."))
+            raise DomainError(_("This student is not pinned."))
         record(session, Actor.of_user(user), "pin_removed", "nomination", nomination_id,
                changes={"lab_id": [existing.lab_id, None]}, edition_id=edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination_id)
@@ -471,11 +470,11 @@ def unpin(session: Session, user: User, edition_id: int, nomination_id: int) -> 
 
 def set_lab_capacity(session: Session, user: User, edition_id: int, lab_id: int, capacity: int) -> Lab:
     if capacity < 0 or capacity > 1000:
-        raise PlacementError(_("Enter a number of seats between 0 and 1000."))
+        raise DomainError(_("Enter a number of seats between 0 and 1000."))
     with transaction(session):
         lab = session.get(Lab, lab_id, populate_existing=True)
         if lab is None or lab.edition_id != edition_id:
-            raise PlacementError(_("Choose a lab of this edition."))
+            raise DomainError(_("Choose a lab of this edition."))
         before = lab.capacity
         lab.capacity = capacity
         session.add(lab)
@@ -528,12 +527,12 @@ def publish_run(session: Session, user: User, edition_id: int, run_id: int, now:
         run = session.exec(select(MatchRun).where(MatchRun.id == run_id, MatchRun.edition_id == edition_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
         if run is None:
-            raise PlacementError(_("This run does not exist."))
+            raise DomainError(_("This run does not exist."))
         if published_run(session, edition_id) is not None:
-            raise PlacementError(_("A run of this edition has already been published."))
+            raise DomainError(_("A run of this edition has already been published."))
         problems = publication_problems(session, run)
         if problems:
-            raise PlacementError(_("This run no longer matches the approvals: %(problems)s Run the matching again.",
+            raise DomainError(_("This run no longer matches the approvals: %(problems)s Run the matching again.",
                                    problems=" ".join(problems)))
         deadline = response_deadline(edition, now)
         labs = _labs_by_id(session, edition_id)
@@ -580,7 +579,7 @@ def send_run_drafts(session: Session, user: User, edition_id: int, run_id: int) 
     with transaction(session):
         run = get_run(session, edition_id, run_id)
         if run is None or run.published_at is None:
-            raise PlacementError(_("Only a published run has emails to send."))
+            raise DomainError(_("Only a published run has emails to send."))
         released = session.exec(update(OutboxMessage).where(
             OutboxMessage.batch == run_batch(run_id), OutboxMessage.status == OutboxStatus.DRAFT,
             OutboxMessage.edition_id == edition_id).values(
@@ -698,7 +697,7 @@ def _proposed(session: Session, edition_id: int, offer_id: int) -> tuple[Offer, 
     nomination = session.get(Nomination, offer.nomination_id, populate_existing=True) if offer else None
     if offer is None or nomination is None or nomination.edition_id != edition_id \
             or offer.status != OfferStatus.PROPOSED:
-        raise PlacementError(_("This proposal has already been dealt with."))
+        raise DomainError(_("This proposal has already been dealt with."))
     return offer, nomination, session.get(Lab, offer.lab_id)
 
 
@@ -706,7 +705,7 @@ def confirm_proposed_offer(session: Session, user: User, edition_id: int, offer_
     with transaction(session):
         offer, nomination, lab = _proposed(session, edition_id, offer_id)
         if nomination.status != NominationStatus.APPROVED:
-            raise PlacementError(_("%(name)s is no longer approved.", name=nomination.display_name))
+            raise DomainError(_("%(name)s is no longer approved.", name=nomination.display_name))
         edition = session.get(Edition, edition_id)
         _send_waitlist_offer(session, edition, nomination, lab, offer, Actor.of_user(user), utcnow())
     return offer
@@ -727,7 +726,7 @@ def fill_now(session: Session, user: User, edition_id: int) -> list[Offer]:
     """An organiser asks for the free seats to be offered to the waitlist (e.g. after adding seats)."""
     with transaction(session):
         if published_run(session, edition_id) is None:
-            raise PlacementError(_("Publish a run first: the waitlist starts with the published placements."))
+            raise DomainError(_("Publish a run first: the waitlist starts with the published placements."))
         return fill_freed_places(session, edition_id, Actor.of_user(user))
 
 

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination, NominationStatus
-from ish_portal.nominations.service import NominationError, change_status
+from ish_portal.nominations.service import change_status
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition
@@ -41,9 +42,9 @@ def respond(session: Session, nomination_id: int, offer_id: int, accept: bool, r
         offer = session.exec(select(Offer).where(Offer.id == offer_id, Offer.nomination_id == nomination.id)
                              .with_for_update().execution_options(populate_existing=True)).first()
         if offer is None or offer.status != OfferStatus.PENDING:
-            raise NominationError(_("This offer can no longer be answered."))
+            raise DomainError(_("This offer can no longer be answered."))
         if offer.response_deadline <= utcnow():
-            raise NominationError(_("The time to answer this offer has passed."))
+            raise DomainError(_("The time to answer this offer has passed."))
         offer.status = OfferStatus.ACCEPTED if accept else OfferStatus.DECLINED
         offer.responded_at = utcnow()
         offer.decline_reason = "" if accept else reason.strip()[:1000]

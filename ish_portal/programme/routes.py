@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from ish_portal.errors import DomainError
 from ish_portal.programme import service
 from ish_portal.programme.dashboard import SHOWN_STATUSES, overview
 from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NewEdition, NominationRules, QuotaForm, TransferForm
-from ish_portal.programme.service import ProgrammeError
+
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
@@ -61,7 +62,7 @@ def create_edition(request: Request, db: DB, user: Organiser, form: Form):
     if new is not None:
         try:
             edition = service.create_edition(db, user, new)
-        except ProgrammeError as exc:
+        except DomainError as exc:
             errors = {"year": str(exc)}
         else:
             flash(request, _("%(title)s is created and is now the edition you work on.", title=edition.title))
@@ -90,8 +91,8 @@ def save_edition_settings(request: Request, db: DB, user: Organiser, form: Form)
     if rules is not None:
         try:
             service.update_nomination_rules(db, user, edition.id, rules)
-        except ProgrammeError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("The edition's settings are saved."))
             return redirect("/organiser/edition")
@@ -121,8 +122,8 @@ def transfer(request: Request, db: DB, user: Organiser, form: Form):
     if transfer_form is not None:
         try:
             service.transfer_places(db, user, _edition(db).id, transfer_form)
-        except ProgrammeError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("The places have been moved."))
             return redirect("/organiser/places")
@@ -137,8 +138,8 @@ def save_places(request: Request, db: DB, user: Organiser, form: Form, organisat
     if quota_form is not None:
         try:
             service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
-        except ProgrammeError as exc:
-            errors = {"__all__": str(exc)}
+        except DomainError as exc:
+            errors = exc.form_errors()
         else:
             flash(request, _("Saved."))
             return redirect("/organiser/places")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ish_portal.errors import DomainError
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -74,14 +75,12 @@ def organisations(session: Session) -> list[Organisation]:
 
 # -- organisers' changes ------------------------------------------------------------------------
 
-class ProgrammeError(Exception):
-    """A refused change, with a message for the organiser."""
 
 
 def _edition(session: Session, edition_id: int) -> Edition:
     edition = session.get(Edition, edition_id)
     if edition is None:
-        raise ProgrammeError(_("No such edition."))
+        raise DomainError(_("No such edition."))
     return edition
 
 
@@ -94,7 +93,7 @@ def create_edition(session: Session, organiser: User, form: NewEdition) -> Editi
     newest edition so far (labs are copied, so the new year's changes leave history intact)."""
     with transaction(session):
         if session.exec(select(Edition).where(Edition.year == form.year)).first():
-            raise ProgrammeError(_("There is already an edition for %(year)d.", year=form.year))
+            raise DomainError(_("There is already an edition for %(year)d.", year=form.year))
         last = current_edition(session)
         edition = Edition(year=form.year, title=form.title, starts_on=form.starts_on, ends_on=form.ends_on,
                           nomination_opens_at=form.nomination_opens_at,
@@ -176,7 +175,7 @@ def _locked_quota(session: Session, edition_id: int, organisation_id: int) -> Qu
                          .with_for_update()).first()
     if quota is None:
         if session.get(Organisation, organisation_id) is None:
-            raise ProgrammeError(_("No such organisation."))
+            raise DomainError(_("No such organisation."))
         quota = Quota(edition_id=edition_id, organisation_id=organisation_id, places=0)
         session.add(quota)
         session.flush()
@@ -191,7 +190,7 @@ def set_quota(session: Session, organiser: User, edition_id: int, organisation_i
         organisation = session.get(Organisation, organisation_id)
         places = 0 if form.dormant else form.places
         if places < used:
-            raise ProgrammeError(_("%(name)s already uses %(used)d places; withdraw candidates before "
+            raise DomainError(_("%(name)s already uses %(used)d places; withdraw candidates before "
                                    "lowering its places below that.", name=organisation.name, used=used))
         before = {"places": quota.places, "dormant": quota.dormant,
                   "deadline_extended_to": _jsonable(quota.deadline_extended_to)}
@@ -217,7 +216,7 @@ def transfer_places(session: Session, organiser: User, edition_id: int, form: Tr
         giver_name = session.get(Organisation, form.from_organisation_id).name
         free = giver.places - places_used(session, edition.id, form.from_organisation_id)
         if form.places > free:
-            raise ProgrammeError(_("%(name)s has only %(free)d free places to pass on.", name=giver_name, free=free))
+            raise DomainError(_("%(name)s has only %(free)d free places to pass on.", name=giver_name, free=free))
         giver.places -= form.places
         taker.places += form.places
         taker.dormant = False

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from ish_portal.errors import DomainError
 from ish_portal.audit.models import AuditEvent
 from ish_portal.db import utcnow
 from ish_portal.notifications.models import OutboxAttachment, OutboxMessage, OutboxStatus
-from ish_portal.notifications.service import MessageError, create_certificate_batch, create_welcome_batch
+from ish_portal.notifications.service import create_certificate_batch, create_welcome_batch
 from tests.conftest import fresh, post_form
 
 import pytest
@@ -143,7 +144,7 @@ def test_drafts_batch_sent_during_an_outage_is_delivered_exactly_once(organiser,
 
 
 def test_drafts_certificates_wait_for_the_end_of_the_programme(db, world):
-    with pytest.raises(MessageError, match="from the last day of the programme, 7 Aug 2027"):
+    with pytest.raises(DomainError, match="from the last day of the programme, 7 Aug 2027"):
         create_certificate_batch(db, world.organiser, world.edition)
     assert drafts(db) == []
 
@@ -170,5 +171,5 @@ def test_drafts_certificate_carries_the_pdf(db, world, smtp, deliver, organiser)
 def test_drafts_welcome_needs_someone_who_accepted(db, make):
     edition = make.edition(db)
     organiser = make.organiser(db)
-    with pytest.raises(MessageError, match="No student has accepted a place in this edition yet."):
+    with pytest.raises(DomainError, match="No student has accepted a place in this edition yet."):
         create_welcome_batch(db, organiser, edition)

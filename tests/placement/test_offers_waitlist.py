@@ -5,12 +5,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
+from ish_portal.errors import DomainError
 from ish_portal.audit.models import AuditEvent
 from ish_portal.nominations.models import Nomination
 from ish_portal.notifications.models import OutboxMessage
 from ish_portal.placement import runs, service
 from ish_portal.placement.models import MatchRun, Offer
-from ish_portal.placement.runs import PlacementError
+
 from tests.conftest import fresh, post_form
 
 
@@ -72,7 +73,7 @@ def test_german_offer_addresses_the_applicant_with_du(db, world):
 def test_publishing_twice_is_refused(db, world):
     _published(db, world)
     other = runs.create_run(db, world.organiser, world.edition.id, "welfare", 2)
-    with pytest.raises(PlacementError, match="already been published"):
+    with pytest.raises(DomainError, match="already been published"):
         runs.publish_run(db, world.organiser, world.edition.id, other.id)
     assert len(fresh(db).exec(select(Offer)).all()) == 2
 
@@ -82,7 +83,7 @@ def test_publishing_is_refused_when_a_placed_student_is_no_longer_approved(db, w
     world.ben.status = "withdrawn"
     db.add(world.ben)
     db.commit()
-    with pytest.raises(PlacementError, match="is no longer approved"):
+    with pytest.raises(DomainError, match="is no longer approved"):
         runs.publish_run(db, world.organiser, world.edition.id, run.id)
     fresh(db)
     assert db.exec(select(Offer)).all() == []
