@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from ish_portal import messages  # noqa: F401  (every area's message kinds, registered once)
 from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.audit.routes import router as audit_router
@@ -21,7 +22,8 @@ from ish_portal.placement.routes import router as placement_router
 from ish_portal.programme.routes import router as programme_router
 from ish_portal.reports.routes import router as reports_router
 from ish_portal.settings import PROJECT_ROOT, Settings, get_settings
-from ish_portal.web import errors, timefmt
+from ish_portal.text import timefmt
+from ish_portal.web import errors
 from ish_portal.worker import start_background_worker
 from ish_portal.web.language import LanguageMiddleware
 from ish_portal.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware, csrf_protect

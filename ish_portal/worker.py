@@ -12,9 +12,11 @@ import time
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from ish_portal import messages  # noqa: F401  (every kind and letter, for rendering at send time)
+from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
-from ish_portal.notifications.service import send_missing_documents_reminders, send_offer_reminders
-from ish_portal.placement.service import expire_overdue_offers
+from ish_portal.placement.messages import send_offer_reminders
+from ish_portal.placement.offers import expire_overdue_offers
 from ish_portal.settings import Settings
 
 log = logging.getLogger("ish_portal.worker")
@@ -28,15 +30,19 @@ class Worker:
         self.sender = Sender(engine, settings)
         self._next_housekeeping = 0.0
 
+    def session(self) -> Session:
+        """A session whose messages link to the portal's public address."""
+        return Session(self.engine, info={"base_url": self.settings.base_url})
+
     def housekeeping(self) -> None:
-        with Session(self.engine) as session:
+        with self.session() as session:
             expired = expire_overdue_offers(session)
         if expired:
             log.info("%d offer(s) expired", expired)
         # Each job runs on its own, so a failure in one does not hold back the others.
         for job in (send_offer_reminders, send_missing_documents_reminders):
             try:
-                with Session(self.engine) as session:
+                with self.session() as session:
                     sent = job(session, self.settings.base_url)
                 if sent:
                     log.info("%s: %d message(s)", job.__name__, sent)

@@ -61,6 +61,8 @@ class AccessToken(SQLModel, table=True):
     email: str = Field(max_length=254)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     nomination_id: int | None = Field(default=None, foreign_key="nomination.id", index=True)
+    # Where the link leads once used (an applicant's offer page, say); single-purpose links.
+    target: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -16,7 +16,7 @@ from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
 from ish_portal.web.flash import flash
-from ish_portal.web.i18n import LANGUAGES, gettext as _
+from ish_portal.text.i18n import LANGUAGES, gettext as _
 from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
@@ -213,7 +213,7 @@ def request_access(request: Request, db: DB, settings: SettingsDep, form: Form):
         return render(request, "accounts/access.html", {
             "errors": {"email": _("Enter the email address your coordinator nominated you with.")},
             "values": {"email": email}}, status_code=400)
-    service.request_access_link(db, email, settings.base_url, timedelta(days=settings.access_link_days))
+    applicant_service.request_access_link(db, email, settings.base_url, settings.access_link_days)
     return render(request, "accounts/link_sent.html", {"email": email, "kind": "access"})
 
 
@@ -233,13 +233,13 @@ def access_link_page(request: Request, db: DB, token: str):
 @public
 def enter_with_link(request: Request, db: DB, token: str):
     try:
-        nomination = service.enter_with_access_link(db, token)
+        nomination, target = applicant_service.enter_with_access_link(db, token)
     except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
     request.session.clear()
     request.session.update({"applicant": nomination.id, "lang": nomination.language})
-    return redirect("/applicant")
+    return redirect(target)
 
 
 # -- organisers manage coordinators -----------------------------------------------------------

@@ -18,10 +18,10 @@ from ish_portal.errors import DomainError
 from ish_portal.accounts.models import AccessToken, Role, SignInThrottle, TokenPurpose, User
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
-from ish_portal.nominations.models import Nomination, NominationStatus
+from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import Organisation
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 
 password_hash = PasswordHash.recommended()  # argon2id
 # Verified when the account does not exist, so that an unknown address takes as long as a known one.
@@ -59,14 +59,22 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, purpose: TokenPurpose, email: str, valid_for: timedelta,
-                user_id: int | None = None, nomination_id: int | None = None) -> str:
-    """A new link token: 256 random bits, of which only the hash is stored."""
+def issue_token(session: Session, purpose: TokenPurpose, email: str, valid_for: timedelta | None = None,
+                user_id: int | None = None, nomination_id: int | None = None, *,
+                until: datetime | None = None, target: str = "") -> str:
+    """A new link token: 256 random bits, of which only the hash is stored. It expires after
+    `valid_for` or at `until`, and leads to `target` once used (single-purpose links)."""
     raw = secrets.token_urlsafe(32)
+    expires = until if until is not None else utcnow() + (valid_for or timedelta(days=1))
     session.add(AccessToken(purpose=purpose, token_hash=hash_token(raw), email=normalise_email(email),
-                            user_id=user_id, nomination_id=nomination_id,
-                            expires_at=utcnow() + valid_for))
+                            user_id=user_id, nomination_id=nomination_id, expires_at=expires,
+                            target=target))
     return raw
+
+
+def reader_of(user: User) -> Reader:
+    """A staff member as the reader of a message: organisers read in Heidelberg's zone."""
+    return Reader(user.email, user.full_name, user.language, None)
 
 
 def find_token(session: Session, raw: str, purpose: TokenPurpose) -> AccessToken:
@@ -187,10 +195,8 @@ def request_password_reset(session: Session, email: str, base_url: str, valid_fo
         user = session.exec(select(User).where(User.email == email, User.is_active)).first()
         if user is None or user.password_hash is None:
             return
-        raw = issue_token(session, TokenPurpose.PASSWORD_RESET, email, valid_for, user_id=user.id)
-        enqueue(session, kind="password_reset", to=email, language=user.language, context={
-            "name": user.full_name, "link": f"{base_url}/password/reset/{raw}",
-            "hours": int(valid_for.total_seconds() // 3600)})
+        enqueue(session, "password_reset", reader_of(user),
+                {"user": user.id, "hours": int(valid_for.total_seconds() // 3600)}, base_url=base_url)
 
 
 def reset_password(session: Session, raw: str, password: str) -> User:
@@ -238,10 +244,9 @@ def invite_coordinator(session: Session, organiser: User, *, email: str, full_na
             session.add(user)
             session.flush()
         user.is_active = True
-        raw = issue_token(session, TokenPurpose.INVITATION, email, valid_for, user_id=user.id)
-        enqueue(session, kind="coordinator_invitation", to=email, language=user.language, context={
-            "name": user.full_name, "organisation": organisation.name, "inviter": organiser.full_name,
-            "link": f"{base_url}/invitation/{raw}", "days": valid_for.days})
+        enqueue(session, "coordinator_invitation",
+                Reader(user.email, user.full_name, user.language, organisation.time_zone),
+                {"user": user.id, "inviter": organiser.full_name, "days": valid_for.days}, base_url=base_url)
         record(session, Actor.of_user(organiser), "coordinator_invited", "user", user.id,
                organisation_id=organisation_id, changes={"email": email})
     return user
@@ -273,48 +278,6 @@ def set_active(session: Session, organiser: User, user_id: int, active: bool) ->
         record(session, Actor.of_user(organiser), "coordinator_activated" if active else "coordinator_deactivated",
                "user", user.id, organisation_id=user.organisation_id)
     return user
-
-
-# -- applicants' access links ---------------------------------------------------------------
-
-APPLICANT_VISIBLE = [s for s in NominationStatus if s not in (NominationStatus.DRAFT,)]
-
-
-def send_access_link(session: Session, nomination: Nomination, base_url: str, valid_for: timedelta,
-                     kind: str = "applicant_access", extra: dict | None = None) -> None:
-    """Emails the applicant a fresh personal link (in the message `kind`). Caller holds the
-    transaction."""
-    raw = issue_token(session, TokenPurpose.APPLICANT_ACCESS, nomination.email, valid_for,
-                      nomination_id=nomination.id)
-    enqueue(session, kind=kind, to=nomination.email, language=nomination.language,
-            edition_id=nomination.edition_id, nomination_id=nomination.id, context={
-                "name": nomination.given_name, "link": f"{base_url}/access/{raw}",
-                "days": valid_for.days, **(extra or {})})
-
-
-def request_access_link(session: Session, email: str, base_url: str, valid_for: timedelta) -> None:
-    """Emails a fresh link for the newest nomination with this address; silent when there is none,
-    so the answer never tells whether an address is known."""
-    email = normalise_email(email)
-    with transaction(session):
-        nomination = session.exec(
-            select(Nomination).where(Nomination.email == email,
-                                     Nomination.status.in_(APPLICANT_VISIBLE))
-            .order_by(Nomination.edition_id.desc(), Nomination.id.desc())).first()
-        if nomination is not None:
-            send_access_link(session, nomination, base_url, valid_for)
-
-
-def enter_with_access_link(session: Session, raw: str) -> Nomination:
-    with transaction(session):
-        token = consume_token(session, raw, TokenPurpose.APPLICANT_ACCESS)
-        nomination = session.get(Nomination, token.nomination_id)
-        if nomination is None or nomination.status not in APPLICANT_VISIBLE or nomination.email != token.email:
-            raise DomainError(_("This link is no longer valid. Ask for a new one."))
-        record(session, Actor("applicant"), "applicant_signed_in", "nomination", nomination.id,
-               nomination_id=nomination.id, organisation_id=nomination.organisation_id,
-               edition_id=nomination.edition_id)
-    return nomination
 
 
 def remember_language(session: Session, user: User, language: str) -> None:

@@ -7,7 +7,8 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.nominations.forms import PHONE, countries
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text import i18n
+from ish_portal.text.i18n import gettext as _
 
 WORKING_LANGUAGES = ["en", "de", "fr", "es", "it", "pl", "cs", "ja", "zh", "he", "ru", "uk", "bs"]
 
@@ -24,6 +25,14 @@ class ProfileForm(BaseModel):
     nationality: str = Field(min_length=1, max_length=2)
     passport_number: str = Field(default="", max_length=40)
     passport_expiry: date | None = None
+    language: str = "en"  # of the emails the portal writes to the applicant
+
+    @field_validator("language")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        if value not in i18n.LANGUAGES:
+            raise ValueError(_("Choose one of the languages."))
+        return value
 
     @field_validator("passport_expiry", mode="before")
     @classmethod

@@ -15,16 +15,15 @@ from ish_portal.labs.models import Lab
 from ish_portal.labs.service import language_name
 from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import documents_of, is_minor
-from ish_portal.placement import service as placement
+from ish_portal.placement import messages as letters, offers as placement
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import current_language, gettext as _
-from ish_portal.web.templating import env, redirect, render
+from ish_portal.text.i18n import current_language, gettext as _
+from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
-env.filters["language_label"] = language_name
 
 
 def _edition(db, nomination) -> Edition:
@@ -43,6 +42,8 @@ def applicant_status(request: Request, db: DB, nomination: Applicant):
         "pending": service.pending_items(db, nomination, edition),
         "offer": offer, "offer_lab": db.get(Lab, offer.lab_id) if offer else None,
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
+        "can_rank": service.can_rank(nomination, edition),
+        "consent_missing": placement.consent_missing(db, nomination),
         "documents": documents_of(db, nomination)})
 
 
@@ -87,7 +88,8 @@ def give_consent(request: Request, db: DB, nomination: Applicant, form: Form):
     else:
         service.give_own_consent(db, nomination.id)
         flash(request, _("Thank you: your consent is recorded."))
-    return redirect("/applicant")
+    # Back to the offer when the consent was given on its page; only the applicant's own pages.
+    return redirect("/applicant/offer" if form.get("next") == "/applicant/offer" else "/applicant")
 
 
 # -- lab preferences ----------------------------------------------------------------------------
@@ -127,6 +129,15 @@ def _offer_context(db, nomination):
         raise HTTPException(404)
     return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id),
             "edition": _edition(db, nomination)}
+
+
+@router.get("/applicant/offer", response_class=HTMLResponse)
+def offer_page(request: Request, db: DB, nomination: Applicant):
+    """Where the offer email's personal link leads: the offer, and what is needed to accept it."""
+    if placement.open_offer(db, nomination) is None:
+        return redirect("/applicant")
+    return render(request, "applicants/offer.html", {**_offer_context(db, nomination),
+                                                     "consent_missing": placement.consent_missing(db, nomination)})
 
 
 @router.get("/applicant/offer/{answer}", response_class=HTMLResponse)
@@ -230,3 +241,15 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
     return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
                                                        "token": token, "errors": errors,
                                                        "values": {"guardian_name": name}}, status_code=400)
+
+
+# -- their letters, once they accepted ------------------------------------------------------------
+
+@router.get("/applicant/letters/{letter}.pdf")
+def applicant_letter(db: DB, nomination: Applicant, letter: str):
+    found = letters.applicant_letter(db, nomination, letter)
+    if found is None:
+        raise HTTPException(404)
+    filename, pdf = found
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

@@ -15,13 +15,14 @@ from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError
 from ish_portal.accounts.models import Role, TokenPurpose, User
-from ish_portal.accounts.service import consume_token, find_token
+from ish_portal.accounts.service import consume_token, find_token, normalise_email
 from ish_portal.applicants.forms import ProfileForm
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.labs.service import active_labs, why_not_eligible
 from ish_portal.nominations.models import (
+    ALLOWED_TRANSITIONS,
     Document,
     DocumentBlob,
     Interview,
@@ -30,17 +31,20 @@ from ish_portal.nominations.models import (
     NominationStatus as S,
 )
 from ish_portal.nominations.service import (
-    change_status,
     delete_document_with_bytes,
     documents_of,
     history_of,
     is_minor,
+    change_status,
     missing_items,
 )
-from ish_portal.placement.models import Offer, OfferStatus
-from ish_portal.placement.service import latest_offer, open_offer
+from ish_portal.nominations.messages import candidate_reader
+from ish_portal.notifications.service import enqueue
+from ish_portal.placement.models import Offer
+from ish_portal.placement.offers import latest_offer, open_offer
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
+from ish_portal.text.timefmt import format_datetime
 
 APPLICANT = Actor("applicant")
 # Never written to the audit log in clear: the log is read by more people than these fields.
@@ -68,12 +72,14 @@ def timeline(session: Session, nomination: Nomination, edition: Edition) -> list
     offer = latest_offer(session, nomination)
     documents_complete = not [m for m in missing_items(session, nomination, edition)
                               if m.startswith(_("Document: %(kind)s", kind=""))]
+    # An interview counts as done once it has happened and its outcome is recorded.
+    interviewed = interview is not None and interview.outcome != "pending" and interview.scheduled_at <= utcnow()
+    planned = interview is not None and not interviewed and interview.scheduled_at > utcnow()
     stages = [
         Stage(_("Nominated"), nomination.submitted_at is not None, nomination.submitted_at),
         Stage(_("Documents complete"), documents_complete),
-        Stage(_("Interviewed"), interview is not None and interview.outcome != "pending",
-              interview.scheduled_at if interview else None,
-              _("Interview planned") if interview and interview.outcome == "pending" else ""),
+        Stage(_("Interviewed"), interviewed, interview.scheduled_at if interview else None,
+              _("Interview planned for %(when)s", when=format_datetime(interview.scheduled_at)) if planned else ""),
         Stage(_("Offer made"), offer is not None, offer.created_at if offer else None),
     ]
     if nomination.status == S.DECLINED:
@@ -94,11 +100,16 @@ def pending_items(session: Session, nomination: Nomination, edition: Edition) ->
         items.append(_("Your guardian's consent (we emailed them a link)"))
     if not profile_complete(nomination):
         items.append(_("Your profile: emergency contact and passport details"))
-    if preferences_open(edition) and not preferences_of(session, nomination):
+    if can_rank(nomination, edition) and not preferences_of(session, nomination):
         items.append(_("Your lab preferences"))
     if open_offer(session, nomination) is not None:
         items.append(_("Your answer to the offer"))
     return items
+
+
+def can_rank(nomination: Nomination, edition: Edition) -> bool:
+    """Lab preferences matter while the nomination is under review and the preferences are open."""
+    return preferences_open(edition) and nomination.status in (S.SUBMITTED, S.APPROVED)
 
 
 def profile_complete(nomination: Nomination) -> bool:
@@ -291,11 +302,9 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         nomination.date_of_birth = nomination.passport_expiry = None
         nomination.subjects = []
         nomination.deletion_requested_at = None
-        if nomination.status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED, S.OFFERED, S.ACCEPTED):
-            for offer in session.exec(select(Offer).where(Offer.nomination_id == nomination.id,
-                                                          Offer.status == OfferStatus.PENDING)):
-                offer.status = OfferStatus.WITHDRAWN
-                session.add(offer)
+        if S.WITHDRAWN in ALLOWED_TRANSITIONS[S(nomination.status)]:
+            # The status door ends any offer the candidate holds and frees the seat; nobody is
+            # written to, as the address is gone.
             change_status(session, nomination, S.WITHDRAWN, Actor.of_user(organiser),
                           reason="personal data deleted on request")
         session.add(nomination)
@@ -337,3 +346,36 @@ def give_guardian_consent(session: Session, raw: str, guardian_name: str) -> Nom
                edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                nomination_id=nomination.id)
     return nomination
+
+
+# -- applicants' personal links ---------------------------------------------------------------------
+
+APPLICANT_VISIBLE = [s for s in S if s != S.DRAFT]
+
+
+def request_access_link(session: Session, email: str, base_url: str, days: int) -> None:
+    """Emails a fresh link for the newest nomination with this address; silent when there is none,
+    so the answer never tells whether an address is known."""
+    email = normalise_email(email)
+    with transaction(session):
+        nomination = session.exec(
+            select(Nomination).where(Nomination.email == email, Nomination.status.in_(APPLICANT_VISIBLE))
+            .order_by(Nomination.edition_id.desc(), Nomination.id.desc())).first()
+        if nomination is not None:
+            enqueue(session, "applicant_access", candidate_reader(session, nomination),
+                    {"nomination": nomination.id, "days": days}, edition_id=nomination.edition_id,
+                    nomination_id=nomination.id, base_url=base_url)
+
+
+def enter_with_access_link(session: Session, raw: str) -> tuple[Nomination, str]:
+    """Uses up an applicant's link: their nomination, and the page the link leads to."""
+    with transaction(session):
+        token = consume_token(session, raw, TokenPurpose.APPLICANT_ACCESS)
+        nomination = session.get(Nomination, token.nomination_id)
+        if nomination is None or nomination.status not in APPLICANT_VISIBLE or nomination.email != token.email:
+            raise DomainError(_("This link is no longer valid. Ask for a new one."))
+        record(session, Actor("applicant"), "applicant_signed_in", "nomination", nomination.id,
+               nomination_id=nomination.id, organisation_id=nomination.organisation_id,
+               edition_id=nomination.edition_id)
+    target = token.target if token.target.startswith("/applicant") else "/applicant"
+    return nomination, target

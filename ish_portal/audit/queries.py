@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from ish_portal.audit.models import AuditEvent
 from ish_portal.nominations.review import clean_text, lower_function
-from ish_portal.web import timefmt
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text import timefmt
+from ish_portal.text.i18n import gettext as _
 
 PAGE_SIZE = 50
 

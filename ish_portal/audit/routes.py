@@ -7,10 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from ish_portal.audit import queries
 from ish_portal.web.deps import DB, Organiser
-from ish_portal.web.templating import env, render
+from ish_portal.web.templating import render
 
 router = APIRouter()
-env.globals.update(action_label=queries.action_label)
 
 
 @router.get("/organiser/audit", response_class=HTMLResponse)

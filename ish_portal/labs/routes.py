@@ -15,12 +15,11 @@ from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import gettext as _
-from ish_portal.web.i18n import ngettext
-from ish_portal.web.templating import env, redirect, render
+from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import ngettext
+from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
-env.filters["language_label"] = language_name
 
 PAGE_SIZE = 50
 

@@ -18,7 +18,7 @@ from ish_portal.labs.forms import FIELDS, LabForm
 from ish_portal.labs.models import Lab, LabRanking
 from ish_portal.nominations.models import LabPreference, Nomination, NominationStatus
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web.i18n import current_language, gettext as _
+from ish_portal.text.i18n import current_language, gettext as _
 
 
 def active_labs(session: Session, edition_id: int) -> list[Lab]:

@@ -11,7 +11,8 @@ from functools import lru_cache
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ish_portal.web.i18n import current_language, gettext as _
+from ish_portal.text import i18n
+from ish_portal.text.i18n import current_language, gettext as _
 
 CEFR_LEVELS = ["A1", "A2", "B1", "B2", "C1", "C2"]
 GERMAN_LEVELS = ["none", *CEFR_LEVELS]
@@ -64,6 +65,16 @@ class CandidateForm(BaseModel):
     statement: str = Field(default="", max_length=4000)
     guardian_name: str = Field(default="", max_length=200)
     guardian_email: str = Field(default="", max_length=254)
+    # The languages the candidate's and the guardian's emails are written in.
+    language: str = "en"
+    guardian_language: str = "en"
+
+    @field_validator("language", "guardian_language")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        if value not in i18n.LANGUAGES:
+            raise ValueError(_("Choose one of the languages."))
+        return value
 
     @field_validator("date_of_birth", "school_leaving_year", mode="before")
     @classmethod

@@ -76,9 +76,12 @@ class Nomination(SQLModel, table=True):
     statement: str = Field(default="", max_length=4000)
     guardian_name: str = Field(default="", max_length=200)
     guardian_email: str = Field(default="", max_length=254)
+    guardian_language: str = Field(default="en", max_length=5)  # of the guardian's emails
+
+    # Asked by the coordinator, changed by the applicant: the language of the candidate's emails.
+    language: str = Field(default="en", max_length=5)
 
     # Completed by the applicant.
-    language: str = Field(default="en", max_length=5)
     working_languages: list[str] = Field(default_factory=lambda: ["en"], sa_type=JSON)
     emergency_contact_name: str = Field(default="", max_length=200)
     emergency_contact_phone: str = Field(default="", max_length=40)

@@ -33,11 +33,11 @@ from ish_portal.nominations.models import (
     NominationStatus,
 )
 from ish_portal.nominations.service import change_status, status_label
+from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web import i18n, timefmt
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 
 S = NominationStatus
 PAGE_SIZE = 50
@@ -482,9 +482,6 @@ def schedule_interview(session: Session, organiser: User, nomination_id: int, fo
 
 def _send_invitation(session: Session, nomination: Nomination, edition: Edition, interview: Interview,
                      base_url: str) -> None:
-    language = nomination.language if nomination.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-    with i18n.language(language):
-        when = timefmt.format_datetime(interview.scheduled_at)
     host = base_url.split("://", 1)[-1].split("/", 1)[0] or "ish-portal"
     calendar = ics_event(
         uid=f"interview-{interview.id}@{host}", start=interview.scheduled_at,
@@ -492,10 +489,9 @@ def _send_invitation(session: Session, nomination: Nomination, edition: Edition,
         summary=f"ISH interview in English ({edition.title})",
         description=(f"Phone interview in English with {interview.interviewer} for the International "
                      f"Summer Science School Heidelberg. We will call you on {nomination.phone or 'your phone'}."))
-    enqueue(session, kind="interview_invitation", to=nomination.email, language=language,
-            edition_id=edition.id, nomination_id=nomination.id,
-            context={"name": nomination.given_name, "edition": edition.title, "when": when,
-                     "interviewer": interview.interviewer},
+    enqueue(session, "interview_invitation", candidate_reader(session, nomination),
+            {"nomination": nomination.id, "interview": interview.id}, edition_id=edition.id,
+            nomination_id=nomination.id, base_url=base_url,
             attachments=[("interview.ics", "text/calendar", calendar)])
 
 

@@ -15,11 +15,10 @@ from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import gettext as _, ngettext
-from ish_portal.web.templating import env, redirect, render
+from ish_portal.text.i18n import gettext as _, ngettext
+from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
-env.globals.update(outcome_label=review.outcome_label, history_summary=review.history_summary)
 
 
 @router.get("/organiser/nominations", response_class=HTMLResponse)

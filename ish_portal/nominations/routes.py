@@ -18,13 +18,10 @@ from ish_portal.programme.service import current_edition, deadline_of, places_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import current_language, gettext as _
-from ish_portal.web.templating import env, redirect, render
+from ish_portal.text.i18n import LANGUAGES, current_language, gettext as _
+from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
-env.globals.update(status_label=service.status_label, document_label=service.document_label,
-                   field_label=service.field_label, nationality_name=service.nationality_name)
-env.filters["document_option"] = lambda kind: (kind, service.document_label(kind))
 
 
 def _edition_or_404(db) -> Edition:
@@ -56,7 +53,7 @@ def coordinator_dashboard(request: Request, db: DB, user: Coordinator):
 
 
 def _form_context(db, edition: Edition, values: dict, errors: dict) -> dict:
-    return {"edition": edition, "values": values, "errors": errors,
+    return {"edition": edition, "values": values, "errors": errors, "languages": list(LANGUAGES.items()),
             "subjects": service.subject_areas(db, edition.id), "countries": countries(current_language()),
             "english_levels": CEFR_LEVELS, "german_levels": GERMAN_LEVELS}
 
@@ -64,7 +61,9 @@ def _form_context(db, edition: Edition, values: dict, errors: dict) -> dict:
 @router.get("/coordinator/nominations/new", response_class=HTMLResponse)
 def new_nomination(request: Request, db: DB, user: Coordinator):
     edition = _edition_or_404(db)
-    return render(request, "nominations/candidate_form.html", _form_context(db, edition, {}, {}))
+    # Until the coordinator says otherwise, the family reads in the coordinator's language.
+    defaults = {"language": user.language, "guardian_language": user.language}
+    return render(request, "nominations/candidate_form.html", _form_context(db, edition, defaults, {}))
 
 
 @router.post("/coordinator/nominations", response_class=HTMLResponse)

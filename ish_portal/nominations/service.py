@@ -8,15 +8,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError, NotFound
-from ish_portal.accounts.models import TokenPurpose, User
-from ish_portal.accounts.service import issue_token, send_access_link
+from ish_portal.accounts.models import User
 from ish_portal.audit.models import AuditEvent
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -30,14 +30,14 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.notifications.service import enqueue, notify_withdrawal
-from ish_portal.programme.models import Edition, Organisation, Quota
+from ish_portal.nominations import messages
+from ish_portal.notifications.service import enqueue
+from ish_portal.programme.models import Edition, Quota
 from ish_portal.programme.service import deadline_of, places_used
-from ish_portal.web.i18n import gettext as _
-from ish_portal.web.timefmt import format_date, format_datetime
+from ish_portal.text.i18n import gettext as _
+from ish_portal.text.timefmt import format_date, format_datetime
 
 S = NominationStatus
-GUARDIAN_LINK_DAYS = 30
 CHUNK = 64 * 1024
 # What a file's first bytes must be for each accepted type: content decides, never the name.
 SIGNATURES = {"application/pdf": b"%PDF-", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
@@ -83,8 +83,22 @@ def field_label(field: str) -> str:
 
 # -- the state machine ------------------------------------------------------------------------
 
+# What must follow a status move in another area, in the same transaction: placement ends the offer
+# of a withdrawn candidate and frees the seat. Areas that build on nominations register here when
+# they are imported (the application imports them all), so nominations imports none of them.
+Follower = Callable[[Session, Nomination, NominationStatus, Actor], None]
+_followers: list[Follower] = []
+
+
+def when_status_changes(follower: Follower) -> Follower:
+    _followers.append(follower)
+    return follower
+
+
 def change_status(session: Session, nomination: Nomination, to: NominationStatus, actor: Actor,
                   reason: str = "") -> None:
+    """The one door of a nomination's status: checks the move against ALLOWED_TRANSITIONS, records
+    it, and lets the areas that registered with when_status_changes do what must follow."""
     current = NominationStatus(nomination.status)
     if to not in ALLOWED_TRANSITIONS[current]:
         raise DomainError(_("A nomination that is %(current)s cannot become %(to)s.",
@@ -97,6 +111,8 @@ def change_status(session: Session, nomination: Nomination, to: NominationStatus
     record(session, actor, "status_changed", "nomination", nomination.id, from_state=current,
            to_state=to, reason=reason, edition_id=nomination.edition_id,
            organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+    for follower in _followers:
+        follower(session, nomination, to, actor)
 
 
 # -- reading, scoped ----------------------------------------------------------------------------
@@ -399,25 +415,17 @@ def submit(session: Session, coordinator: User, nomination_id: int, base_url: st
 
 def _notify_submission(session: Session, nomination: Nomination, edition: Edition, coordinator: User,
                        base_url: str, access_link_days: int) -> None:
-    organisation = session.get(Organisation, nomination.organisation_id)
-    send_access_link(session, nomination, base_url, timedelta(days=access_link_days),
-                     kind="nomination_received", extra={"organisation": organisation.name,
-                                                        "edition": edition.title})
+    """The candidate's personal link, the guardian's consent request for a minor, and the
+    coordinator's confirmation, each in its reader's language."""
+    facts = {"nomination": nomination.id}
+    enqueue(session, "nomination_received", messages.candidate_reader(session, nomination),
+            {**facts, "days": access_link_days}, edition_id=edition.id, nomination_id=nomination.id,
+            base_url=base_url)
     if is_minor(nomination, edition) and nomination.guardian_email:
-        raw = issue_token(session, TokenPurpose.GUARDIAN_CONSENT, nomination.guardian_email,
-                          timedelta(days=GUARDIAN_LINK_DAYS), nomination_id=nomination.id)
-        enqueue(session, kind="guardian_consent_request", to=nomination.guardian_email,
-                language=nomination.language, edition_id=edition.id, nomination_id=nomination.id,
-                context={"guardian": nomination.guardian_name, "candidate": nomination.display_name,
-                         "organisation": organisation.name, "edition": edition.title,
-                         "starts_on": format_date(edition.starts_on), "ends_on": format_date(edition.ends_on),
-                         "link": f"{base_url}/consent/{raw}", "days": GUARDIAN_LINK_DAYS})
-    enqueue(session, kind="submission_confirmation", to=coordinator.email, language=coordinator.language,
-            edition_id=edition.id, nomination_id=nomination.id,
-            context={"name": coordinator.full_name, "candidate": nomination.display_name,
-                     "edition": edition.title, "link": f"{base_url}/coordinator/nominations/{nomination.id}",
-                     "used": places_used(session, edition.id, nomination.organisation_id),
-                     "places": _quota(session, (edition.id, nomination.organisation_id)).places})
+        enqueue(session, "guardian_consent_request", messages.guardian_reader(session, nomination), facts,
+                edition_id=edition.id, nomination_id=nomination.id, base_url=base_url)
+    enqueue(session, "submission_confirmation", messages.coordinator_reader(session, coordinator), facts,
+            edition_id=edition.id, nomination_id=nomination.id, base_url=base_url)
 
 
 def withdraw(session: Session, coordinator: User, nomination_id: int, reason: str) -> Nomination:
@@ -426,9 +434,18 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
         nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
         if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
             raise DomainError(_("This nomination can no longer be withdrawn."))
-        change_status(session, nomination, S.WITHDRAWN, Actor.of_user(coordinator), reason=reason)
-        notify_withdrawal(session, nomination, reason)
+        withdraw_candidate(session, nomination, Actor.of_user(coordinator), reason)
     return nomination
+
+
+def withdraw_candidate(session: Session, nomination: Nomination, actor: Actor, reason: str) -> None:
+    """Withdraws a candidate in any status that allows it, and tells them and their coordinators.
+    Whatever else follows (an offer ended, a seat offered to the waitlist) the status door's
+    followers do. Caller holds the transaction."""
+    if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
+        raise DomainError(_("This nomination can no longer be withdrawn."))
+    change_status(session, nomination, S.WITHDRAWN, actor, reason=reason)
+    messages.notify_withdrawal(session, nomination, reason)
 
 
 def nationality_name(nomination: Nomination) -> str:

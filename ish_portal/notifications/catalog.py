@@ -1,10 +1,62 @@
-"""Every kind of message the portal sends: what it is for, who receives it, and the placeholders its
-text may use. The editor offers exactly these placeholders, refuses any other, and a test holds
-every template file to this list, so a wording change can never leave a blank or a stray name."""
+"""Every kind of message the portal sends: what it is for, who receives it, the placeholders its
+text may use, and how those placeholders are computed from the facts of what happened.
+
+The outbox knows nothing of nominations or offers. Each area declares its own kinds in its
+messages.py and registers them here (define()); a caller then says only what happened and to whom
+(enqueue(kind, reader, facts={"offer": 7})), and the kind's `context` computes every placeholder
+inside the reader's language and time zone. The editor offers exactly the declared placeholders and
+refuses any other, and a test holds every template file to them, so a wording change can never
+leave a blank or a stray name.
+
+A kind may also say what releasing or discarding one of its drafts sets in motion (releasing an
+offer's email starts the offer's response time; discarding it withdraws the offer), so the draft
+screens, which are generic, carry their consequences without knowing them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a message: their address, name, language and time zone (None: Heidelberg's)."""
+
+    email: str
+    name: str
+    language: str = "en"
+    zone: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"email": self.email, "name": self.name, "language": self.language, "zone": self.zone}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Reader":
+        return cls(data["email"], data.get("name", ""), data.get("language", "en"), data.get("zone"))
+
+
+@dataclass
+class Occasion:
+    """What one message is about: the facts the caller gave (ids and plain words the caller
+    itself was given, such as a reason), the reader, and where the portal is. A preview carries
+    preview=True, and then no real personal link is issued."""
+
+    session: Session
+    facts: dict[str, Any]
+    reader: Reader
+    base_url: str
+    preview: bool = False
+
+    def link(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+Context = Callable[[Occasion], dict[str, str]]
+# (session, the message's facts, who acts) -> None; runs in the transaction that releases or discards.
+DraftConsequence = Callable[[Session, dict[str, Any], Any], None]
 
 
 @dataclass(frozen=True)
@@ -14,8 +66,13 @@ class Kind:
     recipient: str
     # placeholder -> what it holds, and an example value for previews without data.
     placeholders: dict[str, tuple[str, str]]
-    # Letters (ish_portal.letters) attached as PDF when the message concerns a nomination.
-    letters: tuple[str, ...] = field(default=())
+    context: Context
+    # Letters attached as PDF, rendered when the message is sent (see LETTERS).
+    letters: tuple[str, ...] = ()
+    when_released: DraftConsequence | None = None
+    when_discarded: DraftConsequence | None = None
+    # What discarding a draft of this kind does, said to the organiser before they confirm.
+    discard_warning: Callable[[Session, dict[str, Any]], str] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -26,7 +83,7 @@ class Kind:
 
 
 # Shared descriptions, so the same placeholder reads the same everywhere.
-_P = {
+PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "name": ("the recipient's name (an applicant's given name, a staff member's full name)", "Haruto"),
     "candidate": ("the candidate's full name", "Haruto Nakamura"),
     "guardian": ("the parent's or guardian's name", "Yui Nakamura"),
@@ -35,84 +92,29 @@ _P = {
     "starts_on": ("the first day of the programme", "12 Jul 2027"),
     "ends_on": ("the last day of the programme", "7 Aug 2027"),
     "lab": ("the lab: group and institute", "Structural Biology, EMBL"),
-    "link": ("a web address to open (personal links work once)", "https://ish.example/access/EXAMPLE"),
+    "subject_area": ("the lab's subject area", "Biology"),
+    "link": ("a personal web address that opens the right page (it works once)",
+             "https://ish.example/access/EXAMPLE"),
     "days": ("how many days the link stays valid", "14"),
     "hours": ("how many hours the link stays valid", "2"),
-    "deadline": ("a deadline, date and time in Heidelberg", "15 Mar 2027, 23:59 CET"),
+    "deadline": ("a deadline, in the reader's time zone", "15 Mar 2027, 23:59 CET"),
     "reason": ("the reason given (may be empty)", "Illness in the family"),
 }
 
-
-def _kind(name: str, purpose: str, recipient: str, *placeholders: str, letters: tuple[str, ...] = (),
-          extra: dict[str, tuple[str, str]] | None = None) -> Kind:
-    chosen = {p: (extra or {}).get(p) or _P[p] for p in placeholders}
-    return Kind(name, purpose, recipient, chosen, letters)
-
-
-APPLICANT = "applicant"
-COORDINATOR = "coordinator"
-GUARDIAN = "guardian"
-STAFF = "organiser or coordinator"
-
-KINDS: dict[str, Kind] = {k.name: k for k in [
-    _kind("applicant_access", "A fresh personal link to the portal, asked for by the applicant.",
-          APPLICANT, "name", "link", "days"),
-    _kind("nomination_received", "Tells a candidate they were nominated, with their personal link.",
-          APPLICANT, "name", "organisation", "edition", "link", "days"),
-    _kind("guardian_consent_request", "Asks the guardian of a minor for consent, with a personal link.",
-          GUARDIAN, "guardian", "candidate", "organisation", "edition", "starts_on", "ends_on", "link", "days"),
-    _kind("missing_documents_reminder",
-          "Reminds coordinators of drafts that still miss items a few days before the nomination deadline.",
-          COORDINATOR, "name", "candidate", "edition", "deadline", "missing", "link",
-          extra={"missing": ("the missing items, one line each starting with '- '",
-                             "- Document: CV\n- Document: School report"),
-                 "deadline": ("the organisation's nomination deadline", "15 Mar 2027, 23:59 CET"),
-                 "link": ("the draft in the portal", "https://ish.example/coordinator/nominations/42")}),
-    _kind("submission_confirmation", "Confirms to the coordinator that a nomination was submitted.",
-          COORDINATOR, "name", "candidate", "edition", "used", "places", "link",
-          extra={"used": ("places the organisation now uses", "2"),
-                 "places": ("places the organisation has", "3"),
-                 "link": ("the nomination in the portal", "https://ish.example/coordinator/nominations/42")}),
-    _kind("interview_invitation", "Invites a nominee to the English interview by phone.",
-          APPLICANT, "name", "edition", "when", "interviewer",
-          extra={"when": ("date and time of the interview in Heidelberg", "20 Apr 2027, 10:30 CEST"),
-                 "interviewer": ("who will call", "Dr. Anna Schmidt")}),
-    _kind("offer_made", "Offers a lab place; the applicant must answer before the deadline.",
-          APPLICANT, "name", "edition", "lab", "subject_area", "starts_on", "ends_on", "deadline",
-          extra={"deadline": ("the offer's response deadline", "30 Apr 2027, 23:59 CEST"),
-                 "subject_area": ("the lab's subject area", "Biology")}),
-    _kind("offer_reminder", "Reminds an applicant who has not yet answered their offer, before its deadline.",
-          APPLICANT, "name", "edition", "lab", "deadline", "link",
-          extra={"deadline": ("the offer's response deadline", "30 Apr 2027, 23:59 CEST"),
-                 "link": ("where to answer (the portal's sign-in)", "https://ish.example/access")}),
-    _kind("offer_accepted", "Confirms the applicant's acceptance; carries the acceptance letter "
-          "(and the visa letter when passport details are known).",
-          APPLICANT, "name", "lab", "edition", "starts_on", "ends_on", letters=("acceptance", "visa")),
-    _kind("offer_declined", "Confirms the applicant's refusal of the offer.", APPLICANT, "name", "lab", "edition"),
-    _kind("offer_accepted_coordinator", "Tells the coordinator their candidate accepted.",
-          COORDINATOR, "name", "candidate", "lab", "edition", "starts_on", "ends_on"),
-    _kind("offer_declined_coordinator", "Tells the coordinator their candidate declined.",
-          COORDINATOR, "name", "candidate", "lab", "edition", "reason"),
-    _kind("waitlist_offer", "Offers a place that became free to a student on the waitlist.",
-          APPLICANT, "name", "edition", "lab", "subject_area", "starts_on", "ends_on", "deadline",
-          extra={"deadline": ("the offer's response deadline", "30 Apr 2027, 23:59 CEST"),
-                 "subject_area": ("the lab's subject area", "Biology")}),
-    _kind("withdrawal", "Tells the candidate their nomination was withdrawn.",
-          APPLICANT, "name", "edition", "organisation", "reason"),
-    _kind("withdrawal_coordinator", "Tells the coordinators of the organisation a nomination was withdrawn.",
-          COORDINATOR, "name", "candidate", "edition", "reason"),
-    _kind("welcome_information", "Practical information before arrival, to every accepted student.",
-          APPLICANT, "name", "edition", "starts_on", "ends_on", "lab"),
-    _kind("certificate", "Thanks after the programme, with the certificate of participation attached.",
-          APPLICANT, "name", "edition", "lab", letters=("certificate",)),
-    _kind("password_reset", "A link to choose a new password.", STAFF, "name", "link", "hours"),
-    _kind("coordinator_invitation", "Invites a coordinator to the portal, with a link to choose a password.",
-          COORDINATOR, "name", "inviter", "organisation", "link", "days",
-          extra={"inviter": ("the organiser who sent the invitation", "Olga Organiser")}),
-]}
-
-# Names every template may use besides the placeholders: translation and date helpers.
+KINDS: dict[str, Kind] = {}
 TEMPLATE_GLOBALS = frozenset({"_", "format_date", "format_datetime"})
+
+
+def define(name: str, purpose: str, recipient: str, placeholders: list[str], context: Context, *,
+           own: dict[str, tuple[str, str]] | None = None, letters: tuple[str, ...] = (),
+           when_released: DraftConsequence | None = None, when_discarded: DraftConsequence | None = None,
+           discard_warning: Callable[[Session, dict[str, Any]], str] | None = None) -> Kind:
+    """Registers a kind; `own` describes placeholders not in PLACEHOLDERS or worded differently."""
+    chosen = {p: (own or {}).get(p) or PLACEHOLDERS[p] for p in placeholders}
+    kind = Kind(name, purpose, recipient, chosen, context, letters, when_released, when_discarded,
+                discard_warning)
+    KINDS[name] = kind
+    return kind
 
 
 def kind(name: str) -> Kind:
@@ -120,3 +122,43 @@ def kind(name: str) -> Kind:
         return KINDS[name]
     except KeyError:
         raise KeyError(f"unknown message kind {name!r}") from None
+
+
+APPLICANT = "applicant"
+COORDINATOR = "coordinator"
+GUARDIAN = "guardian"
+STAFF = "organiser or coordinator"
+
+
+# -- letters: attached to messages, rendered when the message is sent -----------------------------
+
+@dataclass(frozen=True)
+class Letter:
+    name: str
+    # (session, facts) -> why the letter cannot be made for these facts, or None when it can.
+    problem: Callable[[Session, dict[str, Any]], str | None]
+    # (session, facts) -> (file name, PDF bytes)
+    render: Callable[[Session, dict[str, Any]], tuple[str, bytes]]
+    # (session, facts) -> the file name, known before the letter is rendered
+    filename: Callable[[Session, dict[str, Any]], str]
+
+
+LETTERS: dict[str, Letter] = {}
+
+
+def define_letter(name: str, problem, render, filename) -> Letter:
+    LETTERS[name] = Letter(name, problem, render, filename)
+    return LETTERS[name]
+
+
+# -- whose data a preview may use -----------------------------------------------------------------
+
+@dataclass
+class PreviewSource:
+    """Real people of an edition whose facts a preview can show: (key, facts, label, reader)."""
+
+    subjects: Callable[[Session, int], list[tuple[str, dict[str, Any], str, Reader]]] = field(
+        default=lambda s, e: [])
+
+
+PREVIEWS = PreviewSource()

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
@@ -34,8 +34,12 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str
-    # What the message was rendered from, so a draft can be rendered again after its template changes.
+    # What the message was rendered from: {"facts": {...}, "reader": {...}}, so a draft can be
+    # written again after its wording or its facts change (an offer's deadline set on release).
     context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # An organiser's own wording of this one draft (with the kind's placeholders); None: the kind's.
+    own_subject: str | None = Field(default=None, max_length=300)
+    own_body: str | None = Field(default=None, sa_type=Text)
     status: str = Field(default=OutboxStatus.QUEUED, max_length=20, index=True)
     batch: str | None = Field(default=None, max_length=100, index=True)
     attempts: int = 0
@@ -56,7 +60,10 @@ class OutboxAttachment(SQLModel, table=True):
     outbox_message_id: int = Field(foreign_key="outbox_message.id", index=True)
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
-    data: bytes = Field(sa_type=LargeBinary)
+    # None until the message is sent, for a letter: it is rendered then, outside the transaction
+    # that queued the message (see catalog.LETTERS).
+    data: bytes | None = Field(default=None, sa_type=LargeBinary)
+    letter: str | None = Field(default=None, max_length=30)
 
 
 class DeliveryAttempt(SQLModel, table=True):

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from ish_portal.notifications.catalog import TEMPLATE_GLOBALS, kind as kind_of
 
 from ish_portal.settings import PROJECT_ROOT
-from ish_portal.web import i18n, timefmt
+from ish_portal.text import i18n, timefmt
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 
@@ -48,9 +48,11 @@ class Wording:
 
 
 def render_email(kind: str, language: str, context: dict[str, Any],
-                 override: Wording | None = None) -> RenderedEmail:
+                 override: Wording | None = None, zone: str | None = None) -> RenderedEmail:
+    """The message in the reader's language; dates a template formats itself appear in the reader's
+    zone. The text ends with the portal's footer in that language."""
     language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-    with i18n.language(language):
+    with timefmt.reading(language, zone):
         if override is not None:
             subject = " ".join(_sandbox.from_string(override.subject).render(context).split())
             text = _sandbox.from_string(override.body).render(context).strip() + "\n"
@@ -61,15 +63,24 @@ def render_email(kind: str, language: str, context: dict[str, Any],
                 raise ValueError(f"email template {language}/{kind}.txt must start with 'Subject:'")
             subject = " ".join(first.removeprefix("Subject:").split())
             text = body.strip() + "\n"
-    return assemble(subject, text, language)
+        return assemble(subject, text, language)
+
+
+def footer() -> str:
+    """Who writes, in the current language: the last lines of every message."""
+    return i18n.gettext("International Summer Science School Heidelberg · City of Heidelberg · "
+                        "ish@ish.example\nThis message was sent by the ISH admissions portal.")
 
 
 def assemble(subject: str, text: str, language: str) -> RenderedEmail:
-    """The message from its final subject and text (also after an organiser edited a draft)."""
-    text = text.replace("\r\n", "\n").strip() + "\n"
-    html = _html_env.get_template("layout.html").render(
-        subject=subject, body=text_to_html(text), language=language)
-    return RenderedEmail(subject=subject, text=text, html=html)
+    """The message from its final subject and text, with the footer in its language."""
+    with i18n.language(language):
+        closing = footer()
+        text = text.replace("\r\n", "\n").strip() + "\n"
+        html = _html_env.get_template("layout.html").render(
+            subject=subject, body=text_to_html(text), language=language,
+            footer=text_to_html(closing))
+    return RenderedEmail(subject=subject, text=f"{text}\n-- \n{closing}\n", html=html)
 
 
 def default_wording(kind: str, language: str) -> Wording:

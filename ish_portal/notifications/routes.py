@@ -1,6 +1,5 @@
 """The organisers' view of mail: bulk messages as drafts to review and send, failed messages to
-retry, each message type's wording per edition; in development, the messages written to var/mail.
-Also the applicant's letters to download once they accepted their place."""
+retry, each message type's wording per edition; in development, the messages written to var/mail."""
 
 from __future__ import annotations
 
@@ -16,11 +15,12 @@ from ish_portal.notifications import service
 from ish_portal.notifications.catalog import KINDS
 from ish_portal.notifications.render import Wording, check_wording
 from ish_portal.programme.service import current_edition
-from ish_portal.web import i18n
-from ish_portal.web.deps import DB, Applicant, Form, Organiser, SettingsDep
+from ish_portal.text import i18n
+from ish_portal.audit.service import Actor
+from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
 from ish_portal.web.flash import flash
-from ish_portal.web.i18n import gettext as _
-from ish_portal.web.i18n import ngettext
+from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import ngettext
 from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
@@ -87,34 +87,18 @@ def _pages(total: int) -> int:
 def messages_home(request: Request, db: DB, user: Organiser):
     edition = current_edition(db)
     return render(request, "notifications/messages.html", {
-        "edition": edition, "batches": service.batches(db, edition) if edition else [],
+        "edition": edition, "batches": service.batches(db, edition.id) if edition else [],
         "failed": service.failed_messages(db)[1]})
-
-
-@router.post("/organiser/messages/new/{kind}")
-def new_batch(request: Request, db: DB, user: Organiser, kind: str):
-    edition = _edition(db)
-    makers = {"welcome_information": service.create_welcome_batch,
-              "certificate": service.create_certificate_batch}
-    if kind not in makers:
-        raise HTTPException(404)
-    try:
-        batch = makers[kind](db, user, edition)
-    except DomainError as exc:
-        flash(request, str(exc), "error")
-        return redirect("/organiser/messages")
-    flash(request, _("The drafts are ready. Check them, then send them."), "success")
-    return redirect(f"/organiser/messages/batches/{batch}")
 
 
 @router.get("/organiser/messages/batches/{batch}", response_class=HTMLResponse)
 def batch_page(request: Request, db: DB, user: Organiser, batch: str):
     edition = _edition(db)
     page = _page(request)
-    rows, total = service.batch_messages(db, edition, batch, page)
+    rows, total = service.batch_messages(db, edition.id, batch, page)
     if not total:
         raise HTTPException(404)
-    summary = next(b for b in service.batches(db, edition) if b.name == batch)
+    summary = service.batch_summary(db, edition.id, batch)
     return render(request, "notifications/batch.html", {
         "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total})
 
@@ -124,7 +108,7 @@ def batch_confirm(request: Request, db: DB, user: Organiser, batch: str, action:
     edition = _edition(db)
     if action not in ("send", "regenerate"):
         raise HTTPException(404)
-    summary = next((b for b in service.batches(db, edition) if b.name == batch), None)
+    summary = service.batch_summary(db, edition.id, batch)
     if summary is None:
         raise HTTPException(404)
     return render(request, "notifications/batch_confirm.html", {"batch": summary, "action": action})
@@ -135,11 +119,11 @@ def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: 
     edition = _edition(db)
     try:
         if action == "send":
-            count = service.send_batch(db, user, edition, batch)
+            count = service.release_drafts(db, Actor.of_user(user), edition.id, batch)
             flash(request, ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.",
                                     count, count=count), "success")
         elif action == "regenerate":
-            count = service.regenerate_batch(db, user, edition, batch)
+            count = service.regenerate_batch(db, Actor.of_user(user), edition.id, batch)
             flash(request, ngettext("%(count)d draft was written again from the current wording.",
                                     "%(count)d drafts were written again from the current wording.",
                                     count, count=count), "success")
@@ -163,7 +147,7 @@ def failed_page(request: Request, db: DB, user: Organiser):
 @router.post("/organiser/messages/failed/{message_id}/retry")
 def retry(request: Request, db: DB, user: Organiser, message_id: int):
     try:
-        message = service.retry_failed(db, user, message_id)
+        message = service.retry_failed(db, Actor.of_user(user), message_id)
         flash(request, _("The message to %(to)s is queued again.", to=message.recipient), "success")
     except DomainError as exc:
         flash(request, str(exc), "error")
@@ -176,7 +160,7 @@ def retry(request: Request, db: DB, user: Organiser, message_id: int):
 def templates_page(request: Request, db: DB, user: Organiser):
     edition = _edition(db)
     return render(request, "notifications/templates.html", {
-        "edition": edition, "kinds": KINDS, "overview": service.template_overview(db, edition),
+        "edition": edition, "kinds": KINDS, "overview": service.template_overview(db, edition.id),
         "languages": i18n.LANGUAGES})
 
 
@@ -185,14 +169,15 @@ def _editor(request, db, edition, kind, language, *, subject, body, overridden, 
     shown = None
     if not errors:
         try:
-            shown = service.preview(db, edition, kind, language, Wording(subject, body), candidate)
+            shown = service.preview(db, edition.id, kind, language, Wording(subject, body), candidate)
         except TemplateError as exc:  # the saved wording always renders; typed text is checked first
             errors = {"body": str(exc)}
     return render(request, "notifications/template_edit.html", {
         "edition": edition, "kind": KINDS[kind], "language": language,
         "language_name": i18n.LANGUAGES[language], "overridden": overridden, "errors": errors or {},
         "values": {"subject": subject, "body": body, "candidate": candidate or ""},
-        "candidates": service.preview_candidates(db, edition), "preview": shown}, status_code=status_code)
+        "candidates": [(key, label) for key, _facts, label, _reader in service.preview_subjects(db, edition.id)],
+        "preview": shown}, status_code=status_code)
 
 
 def _kind_language(kind: str, language: str) -> None:
@@ -200,18 +185,15 @@ def _kind_language(kind: str, language: str) -> None:
         raise HTTPException(404)
 
 
-def _candidate(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
+def _candidate(value) -> str | None:
+    return str(value)[:20] if value else None
 
 
 @router.get("/organiser/messages/templates/{kind}/{language}", response_class=HTMLResponse)
 def template_edit(request: Request, db: DB, user: Organiser, kind: str, language: str):
     _kind_language(kind, language)
     edition = _edition(db)
-    state = service.template_state(db, edition, kind, language)
+    state = service.template_state(db, edition.id, kind, language)
     return _editor(request, db, edition, kind, language, subject=state.wording.subject,
                    body=state.wording.body, overridden=state.overridden,
                    candidate=_candidate(request.query_params.get("candidate")))
@@ -223,14 +205,14 @@ def template_save(request: Request, db: DB, user: Organiser, form: Form, kind: s
     edition = _edition(db)
     subject, body = str(form.get("subject", "")), str(form.get("body", "")).replace("\r\n", "\n")
     candidate = _candidate(form.get("candidate"))
-    overridden = service.template_state(db, edition, kind, language).overridden
+    overridden = service.template_state(db, edition.id, kind, language).overridden
     if form.get("action") == "preview":
         errors = check_wording(kind, Wording(subject, body))
         return _editor(request, db, edition, kind, language, subject=subject, body=body,
                        overridden=overridden, errors=errors, candidate=candidate,
                        status_code=422 if errors else 200)
     try:
-        service.save_template(db, user, edition, kind, language, subject, body)
+        service.save_template(db, Actor.of_user(user), edition.id, kind, language, subject, body)
     except DomainError as exc:
         return _editor(request, db, edition, kind, language, subject=subject, body=body,
                        overridden=overridden, errors=exc.form_errors(), candidate=candidate, status_code=422)
@@ -249,7 +231,7 @@ def template_reset_confirm(request: Request, db: DB, user: Organiser, kind: str,
 @router.post("/organiser/messages/templates/{kind}/{language}/reset")
 def template_reset(request: Request, db: DB, user: Organiser, kind: str, language: str):
     _kind_language(kind, language)
-    service.reset_template(db, user, _edition(db), kind, language)
+    service.reset_template(db, Actor.of_user(user), _edition(db).id, kind, language)
     flash(request, _("The message uses the standard wording again."), "success")
     return redirect(f"/organiser/messages/templates/{kind}/{language}")
 
@@ -258,7 +240,7 @@ def template_reset(request: Request, db: DB, user: Organiser, kind: str, languag
 
 def _message(db, message_id: int):
     try:
-        return service.message_of(db, _edition(db), message_id)
+        return service.message_of(db, _edition(db).id, message_id)
     except DomainError:
         raise HTTPException(404) from None
 
@@ -266,9 +248,10 @@ def _message(db, message_id: int):
 @router.get("/organiser/messages/{message_id}", response_class=HTMLResponse)
 def message_page(request: Request, db: DB, user: Organiser, message_id: int):
     message = _message(db, message_id)
+    wording = service.draft_wording(db, message)
     return render(request, "notifications/message.html", {
         "message": message, "attachments": service.attachments_of(db, message), "errors": {},
-        "values": {"subject": message.subject, "body": message.body_text}})
+        "kind": KINDS.get(message.kind), "values": {"subject": wording.subject, "body": wording.body}})
 
 
 @router.get("/organiser/messages/{message_id}/html", response_class=HTMLResponse)
@@ -285,11 +268,11 @@ def message_html(db: DB, user: Organiser, message_id: int):
 @router.get("/organiser/messages/{message_id}/attachments/{attachment_id}")
 def message_attachment(db: DB, user: Organiser, message_id: int, attachment_id: int):
     try:
-        attachment = service.attachment_of(db, _edition(db), message_id, attachment_id)
+        filename, content_type, data = service.attachment_of(db, _edition(db).id, message_id, attachment_id)
     except DomainError:
         raise HTTPException(404) from None
-    return Response(attachment.data, media_type=attachment.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{attachment.filename}"'})
+    return Response(data, media_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.post("/organiser/messages/{message_id}", response_class=HTMLResponse)
@@ -297,13 +280,14 @@ def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_
     message = _message(db, message_id)
     subject, body = str(form.get("subject", "")), str(form.get("body", ""))
     try:
-        service.edit_draft(db, user, _edition(db), message_id, subject, body)
+        service.edit_draft(db, Actor.of_user(user), _edition(db).id, message_id, subject, body)
     except DomainError as exc:
         if not exc.fields:
             flash(request, exc.message, "error")
             return redirect(f"/organiser/messages/{message_id}")
         return render(request, "notifications/message.html", {
             "message": message, "attachments": service.attachments_of(db, message), "errors": exc.fields,
+            "kind": KINDS.get(message.kind),
             "values": {"subject": subject, "body": body}}, status_code=422)
     flash(request, _("The draft is saved."), "success")
     return redirect(f"/organiser/messages/{message_id}")
@@ -311,28 +295,18 @@ def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_
 
 @router.get("/organiser/messages/{message_id}/discard", response_class=HTMLResponse)
 def discard_confirm(request: Request, db: DB, user: Organiser, message_id: int):
-    return render(request, "notifications/discard.html", {"message": _message(db, message_id)})
+    message = _message(db, message_id)
+    return render(request, "notifications/discard.html", {
+        "message": message, "consequence": service.discard_warning(db, message)})
 
 
 @router.post("/organiser/messages/{message_id}/discard")
 def discard(request: Request, db: DB, user: Organiser, message_id: int):
     _message(db, message_id)
     try:
-        batch = service.discard_draft(db, user, _edition(db), message_id)
+        batch = service.discard_draft(db, Actor.of_user(user), _edition(db).id, message_id)
     except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect(f"/organiser/messages/{message_id}")
     flash(request, _("The draft is discarded."), "success")
     return redirect(f"/organiser/messages/batches/{batch}" if batch else "/organiser/messages")
-
-
-# -- the applicant's letters --------------------------------------------------------------------
-
-@router.get("/applicant/letters/{letter}.pdf")
-def applicant_letter(db: DB, nomination: Applicant, letter: str):
-    pdf = service.applicant_letter(db, nomination, letter)
-    if pdf is None:
-        raise HTTPException(404)
-    filename = f"{service.LETTER_FILES[letter]}-{nomination.id}.pdf"
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

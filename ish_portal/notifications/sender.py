@@ -29,6 +29,7 @@ from ish_portal.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from ish_portal.notifications.service import render_missing_attachments
 from ish_portal.settings import Settings
 
 log = logging.getLogger("ish_portal.sender")
@@ -105,6 +106,11 @@ class Sender:
         return total
 
     def _deliver_one(self, message_id: int, claim: str) -> None:
+        # Letters are rendered now, not in the transaction that queued the message.
+        with Session(self.engine, info={"base_url": self.settings.base_url}) as session, transaction(session):
+            message = session.get(OutboxMessage, message_id)
+            if message is not None and message.claimed_by == claim:
+                render_missing_attachments(session, message)
         # Read, then close the session: no lock is held while talking to the mail server.
         with Session(self.engine) as session:
             message = session.get(OutboxMessage, message_id)
@@ -144,7 +150,7 @@ class Sender:
         domain = address.rpartition("@")[2] or "ish-portal"
         email = emails.html(html=message.body_html, text=message.body_text, subject=message.subject,
                             mail_from=(name, address), message_id=f"<{message.message_id}@{domain}>",
-                            headers={"Auto-Submitted": "auto-generated"})
+                            headers={"Auto-Submitted": "auto-generated", "Content-Language": message.language})
         for attachment in attachments:
             email.attach(data=attachment.data, filename=attachment.filename,
                          content_disposition="attachment", mime_type=attachment.content_type)

@@ -38,12 +38,27 @@ class Pin(SQLModel, table=True):
 
 
 class OfferStatus(StrEnum):
-    PROPOSED = "proposed"    # a waitlist offer waiting for an organiser's confirmation
-    PENDING = "pending"      # sent; awaiting the applicant's answer
+    PROPOSED = "proposed"    # its email waits as a draft, or for an organiser's confirmation
+    PENDING = "pending"      # its email is released; awaiting the applicant's answer
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
-    WITHDRAWN = "withdrawn"  # taken back by the organisers
+    WITHDRAWN = "withdrawn"  # discarded before it was sent, or ended by a withdrawal
+
+
+O = OfferStatus
+
+# The only moves an offer's status can make; placement.offers.move is the one door.
+OFFER_MOVES: dict[OfferStatus, frozenset[OfferStatus]] = {
+    O.PROPOSED: frozenset({O.PENDING, O.WITHDRAWN}),       # released, or discarded unsent
+    O.PENDING: frozenset({O.ACCEPTED, O.DECLINED, O.EXPIRED, O.WITHDRAWN}),
+    O.ACCEPTED: frozenset({O.WITHDRAWN}),                  # the candidate withdrew after accepting
+    O.DECLINED: frozenset(),
+    O.EXPIRED: frozenset(),
+    O.WITHDRAWN: frozenset(),
+}
+# Offers that hold a lab seat: the applicant may still take it, or has.
+HOLDING = (O.PROPOSED, O.PENDING, O.ACCEPTED)
 
 
 class Offer(SQLModel, table=True):
@@ -52,7 +67,9 @@ class Offer(SQLModel, table=True):
     lab_id: int = Field(foreign_key="lab.id", index=True)
     match_run_id: int | None = Field(default=None, foreign_key="match_run.id")
     status: str = Field(default=OfferStatus.PENDING, max_length=20, index=True)
+    # Provisional while proposed; set again when the offer is released (its email queued).
     response_deadline: datetime = Field(sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decline_reason: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

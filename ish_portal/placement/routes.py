@@ -8,13 +8,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from ish_portal.errors import DomainError
-from ish_portal.placement import runs
+from ish_portal.audit.service import Actor
+from ish_portal.placement import messages, runs, waitlist as waitlist_area
 
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
@@ -138,7 +139,8 @@ def _preview(request, db, run_id, status_code=200, **extra):
     context = {"edition": edition, "view": view, "page": page, "pages": max(1, -(-view.total_students // 100)),
                "labs": runs.active_labs(db, edition.id), "pins": runs.pins_of_edition(db, edition.id),
                "published": published, "errors": {}, "values": {"mode": run.mode, "seed": run.seed},
-               "lab_errors": {}, "others": [r for r in runs.all_runs(db, edition.id) if r.id != run.id]}
+               "lab_errors": {}, "others": [r for r in runs.all_runs(db, edition.id) if r.id != run.id],
+               "changes": runs.changes_since(db, run) if run.published_at is None and published is None else []}
     context.update(extra)
     return render(request, "placement/run.html", context, status_code=status_code)
 
@@ -213,7 +215,7 @@ def publish_page(request: Request, db: DB, user: Organiser, run_id: int):
     return render(request, "placement/publish.html", {
         "edition": edition, "run": run, "published": runs.published_run(db, edition.id),
         "problems": runs.publication_problems(db, run),
-        "deadline": runs.response_deadline(edition, runs.utcnow())})
+        "deadline": runs.offers.response_deadline(edition, runs.utcnow())})
 
 
 @router.post(BASE + "/runs/{run_id}/publish", response_class=HTMLResponse)
@@ -226,7 +228,7 @@ def publish(request: Request, db: DB, user: Organiser, form: Form, run_id: int):
     try:
         made = runs.publish_run(db, user, edition.id, run_id)
     except DomainError as exc:
-        flash(request, str(exc), "error")
+        flash(request, " ".join([exc.message, *exc.details]), "error")
         return redirect(f"{BASE}/runs/{run_id}/publish")
     flash(request, _("Run %(id)s is published: %(count)s offers made. Their emails wait as drafts for your review.",
                      id=run_id, count=made))
@@ -250,14 +252,14 @@ def send_drafts(request: Request, db: DB, user: Organiser, run_id: int):
 def waitlist(request: Request, db: DB, user: Organiser):
     edition = _edition(db)
     return render(request, "placement/waitlist.html", {
-        "edition": edition, "rows": runs.waitlist(db, edition.id), "proposed": runs.proposed_offers(db, edition.id),
-        "published": runs.published_run(db, edition.id), "counts": runs.offer_counts(db, edition.id)})
+        "edition": edition, "rows": waitlist_area.waitlist(db, edition.id), "proposed": waitlist_area.proposed_offers(db, edition.id),
+        "published": runs.published_run(db, edition.id), "counts": waitlist_area.offer_counts(db, edition.id)})
 
 
 @router.post(BASE + "/waitlist/auto", response_class=HTMLResponse)
 def waitlist_auto(request: Request, db: DB, user: Organiser, form: Form):
     on = form.get("auto_promote_waitlist") == "yes"
-    runs.set_auto_promote(db, user, _edition(db).id, on)
+    waitlist_area.set_auto_promote(db, user, _edition(db).id, on)
     flash(request, _("Freed places are now offered at once.") if on
           else _("Freed places now wait for your confirmation."))
     return redirect(f"{BASE}/waitlist")
@@ -266,7 +268,7 @@ def waitlist_auto(request: Request, db: DB, user: Organiser, form: Form):
 @router.post(BASE + "/waitlist/fill", response_class=HTMLResponse)
 def waitlist_fill(request: Request, db: DB, user: Organiser):
     try:
-        made = runs.fill_now(db, user, _edition(db).id)
+        made = waitlist_area.fill_now(db, user, _edition(db).id)
     except DomainError as exc:
         flash(request, str(exc), "error")
     else:
@@ -278,7 +280,7 @@ def waitlist_fill(request: Request, db: DB, user: Organiser):
 @router.post(BASE + "/offers/{offer_id}/confirm", response_class=HTMLResponse)
 def confirm_offer(request: Request, db: DB, user: Organiser, offer_id: int):
     try:
-        runs.confirm_proposed_offer(db, user, _edition(db).id, offer_id)
+        waitlist_area.confirm_proposed_offer(db, user, _edition(db).id, offer_id)
     except DomainError as exc:
         flash(request, str(exc), "error")
     else:
@@ -292,9 +294,27 @@ def discard_offer(request: Request, db: DB, user: Organiser, form: Form, offer_i
         flash(request, _("Tick the box to confirm that this proposal is discarded."), "error")
         return redirect(f"{BASE}/waitlist")
     try:
-        runs.discard_proposed_offer(db, user, _edition(db).id, offer_id)
+        waitlist_area.discard_proposed_offer(db, user, _edition(db).id, offer_id)
     except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The proposal is discarded."))
     return redirect(f"{BASE}/waitlist")
+
+
+# -- bulk messages to everyone who accepted ------------------------------------------------------
+
+@router.post("/organiser/messages/new/{kind}")
+def new_batch(request: Request, db: DB, user: Organiser, kind: str):
+    edition = _edition(db)
+    makers = {"welcome_information": messages.create_welcome_batch,
+              "certificate": messages.create_certificate_batch}
+    if kind not in makers:
+        raise HTTPException(404)
+    try:
+        batch = makers[kind](db, Actor.of_user(user), edition)
+    except DomainError as exc:
+        flash(request, str(exc), "error")
+        return redirect("/organiser/messages")
+    flash(request, _("The drafts are ready. Check them, then send them."), "success")
+    return redirect(f"/organiser/messages/batches/{batch}")

@@ -6,12 +6,10 @@ placement; this module only feeds it and turns its answers into rows."""
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from ish_portal.errors import DomainError
@@ -22,19 +20,17 @@ from ish_portal.labs.models import Lab, LabRanking
 from ish_portal.matching import api as engine
 from ish_portal.matching.errors import InstanceError
 from ish_portal.nominations.models import LabPreference, Nomination, NominationStatus
-from ish_portal.nominations.service import change_status
 from ish_portal.notifications.models import OutboxMessage, OutboxStatus
-from ish_portal.notifications.service import enqueue
-from ish_portal.placement.models import MatchRun, Offer, OfferStatus, Pin
+from ish_portal.nominations.messages import candidate_reader
+from ish_portal.nominations.service import status_label
+from ish_portal.notifications.service import enqueue, release_drafts
+from ish_portal.placement import offers
+from ish_portal.placement.models import MatchRun, Pin
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web import i18n
-from ish_portal.web.i18n import gettext as _
-from ish_portal.web.timefmt import format_date, format_datetime, zone
+from ish_portal.text.i18n import gettext as _
 
 MODES = engine.MODES
 MAX_SEED = 2**31 - 1
-# Offers that hold a seat: the applicant may still take it (or the organisers may still send it).
-HOLDING = (OfferStatus.PROPOSED, OfferStatus.PENDING, OfferStatus.ACCEPTED)
 
 
 
@@ -108,12 +104,17 @@ def _student_entry(nomination: Nomination, edition: Edition, preferences: list[i
 
 
 def _instance(session: Session, edition: Edition, nominations: list[Nomination], seed: int,
-              extra_pins: dict[int, int] | None = None) -> dict:
+              extra_pins: dict[int, int] | None = None, excluded: dict[int, set[int]] | None = None) -> dict:
+    """The engine's input. `excluded` takes labs out of some students' preferences (the
+    waitlist's: labs whose offer to them the organisers discarded unsent)."""
     labs = active_labs(session, edition.id)
     lab_ids = {lab.id for lab in labs}
     nominations = sorted(nominations, key=_priority_key)
     ids = [nomination.id for nomination in nominations]
     preferences = _preferences(session, ids, lab_ids)
+    for nomination_id, labs_out in (excluded or {}).items():
+        if nomination_id in preferences:
+            preferences[nomination_id] = [lab for lab in preferences[nomination_id] if lab not in labs_out]
     rankings = _lab_rankings(session, [lab.id for lab in labs], set(ids))
     pins = {}
     if ids:
@@ -485,23 +486,9 @@ def set_lab_capacity(session: Session, user: User, edition_id: int, lab_id: int,
 
 # -- publishing --------------------------------------------------------------------------------
 
-def response_deadline(edition: Edition, now: datetime) -> datetime:
-    """The last minute to answer: offer_response_days after today, at 23:59 in Heidelberg."""
-    day = now.astimezone(zone()).date() + timedelta(days=edition.offer_response_days)
-    return datetime.combine(day, time(23, 59), tzinfo=zone()).astimezone(UTC)
-
-
-def _offer_context(edition: Edition, nomination: Nomination, lab: Lab, offer: Offer) -> dict:
-    # Dates in the recipient's language, not the organiser's who happens to publish.
-    with i18n.language(nomination.language if nomination.language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE):
-        return {"name": nomination.given_name, "edition": edition.title, "lab": lab.label,
-                "subject_area": lab.subject_area, "tutor": lab.tutor_name,
-                "starts_on": format_date(edition.starts_on), "ends_on": format_date(edition.ends_on),
-                "deadline": format_datetime(offer.response_deadline)}
-
-
 def publication_problems(session: Session, run: MatchRun) -> list[str]:
-    """Why the run's placements no longer fit the edition's approvals and labs."""
+    """Why the run cannot be published as it is: placements that no longer fit the approvals and
+    labs, and every input that changed since the run was made."""
     problems = []
     placed = {nomination_id_of(s): lab_id_of(lab) for s, lab in run.result["assignments"].items() if lab}
     nominations = _names(session, list(placed))
@@ -510,16 +497,76 @@ def publication_problems(session: Session, run: MatchRun) -> list[str]:
         nomination = nominations.get(nomination_id)
         if nomination is None or nomination.status != NominationStatus.APPROVED:
             name = nomination.display_name if nomination else student_key(nomination_id)
-            status = nomination.status if nomination else "deleted"
+            status = status_label(nomination.status) if nomination else _("deleted")
             problems.append(_("%(name)s is no longer approved (now %(status)s).", name=name, status=status))
         lab = labs.get(lab_id)
         if lab is None or lab.retired:
             problems.append(_("The lab %(lab)s has been retired.", lab=lab.label if lab else lab_key(lab_id)))
-    return problems
+    return problems + changes_since(session, run)
+
+
+def changes_since(session: Session, run: MatchRun) -> list[str]:
+    """What differs between the run's stored input and the edition as it stands now, in words:
+    approved students, their preferences, labs' capacities, caps, minimum ages, languages and
+    rankings, pins, and the review order (scores)."""
+    edition = session.get(Edition, run.edition_id)
+    before, now = run.instance, build_instance(session, edition, run.seed)
+    labs = _labs_by_id(session, run.edition_id)
+    changes: list[str] = []
+    students_before = {s["id"]: s for s in before.get("students", [])}
+    students_now = {s["id"]: s for s in now["students"]}
+    names = _names(session, [nomination_id_of(k) for k in set(students_before) | set(students_now)])
+
+    def who(key: str) -> str:
+        nomination = names.get(nomination_id_of(key))
+        return nomination.display_name if nomination else key
+
+    def lab_name(key: str) -> str:
+        lab = labs.get(lab_id_of(key))
+        return lab.label if lab else key
+
+    for key in sorted(set(students_now) - set(students_before), key=who):
+        changes.append(_("%(name)s has been approved since the run.", name=who(key)))
+    for key in sorted(set(students_before) - set(students_now), key=who):
+        changes.append(_("%(name)s is no longer approved.", name=who(key)))
+    for key in sorted(set(students_now) & set(students_before), key=who):
+        old, new = students_before[key], students_now[key]
+        if old["preferences"] != new["preferences"]:
+            changes.append(_("%(name)s changed their lab preferences.", name=who(key)))
+        if old.get("languages") != new.get("languages") or old.get("age") != new.get("age"):
+            changes.append(_("%(name)s's working languages or date of birth changed.", name=who(key)))
+    labs_before = {lab["id"]: lab for lab in before.get("labs", [])}
+    labs_now = {lab["id"]: lab for lab in now["labs"]}
+    for key in sorted(set(labs_now) - set(labs_before), key=lab_name):
+        changes.append(_("The lab %(lab)s has been added.", lab=lab_name(key)))
+    for key in sorted(set(labs_before) - set(labs_now), key=lab_name):
+        changes.append(_("The lab %(lab)s is no longer offered.", lab=lab_name(key)))
+    words = {"capacity": _("capacity"), "organisation_cap": _("cap per organisation"),
+             "min_age": _("minimum age"), "languages": _("working languages"), "ranking": _("own ranking")}
+    for key in sorted(set(labs_now) & set(labs_before), key=lab_name):
+        old, new = labs_before[key], labs_now[key]
+        for field_name, word in words.items():
+            if old.get(field_name) != new.get(field_name):
+                if field_name == "capacity":
+                    changes.append(_("The capacity of %(lab)s changed from %(old)s to %(new)s.",
+                                     lab=lab_name(key), old=old.get("capacity"), new=new.get("capacity")))
+                else:
+                    changes.append(_("The %(what)s of %(lab)s changed.", what=word, lab=lab_name(key)))
+    pins_before, pins_now = before.get("pins") or {}, now.get("pins") or {}
+    for key in sorted(set(pins_before) | set(pins_now), key=who):
+        if pins_before.get(key) != pins_now.get(key):
+            if key in pins_now:
+                changes.append(_("%(name)s is now pinned to %(lab)s.", name=who(key), lab=lab_name(pins_now[key])))
+            else:
+                changes.append(_("The pin of %(name)s has been removed.", name=who(key)))
+    if [k for k in before.get("priority", []) if k in students_now] != [k for k in now["priority"] if k in students_before]:
+        changes.append(_("Review scores changed the order in which students are placed."))
+    return changes
 
 
 def publish_run(session: Session, user: User, edition_id: int, run_id: int, now: datetime | None = None) -> int:
-    """Turn every placement of the run into a pending offer with a draft email, in one transaction.
+    """Turn every placement of the run into a proposed offer whose email waits as a draft, in one
+    transaction. An offer is released, and its response time starts, when its email is sent.
     Returns how many offers were made."""
     now = now or utcnow()
     with transaction(session):
@@ -532,37 +579,25 @@ def publish_run(session: Session, user: User, edition_id: int, run_id: int, now:
             raise DomainError(_("A run of this edition has already been published."))
         problems = publication_problems(session, run)
         if problems:
-            raise DomainError(_("This run no longer matches the approvals: %(problems)s Run the matching again.",
-                                   problems=" ".join(problems)))
-        deadline = response_deadline(edition, now)
+            raise DomainError(_("This run no longer matches the edition as it stands. Run the matching again."),
+                              details=problems)
         labs = _labs_by_id(session, edition_id)
         actor = Actor.of_user(user)
-        made = 0
         placed = [(nomination_id_of(s), lab_id_of(lab)) for s, lab in run.result["assignments"].items() if lab]
         nominations = _names(session, [n for n, _lab in placed])
         for nomination_id, lab_id in placed:
-            nomination, lab = nominations[nomination_id], labs[lab_id]
-            offer = Offer(nomination_id=nomination_id, lab_id=lab_id, match_run_id=run.id,
-                          status=OfferStatus.PENDING, response_deadline=deadline, created_at=now)
-            session.add(offer)
-            session.flush()
-            change_status(session, nomination, NominationStatus.OFFERED, actor,
-                          reason=_("offered a place in %(lab)s", lab=lab.label))
-            record(session, actor, "offer_made", "offer", offer.id, to_state=OfferStatus.PENDING,
-                   changes={"lab_id": lab_id, "match_run_id": run.id}, edition_id=edition_id,
-                   organisation_id=nomination.organisation_id, nomination_id=nomination_id)
-            enqueue(session, kind="offer_made", to=nomination.email, language=nomination.language,
-                    context=_offer_context(edition, nomination, lab, offer), edition_id=edition_id,
-                    nomination_id=nomination_id, batch=run_batch(run.id), draft=True)
-            made += 1
+            nomination = nominations[nomination_id]
+            offer = offers.propose(session, nomination, labs[lab_id], run.id, actor, now)
+            enqueue(session, "offer_made", candidate_reader(session, nomination), {"offer": offer.id},
+                    edition_id=edition_id, nomination_id=nomination_id, batch=run_batch(run.id), draft=True)
         run.published_at = now
         session.add(run)
         if edition.preferences_locked_at is None or edition.preferences_locked_at > now:
             edition.preferences_locked_at = now  # published placements rest on the preferences as they are
             session.add(edition)
         record(session, actor, "match_run_published", "match_run", run.id,
-               changes={"offers": made, "mode": run.mode, "seed": run.seed}, edition_id=edition_id)
-    return made
+               changes={"offers": len(placed), "mode": run.mode, "seed": run.seed}, edition_id=edition_id)
+    return len(placed)
 
 
 def run_batch(run_id: int) -> str:
@@ -575,174 +610,11 @@ def draft_count(session: Session, run_id: int) -> int:
 
 
 def send_run_drafts(session: Session, user: User, edition_id: int, run_id: int) -> int:
-    """Release the run's draft offer emails to the sender (until the drafts review screen exists)."""
-    with transaction(session):
-        run = get_run(session, edition_id, run_id)
-        if run is None or run.published_at is None:
-            raise DomainError(_("Only a published run has emails to send."))
-        released = session.exec(update(OutboxMessage).where(
-            OutboxMessage.batch == run_batch(run_id), OutboxMessage.status == OutboxStatus.DRAFT,
-            OutboxMessage.edition_id == edition_id).values(
-            status=OutboxStatus.QUEUED, next_attempt_at=utcnow())).rowcount
-        record(session, Actor.of_user(user), "run_drafts_sent", "match_run", run_id,
-               changes={"messages": released}, edition_id=edition_id)
-    return released
-
-
-# -- the waitlist ------------------------------------------------------------------------------
-
-@dataclass
-class WaitlistRow:
-    nomination: Nomination
-    organisation: str
-    preferences: list[str]
-
-
-def waitlist(session: Session, edition_id: int) -> list[WaitlistRow]:
-    """Approved students without an offer that holds a seat, in the order the engine reviews them."""
-    holding = select(Offer.nomination_id).where(Offer.status.in_(HOLDING))
-    nominations = session.exec(select(Nomination).where(
-        Nomination.edition_id == edition_id, Nomination.status == NominationStatus.APPROVED,
-        Nomination.id.not_in(holding))).all()
-    nominations = sorted(nominations, key=_priority_key)
-    labs = _labs_by_id(session, edition_id)
-    organisation_names = _organisation_names(session)
-    preferences = _preferences(session, [n.id for n in nominations], set(labs))
-    return [WaitlistRow(n, organisation_names.get(n.organisation_id, ""),
-                        [labs[lab_id].label for lab_id in preferences[n.id]]) for n in nominations]
-
-
-def proposed_offers(session: Session, edition_id: int) -> list[tuple[Offer, Nomination, Lab]]:
-    return list(session.exec(select(Offer, Nomination, Lab).join(Nomination, Nomination.id == Offer.nomination_id)
-                             .join(Lab, Lab.id == Offer.lab_id)
-                             .where(Nomination.edition_id == edition_id, Offer.status == OfferStatus.PROPOSED)
-                             .order_by(Offer.created_at, Offer.id)).all())
-
-
-def fill_freed_places(session: Session, edition_id: int, actor: Actor, now: datetime | None = None) -> list[Offer]:
-    """Match again after answers and offer the freed seats to the waitlist.
-
-    Runs inside the caller's transaction (a decline, an expiry, an organiser's request). Students
-    holding an accepted, pending or proposed offer stay exactly where they are; everyone on the
-    waitlist is matched again by the engine's rematch for the seats that are free. With
-    auto_promote_waitlist the new offers go out at once; otherwise they wait as proposals.
-    """
-    now = now or utcnow()
-    run = published_run(session, edition_id, lock=True)  # one re-match at a time per edition
-    if run is None:
-        return []
-    edition = session.get(Edition, edition_id)
-    offers = session.exec(select(Offer).join(Nomination, Nomination.id == Offer.nomination_id).where(
-        Nomination.edition_id == edition_id, Offer.status.in_(HOLDING))).all()
-    holders = {offer.nomination_id: offer for offer in offers}
-    candidates = list(session.exec(select(Nomination).where(
-        Nomination.edition_id == edition_id,
-        Nomination.id.in_(list(holders)) | (Nomination.status == NominationStatus.APPROVED))).all()) \
-        if holders else approved_nominations(session, edition_id)
-    # Every seat someone holds is pinned where it is, whatever the pins or preferences say now.
-    instance = _instance(session, edition, candidates, run.seed,
-                         extra_pins={n: offer.lab_id for n, offer in holders.items()})
-    previous: dict[str, str | None] = {student_key(n): lab_key(offer.lab_id) for n, offer in holders.items()}
-    waiting = [s["id"] for s in instance["students"] if s["id"] not in previous]
-    if not waiting:
-        return []
-    try:
-        # Everyone holding a place is passed as settled, so no seat anyone holds changes hands.
-        result = engine.rematch(instance, previous, accepted=list(previous), declined=[], mode=run.mode,
-                                seed=run.seed)
-    except InstanceError as error:
-        record(session, actor, "waitlist_rematch_failed", "match_run", run.id,
-               reason=instance_error_message(error)[:1000], edition_id=edition_id)
-        return []
-    labs = _labs_by_id(session, edition_id)
-    nominations = _names(session, [nomination_id_of(key) for key in waiting])
-    made = []
-    for move in result["moved"]:
-        if move["from"] is not None or move["to"] is None:
-            continue
-        nomination = nominations[nomination_id_of(move["student"])]
-        lab = labs[lab_id_of(move["to"])]
-        offer = Offer(nomination_id=nomination.id, lab_id=lab.id, match_run_id=run.id,
-                      status=OfferStatus.PROPOSED, response_deadline=response_deadline(edition, now),
-                      created_at=now)
-        session.add(offer)
-        session.flush()
-        record(session, actor, "waitlist_offer_proposed", "offer", offer.id, to_state=OfferStatus.PROPOSED,
-               changes={"lab_id": lab.id, "match_run_id": run.id}, edition_id=edition_id,
-               organisation_id=nomination.organisation_id, nomination_id=nomination.id)
-        if edition.auto_promote_waitlist:
-            _send_waitlist_offer(session, edition, nomination, lab, offer, actor, now)
-        made.append(offer)
-    return made
-
-
-def _send_waitlist_offer(session: Session, edition: Edition, nomination: Nomination, lab: Lab, offer: Offer,
-                         actor: Actor, now: datetime) -> None:
-    offer.status = OfferStatus.PENDING
-    offer.response_deadline = response_deadline(edition, now)
-    session.add(offer)
-    change_status(session, nomination, NominationStatus.OFFERED, actor,
-                  reason=_("offered a place in %(lab)s from the waitlist", lab=lab.label))
-    record(session, actor, "offer_made", "offer", offer.id, from_state=OfferStatus.PROPOSED,
-           to_state=OfferStatus.PENDING, changes={"lab_id": lab.id, "waitlist": True}, edition_id=edition.id,
-           organisation_id=nomination.organisation_id, nomination_id=nomination.id)
-    enqueue(session, kind="waitlist_offer", to=nomination.email, language=nomination.language,
-            context=_offer_context(edition, nomination, lab, offer), edition_id=edition.id,
-            nomination_id=nomination.id)
-
-
-def _proposed(session: Session, edition_id: int, offer_id: int) -> tuple[Offer, Nomination, Lab]:
-    offer = session.exec(select(Offer).where(Offer.id == offer_id).with_for_update()
-                         .execution_options(populate_existing=True)).first()
-    nomination = session.get(Nomination, offer.nomination_id, populate_existing=True) if offer else None
-    if offer is None or nomination is None or nomination.edition_id != edition_id \
-            or offer.status != OfferStatus.PROPOSED:
-        raise DomainError(_("This proposal has already been dealt with."))
-    return offer, nomination, session.get(Lab, offer.lab_id)
-
-
-def confirm_proposed_offer(session: Session, user: User, edition_id: int, offer_id: int) -> Offer:
-    with transaction(session):
-        offer, nomination, lab = _proposed(session, edition_id, offer_id)
-        if nomination.status != NominationStatus.APPROVED:
-            raise DomainError(_("%(name)s is no longer approved.", name=nomination.display_name))
-        edition = session.get(Edition, edition_id)
-        _send_waitlist_offer(session, edition, nomination, lab, offer, Actor.of_user(user), utcnow())
-    return offer
-
-
-def discard_proposed_offer(session: Session, user: User, edition_id: int, offer_id: int) -> Offer:
-    with transaction(session):
-        offer, nomination, _lab = _proposed(session, edition_id, offer_id)
-        offer.status = OfferStatus.WITHDRAWN
-        session.add(offer)
-        record(session, Actor.of_user(user), "waitlist_offer_discarded", "offer", offer.id,
-               from_state=OfferStatus.PROPOSED, to_state=OfferStatus.WITHDRAWN, edition_id=edition_id,
-               organisation_id=nomination.organisation_id, nomination_id=nomination.id)
-    return offer
-
-
-def fill_now(session: Session, user: User, edition_id: int) -> list[Offer]:
-    """An organiser asks for the free seats to be offered to the waitlist (e.g. after adding seats)."""
-    with transaction(session):
-        if published_run(session, edition_id) is None:
-            raise DomainError(_("Publish a run first: the waitlist starts with the published placements."))
-        return fill_freed_places(session, edition_id, Actor.of_user(user))
-
-
-def set_auto_promote(session: Session, user: User, edition_id: int, on: bool) -> None:
-    with transaction(session):
-        edition = session.get(Edition, edition_id, populate_existing=True)
-        before = edition.auto_promote_waitlist
-        edition.auto_promote_waitlist = on
-        session.add(edition)
-        record(session, Actor.of_user(user), "edition_updated", "edition", edition.id,
-               changes={"auto_promote_waitlist": [before, on]}, edition_id=edition.id)
-
-
-def offer_counts(session: Session, edition_id: int) -> dict[str, int]:
-    rows = session.exec(select(Offer.status, func.count()).join(Nomination, Nomination.id == Offer.nomination_id)
-                        .where(Nomination.edition_id == edition_id).group_by(Offer.status)).all()
-    return Counter({status: count for status, count in rows})
+    """Release every offer email of the published run still waiting as a draft: each offer is
+    released as its email goes out (the same as sending the run's batch on the messages page)."""
+    run = get_run(session, edition_id, run_id)
+    if run is None or run.published_at is None:
+        raise DomainError(_("Only a published run has emails to send."))
+    return release_drafts(session, Actor.of_user(user), edition_id, run_batch(run_id))
 
 

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ish_portal.nominations.models import DocumentKind
-from ish_portal.web import timefmt
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text import timefmt
+from ish_portal.text.i18n import gettext as _
 
 REQUIRABLE_DOCUMENTS = [k.value for k in DocumentKind if k != DocumentKind.OTHER]
 

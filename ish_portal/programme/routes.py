@@ -13,9 +13,9 @@ from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NewEdition, Nominat
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 from ish_portal.web.templating import redirect, render
-from ish_portal.web.timefmt import local
+from ish_portal.text.timefmt import local
 
 router = APIRouter()
 

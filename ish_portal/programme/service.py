@@ -14,11 +14,11 @@ from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.placement.models import MatchRun
-from ish_portal.web import timefmt
+from ish_portal.text import timefmt
 from ish_portal.nominations.models import TAKES_A_PLACE, Nomination
 from ish_portal.programme.forms import NewEdition, NominationRules, QuotaForm, TransferForm
 from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 
 
 def current_edition(session: Session) -> Edition | None:

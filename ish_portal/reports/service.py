@@ -28,8 +28,8 @@ from ish_portal.nominations.review import completeness_expression
 from ish_portal.nominations.service import status_label
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.web import timefmt
-from ish_portal.web.i18n import current_language, gettext as _
+from ish_portal.text import timefmt
+from ish_portal.text.i18n import current_language, gettext as _
 
 S = NominationStatus
 FORMATS = {"csv": "text/csv; charset=utf-8",

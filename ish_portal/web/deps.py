@@ -19,7 +19,9 @@ from ish_portal.settings import Settings
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    # Messages written in this session link to the portal's public address.
+    with Session(request.app.state.engine, expire_on_commit=False,
+                 info={"base_url": request.app.state.settings.base_url}) as session:
         yield session
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ish_portal.web.deps import Forbidden, NotAuthenticated
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 from ish_portal.web.security import CSRFError, RequestTooLarge
 from ish_portal.web.templating import redirect, render
 

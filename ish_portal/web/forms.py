@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from ish_portal.web.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _
 
 Model = TypeVar("Model", bound=BaseModel)
 

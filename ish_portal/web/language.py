@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ish_portal.web import i18n
+from ish_portal.text import i18n
 
 
 class LanguageMiddleware:

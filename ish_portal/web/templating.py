@@ -9,8 +9,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from ish_portal.audit.queries import action_label
+from ish_portal.labs.service import language_name
+from ish_portal.nominations.review import history_summary, outcome_label
+from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label
 from ish_portal.settings import PROJECT_ROOT
-from ish_portal.web import i18n, timefmt
+from ish_portal.text import i18n, timefmt
 from ish_portal.web.flash import pop_flashes
 from ish_portal.web.security import csrf_token
 
@@ -26,13 +30,25 @@ env.globals.update(
     format_date=timefmt.format_date,
     format_datetime=timefmt.format_datetime,
     time_left=timefmt.time_left,
+    # The words of the areas' states and kinds, in the reader's language.
+    status_label=status_label,
+    document_label=document_label,
+    field_label=field_label,
+    nationality_name=nationality_name,
+    outcome_label=outcome_label,
+    history_summary=history_summary,
+    action_label=action_label,
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).
 env.filters["pair"] = lambda value: (value, i18n.gettext("none") if value == "none" else value)
-env.filters["filesize"] = lambda size: (f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB"
+env.filters["filesize"] = lambda size: (i18n.gettext("made when sent") if size is None else f"{size} B"
+                                        if size < 1024 else f"{size / 1024:.0f} KB"
                                         if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB")
 env.filters["options"] = lambda items, value, text: [(getattr(i, value), getattr(i, text)) for i in items]
+env.filters["document_option"] = lambda kind: (kind, document_label(kind))
+env.filters["language_label"] = language_name
+env.filters["format_placeholder"] = lambda name: "{{ " + name + " }}"
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -1,5 +1,6 @@
 """The applicant's side over HTTP: status, profile, consent, lab preferences, the offer, their data."""
 
+import html
 import io
 import json
 import zipfile
@@ -14,7 +15,8 @@ from ish_portal.audit.models import AuditEvent
 from ish_portal.db import utcnow
 from ish_portal.nominations.models import LabPreference, Nomination
 from ish_portal.placement.models import Offer
-from ish_portal.placement.service import expire_overdue_offers
+from ish_portal.nominations.service import is_minor
+from ish_portal.placement.offers import expire_overdue_offers
 from tests.conftest import fresh, post_form
 from tests.factories import PASSWORD
 
@@ -168,11 +170,14 @@ def test_ranking_locks_when_the_organisers_close_it(applicant, db, world):
     assert ranking(db, nomination) == [labs["embl"].id]
 
 
-def offer(db, nomination, lab, hours=48):
-    row = Offer(nomination_id=nomination.id, lab_id=lab.id, response_deadline=utcnow() + timedelta(hours=hours))
+def offer(db, nomination, lab, hours=48, consents=True):
+    row = Offer(nomination_id=nomination.id, lab_id=lab.id, response_deadline=utcnow() + timedelta(hours=hours),
+                released_at=utcnow())
     fresh(db)
     nomination = db.get(Nomination, nomination.id)
     nomination.status = "offered"
+    if consents:
+        nomination.applicant_consent_at = nomination.guardian_consent_at = utcnow()
     db.add_all([row, nomination])
     db.commit()
     return row
@@ -191,6 +196,30 @@ def test_offer_accepted_after_confirmation_and_both_are_told(applicant, db, worl
     deliver()
     assert smtp.to("noa@example.org")[0]["Subject"] == "Welcome to ISH 2027: your place is confirmed"
     assert smtp.to("coordinator.rehovot@ish.example")[0]["Subject"] == "Noa Cohen has accepted a place in ISH 2027"
+
+
+def test_offer_cannot_be_accepted_before_the_consents_are_recorded(applicant, db, world):
+    edition, nomination, labs = world
+    row = offer(db, nomination, labs["embl"], consents=False)
+    page = applicant.get("/applicant/offer").text
+    assert "Before you can accept the place, we need your own consent" in page
+    assert 'href="/applicant/offer/accept"' not in page
+    refused = post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
+    assert refused.status_code == 409
+    assert "your own consent to the processing of your data" in refused.text
+    assert fresh(db).get(Offer, row.id).status == "pending"
+
+    post_form(applicant, "/applicant/offer", "/applicant/consent", {"agree": "yes", "next": "/applicant/offer"})
+    page = applicant.get("/applicant/offer").text
+    if is_minor(fresh(db).get(Nomination, nomination.id), edition):
+        assert "your parent's or guardian's consent" in html.unescape(page)
+        stored = db.get(Nomination, nomination.id)
+        stored.guardian_consent_at = utcnow()
+        db.add(stored)
+        db.commit()
+    assert 'href="/applicant/offer/accept"' in applicant.get("/applicant/offer").text
+    post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
+    assert fresh(db).get(Offer, row.id).status == "accepted"
 
 
 def test_offer_declined_with_a_reason(applicant, db, world, smtp, deliver):

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from ish_portal.nominations.models import LabPreference
 from ish_portal.placement.models import Offer
-from ish_portal.placement.service import respond
+from ish_portal.placement.offers import respond
 from ish_portal.programme.models import Edition
 from tests.conftest import fresh
 from tests.factories import PASSWORD

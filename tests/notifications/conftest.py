@@ -54,7 +54,8 @@ def world(db, make) -> World:
     accepted_en = make.nomination(db, edition, bautzen, given_name="Tom", family_name="Baker",
                                   email="tom@example.org", status="accepted")
     submitted = make.nomination(db, edition, bautzen, given_name="Lena", family_name="Schulz",
-                                email="lena@example.org", status="submitted")
+                                email="lena@example.org", status="submitted",
+                                applicant_consent_at=utcnow(), guardian_consent_at=utcnow())
     for nomination in (accepted, accepted_en):
         accept(db, nomination, lab)
     return World(edition, bautzen, coordinator, organiser, lab, accepted, accepted_en, submitted)

@@ -5,14 +5,20 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from ish_portal.audit.service import Actor
 from ish_portal.errors import DomainError
 from ish_portal.audit.models import AuditEvent
 from ish_portal.db import utcnow
 from ish_portal.notifications.models import OutboxAttachment, OutboxMessage, OutboxStatus
-from ish_portal.notifications.service import create_certificate_batch, create_welcome_batch
+from ish_portal.placement.messages import create_certificate_batch, create_welcome_batch
 from tests.conftest import fresh, post_form
 
 import pytest
+
+
+def without_footer(text: str) -> str:
+    """A message's text without the portal's footer, which follows the signature line "-- "."""
+    return text.split("\n\n-- \n")[0] + "\n"
 
 
 def drafts(db):
@@ -57,14 +63,15 @@ def test_drafts_edit_is_kept_and_sent(organiser, db, world, smtp, deliver):
                          follow_redirects=False)
     assert response.status_code == 303
     edited = fresh(db).get(OutboxMessage, tom.id)
-    assert (edited.subject, edited.body_text, edited.status) == ("See you soon, Tom", "Dear Tom,\n\nbring a raincoat.\n", "draft")
+    assert (edited.subject, without_footer(edited.body_text), edited.status) == (
+        "See you soon, Tom", "Dear Tom,\n\nbring a raincoat.\n", "draft")
     assert "<p>bring a raincoat.</p>" in edited.body_html
     post_form(organiser, f"/organiser/messages/batches/{tom.batch}/send",
               f"/organiser/messages/batches/{tom.batch}/send", {})
     deliver()
     [message] = smtp.to("tom@example.org")
     assert message["Subject"] == "See you soon, Tom"
-    assert smtp.text_of(message) == "Dear Tom,\n\nbring a raincoat.\n"
+    assert without_footer(smtp.text_of(message)) == "Dear Tom,\n\nbring a raincoat.\n"
 
 
 def test_drafts_empty_edit_is_refused_beside_the_field(organiser, db, world):
@@ -102,7 +109,7 @@ def test_drafts_regenerate_uses_the_new_wording_and_keeps_recipients(organiser, 
               f"/organiser/messages/batches/{batch}/regenerate", {})
     rows = {r.recipient: r for r in drafts(db)}
     assert rows["tom@example.org"].subject == "Almost there, Tom"
-    assert rows["tom@example.org"].body_text == "See you in Structural Biology, EMBL.\n"
+    assert without_footer(rows["tom@example.org"].body_text) == "See you in Structural Biology, EMBL.\n"
     # The German wording was not changed, so the German draft reads as before.
     assert rows["zofia@example.org"].subject == "ISH 2027: was du vor deiner Ankunft in Heidelberg wissen solltest"
     assert {r.status for r in rows.values()} == {"draft"}
@@ -145,7 +152,7 @@ def test_drafts_batch_sent_during_an_outage_is_delivered_exactly_once(organiser,
 
 def test_drafts_certificates_wait_for_the_end_of_the_programme(db, world):
     with pytest.raises(DomainError, match="from the last day of the programme, 7 Aug 2027"):
-        create_certificate_batch(db, world.organiser, world.edition)
+        create_certificate_batch(db, Actor.of_user(world.organiser), world.edition)
     assert drafts(db) == []
 
 
@@ -153,7 +160,7 @@ def test_drafts_certificate_carries_the_pdf(db, world, smtp, deliver, organiser)
     world.edition.starts_on, world.edition.ends_on = date.today() - timedelta(days=30), date.today() - timedelta(days=1)
     db.add(world.edition)
     db.commit()
-    batch = create_certificate_batch(db, world.organiser, world.edition)
+    batch = create_certificate_batch(db, Actor.of_user(world.organiser), world.edition)
     rows = drafts(db)
     assert [(r.kind, r.status, r.batch) for r in rows] == [("certificate", "draft", batch)] * 2
     names = sorted(db.exec(select(OutboxAttachment.filename)).all())
@@ -172,4 +179,4 @@ def test_drafts_welcome_needs_someone_who_accepted(db, make):
     edition = make.edition(db)
     organiser = make.organiser(db)
     with pytest.raises(DomainError, match="No student has accepted a place in this edition yet."):
-        create_welcome_batch(db, organiser, edition)
+        create_welcome_batch(db, Actor.of_user(organiser), edition)

@@ -10,9 +10,10 @@ from ish_portal.accounts.service import issue_token
 from ish_portal.db import transaction, utcnow
 from ish_portal.notifications.models import OutboxMessage, OutboxStatus
 from ish_portal.notifications.sender import Sender
+from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer, OfferStatus
-from ish_portal.placement.service import respond
+from ish_portal.placement.offers import respond
 from tests.conftest import fresh, post_form
 
 
@@ -80,8 +81,8 @@ def test_letters_not_before_acceptance_nor_visa_without_passport(client, db, wor
 
 def test_failures_are_listed_and_retried_with_attempts_kept(organiser, db, world, smtp, deliver):
     with transaction(db):
-        enqueue(db, kind="applicant_access", to="nobody@example.org",
-                context={"name": "Nobody", "link": "http://testserver/access/x", "days": 14})
+        enqueue(db, "applicant_access", Reader("nobody@example.org", "Nobody"),
+                {"nomination": world.submitted.id, "days": 14})
     smtp.answer = "550 5.1.1 No such user here"
     deliver()
     page = organiser.get("/organiser/messages/failed").text
@@ -99,8 +100,8 @@ def test_failures_are_listed_and_retried_with_attempts_kept(organiser, db, world
 
 def test_failures_retry_of_a_sent_message_is_refused(organiser, db, world, smtp, deliver):
     with transaction(db):
-        enqueue(db, kind="applicant_access", to="tom@example.org",
-                context={"name": "Tom", "link": "http://testserver/access/x", "days": 14})
+        enqueue(db, "applicant_access", Reader("tom@example.org", "Tom"),
+                {"nomination": world.accepted_en.id, "days": 14})
     deliver()
     sent = fresh(db).exec(select(OutboxMessage)).one()
     response = post_form(organiser, "/organiser/messages/failed", f"/organiser/messages/failed/{sent.id}/retry", {})
@@ -108,11 +109,11 @@ def test_failures_retry_of_a_sent_message_is_refused(organiser, db, world, smtp,
     assert len(smtp.messages) == 1
 
 
-def test_rate_limit_spaces_messages_by_the_configured_rate(db, engine, settings, smtp):
+def test_rate_limit_spaces_messages_by_the_configured_rate(db, engine, settings, smtp, world):
     with transaction(db):
         for n in range(3):
-            enqueue(db, kind="applicant_access", to=f"s{n}@example.org",
-                    context={"name": "S", "link": "http://testserver/access/x", "days": 14})
+            enqueue(db, "applicant_access", Reader(f"s{n}@example.org", "S"),
+                    {"nomination": world.submitted.id, "days": 14})
     now = [1000.0]
     pauses: list[float] = []
 

@@ -7,11 +7,8 @@ from sqlmodel import select
 
 from ish_portal.db import transaction, utcnow
 from ish_portal.notifications.models import OutboxMessage
-from ish_portal.notifications.service import (
-    notify_withdrawal,
-    send_missing_documents_reminders,
-    send_offer_reminders,
-)
+from ish_portal.nominations.messages import notify_withdrawal, send_missing_documents_reminders
+from ish_portal.placement.messages import send_offer_reminders
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.worker import Worker
 from tests.conftest import fresh

@@ -6,6 +6,7 @@ from sqlmodel import select
 from ish_portal.audit.models import AuditEvent
 from ish_portal.db import transaction
 from ish_portal.notifications.models import MessageTemplate, OutboxMessage
+from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
 from tests.conftest import fresh, post_form
 
@@ -21,15 +22,12 @@ def save(client, subject="Welcome to {{ edition }}", body=BODY, **extra):
 def test_templates_own_wording_is_used_by_new_messages_of_the_edition(organiser, db, world):
     assert save(organiser).status_code == 303
     with transaction(fresh(db)):
-        message = enqueue(db, kind="welcome_information", to="tom@example.org", edition_id=world.edition.id,
-                          context={"name": "Tom", "edition": "ISH 2027", "lab": "Structural Biology, EMBL",
-                                   "starts_on": "12 Jul 2027", "ends_on": "7 Aug 2027"})
-        other_language = enqueue(db, kind="welcome_information", to="z@example.org", language="de",
-                                 edition_id=world.edition.id,
-                                 context={"name": "Z", "edition": "ISH 2027", "lab": "L", "starts_on": "1",
-                                          "ends_on": "2"})
+        message = enqueue(db, "welcome_information", Reader("tom@example.org", "Tom"),
+                          {"nomination": world.accepted_en.id}, edition_id=world.edition.id)
+        other_language = enqueue(db, "welcome_information", Reader("z@example.org", "Z", "de"),
+                                 {"nomination": world.accepted.id}, edition_id=world.edition.id)
     assert message.subject == "Welcome to ISH 2027"
-    assert message.body_text == "Hello Tom,\n\nsee you in Structural Biology, EMBL on 12 Jul 2027.\n"
+    assert message.body_text.split("\n\n-- \n")[0] == "Hello Tom,\n\nsee you in Structural Biology, EMBL on 12 Jul 2027."
     assert other_language.subject == "ISH 2027: was du vor deiner Ankunft in Heidelberg wissen solltest"
     [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "message_template_saved")).all()
     assert event.changes["subject"][1] == "Welcome to {{ edition }}"
@@ -63,11 +61,11 @@ def test_templates_typed_text_cannot_reach_python_internals(organiser, db, world
 def test_templates_typed_markup_is_escaped_in_the_html_part(organiser, db, world):
     save(organiser, body="<script>alert(1)</script> {{ name }}")
     with transaction(fresh(db)):
-        message = enqueue(db, kind="welcome_information", to="tom@example.org", edition_id=world.edition.id,
-                          context={"name": "<b>Tom</b>", "edition": "E", "lab": "L", "starts_on": "1", "ends_on": "2"})
+        message = enqueue(db, "welcome_information", Reader("tom@example.org", "<b>Tom</b>"),
+                          {"nomination": world.accepted_en.id}, edition_id=world.edition.id)
     assert "<script>" not in message.body_html and "<b>" not in message.body_html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Tom&lt;/b&gt;" in message.body_html
-    assert message.body_text == "<script>alert(1)</script> <b>Tom</b>\n"
+    assert message.body_text.split("\n\n-- \n")[0] == "<script>alert(1)</script> <b>Tom</b>"
 
 
 def test_templates_preview_uses_the_chosen_candidates_data(organiser, world):

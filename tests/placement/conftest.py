@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from ish_portal.db import utcnow
 from ish_portal.nominations.models import LabPreference
 from tests.conftest import post_form
 from tests.factories import PASSWORD
@@ -11,6 +12,7 @@ from tests.factories import PASSWORD
 
 def approved(db, make, edition, organisation, labs, score=None, **fields):
     """An approved nomination ranking `labs` in order."""
+    fields.setdefault("applicant_consent_at", utcnow())  # so that they may accept a place
     nomination = make.nomination(db, edition, organisation, status="approved", review_score=score, **fields)
     for rank, lab in enumerate(labs, start=1):
         db.add(LabPreference(nomination_id=nomination.id, lab_id=lab.id, rank=rank))

@@ -9,7 +9,7 @@ from sqlmodel import select
 from ish_portal.audit.models import AuditEvent
 from ish_portal.nominations.models import Interview, Nomination
 from ish_portal.nominations.review import ics_escape, ics_event, ics_fold
-from ish_portal.web.timefmt import from_local_input
+from ish_portal.text.timefmt import from_local_input
 from tests.conftest import fresh, post_form
 
 
