@@ -137,10 +137,12 @@ def save_places(request: Request, db: DB, user: Organiser, form: Form, organisat
     quota_form, errors = validate(QuotaForm, values)
     if quota_form is not None:
         try:
-            service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
+            changed = service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
         except DomainError as exc:
             errors = exc.form_errors()
         else:
-            flash(request, _("Saved."))
+            name = service.organisation_name(db, organisation_id)
+            flash(request, _("The places of %(name)s are saved.", name=name) if changed
+                  else _("Nothing changed for %(name)s.", name=name))
             return redirect("/organiser/places")
-    return _places(request, db, 400, row_errors={organisation_id: errors})
+    return _places(request, db, 400, row_errors={organisation_id: errors}, row_values={organisation_id: values})
