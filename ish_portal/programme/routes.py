@@ -132,6 +132,10 @@ def transfer(request: Request, db: DB, user: Organiser, form: Form):
 
 @router.post("/organiser/places/{organisation_id}", response_class=HTMLResponse)
 def save_places(request: Request, db: DB, user: Organiser, form: Form, organisation_id: int):
+    try:
+        name = service.organisation_name(db, organisation_id)
+    except DomainError:
+        raise HTTPException(404) from None
     values = form_values(form)
     values["dormant"] = form.get("dormant") == "yes"
     quota_form, errors = validate(QuotaForm, values)
@@ -141,7 +145,6 @@ def save_places(request: Request, db: DB, user: Organiser, form: Form, organisat
         except DomainError as exc:
             errors = exc.form_errors()
         else:
-            name = service.organisation_name(db, organisation_id)
             flash(request, _("The places of %(name)s are saved.", name=name) if changed
                   else _("Nothing changed for %(name)s.", name=name))
             return redirect("/organiser/places")

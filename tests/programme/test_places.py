@@ -196,3 +196,10 @@ def test_a_transfer_names_both_organisations_in_the_audit_log(organiser_client, 
     assert log.count("from Bautzen to Jablonec") == 2
     assert "Reason: Partner city" in log
     assert f"from: {bautzen.id}" not in log and f"to: {jablonec.id}" not in log
+
+
+def test_a_row_of_an_unknown_organisation_is_not_found(organiser_client, db, make):
+    make.edition(db)
+    response = post_form(organiser_client, "/organiser/places", "/organiser/places/999999",
+                         {"places": "1", "reason": "x"})
+    assert response.status_code == 404
