@@ -196,8 +196,8 @@ class Names:
         return self._of(self.runs, key)
 
 
-def lab_label(lab: Lab) -> str:
-    return f"{lab.group_name}, {lab.institute}"
+def lab_label(group_name: str, institute: str) -> str:
+    return f"{group_name}, {institute}"
 
 
 def student_label(given_name: str, family_name: str) -> str:
@@ -234,7 +234,8 @@ def resolve_names(session: Session, events: list[AuditEvent]) -> Names:
         names.organisations = dict(session.exec(select(Organisation.id, Organisation.name)
                                                 .where(Organisation.id.in_(organisation_ids))).all())
     if lab_ids:
-        names.labs = {lab.id: lab_label(lab) for lab in session.exec(select(Lab).where(Lab.id.in_(lab_ids)))}
+        rows = session.exec(select(Lab.id, Lab.group_name, Lab.institute).where(Lab.id.in_(lab_ids))).all()
+        names.labs = {lid: lab_label(group, institute) for lid, group, institute in rows}
     if nomination_ids:
         rows = session.exec(select(Nomination.id, Nomination.given_name, Nomination.family_name)
                             .where(Nomination.id.in_(nomination_ids))).all()
@@ -243,9 +244,11 @@ def resolve_names(session: Session, events: list[AuditEvent]) -> Names:
         rows = session.exec(select(User.id, User.full_name, User.email).where(User.id.in_(user_ids))).all()
         names.accounts = {uid: f"{full_name} <{email}>" for uid, full_name, email in rows}
     if edition_ids:
-        names.editions = dict(session.exec(select(Edition.id, Edition.title).where(Edition.id.in_(edition_ids))).all())
+        names.editions = dict(session.exec(select(Edition.id, Edition.title)
+                                           .where(Edition.id.in_(edition_ids))).all())
     if run_ids:
-        rows = session.exec(select(MatchRun.id, MatchRun.created_at, MatchRun.mode).where(MatchRun.id.in_(run_ids))).all()
+        rows = session.exec(select(MatchRun.id, MatchRun.created_at, MatchRun.mode)
+                            .where(MatchRun.id.in_(run_ids))).all()
         names.runs = {rid: f"{timefmt.format_datetime(made)} ({_mode_word(mode)})" for rid, made, mode in rows}
     return names
 

@@ -161,3 +161,28 @@ def test_audit_log_reads_names_with_a_fixed_number_of_queries(as_organiser, db, 
             sqla_event.remove(app.state.engine, "before_cursor_execute", listener)
         return len(seen)
     assert statements(2) == statements(20)
+
+
+def test_audit_log_names_students_labs_runs_and_editions_inside_changes(as_organiser, db, make, edition):
+    from ish_portal.placement.models import MatchRun
+    lab = make.lab(db, edition, group_name="Cell Biology", institute="EMBL")
+    other = make.lab(db, edition, group_name="Optics", institute="MPI")
+    nomination = make.nomination(db, edition, make.organisation(db, name="Kumamoto"), given_name="Haruto",
+                                 family_name="Nakamura")
+    run = MatchRun(edition_id=edition.id, mode="stable", created_at=datetime(2027, 5, 3, 8, 0, tzinfo=UTC))
+    db.add(run)
+    db.commit()
+    when = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+    event(db, when, action="lab_ranking_changed", entity="lab", entity_id=lab.id, edition_id=edition.id,
+          changes={str(nomination.id): [None, 1]})
+    event(db, when, actor="applicant", action="preferences_changed", entity_id=nomination.id,
+          nomination_id=nomination.id, changes={"ranking": [other.id, lab.id]})
+    event(db, when, actor="system", action="offer_made", entity="offer", nomination_id=nomination.id,
+          changes={"lab_id": lab.id, "match_run_id": run.id})
+    event(db, when, action="preferences_locked", entity="edition", entity_id=edition.id, edition_id=edition.id)
+    page = as_organiser.get("/organiser/audit").text
+    changes = change_cells(page)
+    assert "Haruto Nakamura: “–” → “1”" in changes
+    assert "ranking: Optics, MPI; Cell Biology, EMBL" in changes
+    assert "lab: Cell Biology, EMBL; matching run: 3 May 2027, 10:00 CEST (Stable)" in changes
+    assert "Edition: ISH 2027" in entity_cells(page)
