@@ -12,7 +12,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from ish_portal import messages  # noqa: F401  (every area's message kinds, registered once)
 from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
-from ish_portal.audit.routes import router as audit_router
 from ish_portal.db import make_engine
 from ish_portal.labs.routes import router as labs_router
 from ish_portal.nominations.review_routes import router as review_router
@@ -63,8 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     for router in (accounts_router, programme_router, nominations_router, applicants_router,
-                   notifications_router, labs_router, review_router, placement_router, reports_router,
-                   audit_router):
+                   notifications_router, labs_router, review_router, placement_router, reports_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

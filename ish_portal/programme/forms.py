@@ -98,9 +98,15 @@ class NewEdition(BaseModel):
 
 
 class QuotaForm(BaseModel):
+    """One organisation's row on the places page. The reason is required only when something
+    changes, which only the service can tell."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     places: int = Field(ge=0, le=1000)
     dormant: bool = False
     deadline_extended_to: datetime | None = None
+    reason: str = Field(default="", max_length=500)
 
     @field_validator("deadline_extended_to", mode="before")
     @classmethod

@@ -132,15 +132,20 @@ def transfer(request: Request, db: DB, user: Organiser, form: Form):
 
 @router.post("/organiser/places/{organisation_id}", response_class=HTMLResponse)
 def save_places(request: Request, db: DB, user: Organiser, form: Form, organisation_id: int):
+    try:
+        name = service.organisation_name(db, organisation_id)
+    except DomainError:
+        raise HTTPException(404) from None
     values = form_values(form)
     values["dormant"] = form.get("dormant") == "yes"
     quota_form, errors = validate(QuotaForm, values)
     if quota_form is not None:
         try:
-            service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
+            changed = service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
         except DomainError as exc:
             errors = exc.form_errors()
         else:
-            flash(request, _("Saved."))
+            flash(request, _("The places of %(name)s are saved.", name=name) if changed
+                  else _("Nothing changed for %(name)s.", name=name))
             return redirect("/organiser/places")
-    return _places(request, db, 400, row_errors={organisation_id: errors})
+    return _places(request, db, 400, row_errors={organisation_id: errors}, row_values={organisation_id: values})

@@ -73,6 +73,13 @@ def organisations(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).order_by(Organisation.name)).all())
 
 
+def organisation_name(session: Session, organisation_id: int) -> str:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise DomainError(_("No such organisation."))
+    return organisation.name
+
+
 # -- organisers' changes ------------------------------------------------------------------------
 
 
@@ -182,27 +189,42 @@ def _locked_quota(session: Session, edition_id: int, organisation_id: int) -> Qu
     return quota
 
 
-def set_quota(session: Session, organiser: User, edition_id: int, organisation_id: int, form: QuotaForm) -> Quota:
+def set_quota(session: Session, organiser: User, edition_id: int, organisation_id: int,
+              form: QuotaForm) -> bool:
+    """Saves one organisation's places, dormant mark and deadline extension; True when anything
+    changed. A change needs a reason, recorded with it; an extension must end after the edition's
+    deadline (an earlier one would be ignored by deadline_of)."""
     with transaction(session):
         edition = _edition(session, edition_id)
         quota = _locked_quota(session, edition.id, organisation_id)
         used = places_used(session, edition.id, organisation_id)
         organisation = session.get(Organisation, organisation_id)
         places = 0 if form.dormant else form.places
-        if places < used:
-            raise DomainError(_("%(name)s already uses %(used)d places; withdraw candidates before "
-                                   "lowering its places below that.", name=organisation.name, used=used))
         before = {"places": quota.places, "dormant": quota.dormant,
                   "deadline_extended_to": _jsonable(quota.deadline_extended_to)}
-        quota.places, quota.dormant, quota.deadline_extended_to = places, form.dormant, form.deadline_extended_to
-        after = {"places": quota.places, "dormant": quota.dormant,
-                 "deadline_extended_to": _jsonable(quota.deadline_extended_to)}
+        after = {"places": places, "dormant": form.dormant,
+                 "deadline_extended_to": _jsonable(form.deadline_extended_to)}
         changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-        if changes:
-            session.add(quota)
-            record(session, Actor.of_user(organiser), "places_changed", "quota", quota.id, changes=changes,
-                   edition_id=edition.id, organisation_id=organisation_id)
-    return quota
+        if not changes:
+            return False
+        refused = {}
+        if places < used:
+            refused["places"] = _("%(name)s already uses %(used)d places; withdraw candidates before "
+                                  "lowering its places below that.", name=organisation.name, used=used)
+        extended = form.deadline_extended_to
+        if "deadline_extended_to" in changes and extended is not None and extended <= edition.nomination_closes_at:
+            refused["deadline_extended_to"] = _(
+                "An extension must end after the general deadline, %(deadline)s.",
+                deadline=timefmt.format_datetime(edition.nomination_closes_at))
+        if not form.reason:
+            refused["reason"] = _("Enter a reason for changing the places of %(name)s.", name=organisation.name)
+        if refused:
+            raise DomainError(fields=refused)
+        quota.places, quota.dormant, quota.deadline_extended_to = places, form.dormant, extended
+        session.add(quota)
+        record(session, Actor.of_user(organiser), "places_changed", "quota", quota.id, changes=changes,
+               reason=form.reason, edition_id=edition.id, organisation_id=organisation_id)
+    return True
 
 
 def transfer_places(session: Session, organiser: User, edition_id: int, form: TransferForm) -> PlaceTransfer:

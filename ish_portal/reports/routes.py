@@ -1,4 +1,5 @@
-"""Exports for organisers: thin HTTP around reports.service."""
+"""Exports and the audit log for organisers: thin HTTP around reports.service and
+reports.audit_log."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from ish_portal.programme.service import current_edition
-from ish_portal.reports import service
+from ish_portal.reports import audit_log, service
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.templating import render
 
 router = APIRouter()
+# The review page's history uses the same words for actions as the audit log.
 
 
 def _page(request, db, edition, values, errors, status_code=200):
@@ -39,3 +41,10 @@ def exports_download(request: Request, db: DB, user: Organiser, form: Form):
         "Content-Disposition": f'attachment; filename="{file.filename}"',
         # Personal data: keep it out of shared caches and the browser's cache.
         "Cache-Control": "no-store"})
+
+
+@router.get("/organiser/audit", response_class=HTMLResponse)
+def audit_log_page(request: Request, db: DB, user: Organiser):
+    filters = audit_log.parse_filters(request.query_params)
+    return render(request, "reports/audit_log.html", {"page": audit_log.audit_page(db, filters),
+                                                      "filters": filters})

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from ish_portal.audit.queries import action_label
+from ish_portal.reports.audit_log import action_label
 from ish_portal.labs.service import language_name
 from ish_portal.nominations.review import history_summary, outcome_label
 from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label

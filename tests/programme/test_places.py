@@ -53,7 +53,7 @@ def test_places_can_be_set_and_an_organisation_made_dormant(organiser_client, db
     simferopol = make.organisation(db, name="Simferopol")
     quota = make.quota(db, edition, simferopol, places=2)
     post_form(organiser_client, "/organiser/places", f"/organiser/places/{simferopol.id}",
-              {"places": "2", "dormant": "yes", "deadline_extended_to": ""})
+              {"places": "2", "dormant": "yes", "deadline_extended_to": "", "reason": "No candidates this year"})
     stored = fresh(db).get(Quota, quota.id)
     assert (stored.places, stored.dormant) == (0, True)
     assert "dormant" in organiser_client.get("/organiser/places").text
@@ -76,7 +76,7 @@ def test_deadline_extension_for_one_organisation(organiser_client, db, make):
     mostar = make.organisation(db, name="Mostar")
     quota = make.quota(db, edition, mostar, places=1)
     post_form(organiser_client, "/organiser/places", f"/organiser/places/{mostar.id}",
-              {"places": "1", "deadline_extended_to": "2027-03-22T12:00"})
+              {"places": "1", "deadline_extended_to": "2027-03-22T12:00", "reason": "Their post was on strike"})
     assert fresh(db).get(Quota, quota.id).deadline_extended_to == datetime(2027, 3, 22, 11, 0, tzinfo=UTC)
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "places_changed")).one()
     assert event.changes == {"deadline_extended_to": [None, "2027-03-22T11:00:00+00:00"]}
@@ -109,3 +109,97 @@ def test_only_free_places_can_move(organiser_client, db, make):
         "reason": "x"})
     assert response.status_code == 400
     assert "Bautzen has only 0 free places to pass on." in response.text
+
+
+# -- reasons and sanity for changes of places (issue 10, point 6) ---------------------------------
+
+def _row(organiser_client, organisation, follow_redirects=True, **data):
+    return post_form(organiser_client, "/organiser/places", f"/organiser/places/{organisation.id}",
+                     {"places": "2", "deadline_extended_to": "", "reason": "", **data},
+                     follow_redirects=follow_redirects)
+
+
+def test_a_change_of_places_needs_a_reason_naming_the_field(organiser_client, db, make):
+    edition = make.edition(db)
+    mostar = make.organisation(db, name="Mostar")
+    quota = make.quota(db, edition, mostar, places=2)
+    for change in ({"places": "3"}, {"dormant": "yes"}, {"deadline_extended_to": "2027-06-01T12:00"}):
+        response = _row(organiser_client, mostar, **change)
+        assert response.status_code == 400, change
+        assert "Enter a reason for changing the places of Mostar." in response.text
+        stored = fresh(db).get(Quota, quota.id)
+        assert (stored.places, stored.dormant, stored.deadline_extended_to) == (2, False, None)
+    assert db.exec(select(AuditEvent)).all() == []
+
+
+def test_saving_a_row_with_nothing_changed_needs_no_reason_and_records_nothing(organiser_client, db, make):
+    edition = make.edition(db)
+    mostar = make.organisation(db, name="Mostar")
+    make.quota(db, edition, mostar, places=2)
+    response = _row(organiser_client, mostar, follow_redirects=False)
+    assert response.status_code == 303
+    assert "Nothing changed for Mostar." in organiser_client.get("/organiser/places").text
+    assert fresh(db).exec(select(AuditEvent)).all() == []
+
+
+def test_the_reason_of_a_change_of_places_is_recorded_and_shown_with_the_organisation(organiser_client, db, make):
+    edition = make.edition(db)
+    mostar = make.organisation(db, name="Mostar")
+    make.quota(db, edition, mostar, places=2)
+    response = _row(organiser_client, mostar, places="2", dormant="yes",
+                    reason="Mostar sends nobody this year", follow_redirects=False)
+    assert response.status_code == 303
+    event = fresh(db).exec(select(AuditEvent).where(AuditEvent.action == "places_changed")).one()
+    assert (event.reason, event.organisation_id) == ("Mostar sends nobody this year", mostar.id)
+    assert event.changes == {"places": [2, 0], "dormant": [False, True]}
+    log = organiser_client.get("/organiser/audit").text
+    assert "Places of Mostar" in log
+    assert "Reason: Mostar sends nobody this year" in log
+
+
+def test_an_extension_must_end_after_the_general_deadline(organiser_client, db, make):
+    edition = make.edition(db, nomination_closes_at=datetime(2027, 3, 15, 22, 59, tzinfo=UTC))
+    mostar = make.organisation(db, name="Mostar")
+    quota = make.quota(db, edition, mostar, places=2)
+    for typed in ("2027-03-01T12:00", "2027-03-15T23:59"):
+        response = _row(organiser_client, mostar, places="3", deadline_extended_to=typed, reason="Late post")
+        assert response.status_code == 400
+        assert "An extension must end after the general deadline, 15 Mar 2027, 23:59 CET." in response.text
+        assert f'value="{typed}"' in response.text
+        assert 'value="Late post"' in response.text
+        assert 'value="3"' in response.text
+        assert fresh(db).get(Quota, quota.id).deadline_extended_to is None
+    response = _row(organiser_client, mostar, deadline_extended_to="2027-03-16T00:00", reason="Late post",
+                    follow_redirects=False)
+    assert response.status_code == 303
+    assert fresh(db).get(Quota, quota.id).deadline_extended_to == datetime(2027, 3, 15, 23, 0, tzinfo=UTC)
+
+
+def test_a_wrongly_typed_extension_is_refused_on_its_field_not_with_an_error_page(organiser_client, db, make):
+    edition = make.edition(db)
+    mostar = make.organisation(db, name="Mostar")
+    make.quota(db, edition, mostar, places=2)
+    response = _row(organiser_client, mostar, deadline_extended_to="next week", reason="x")
+    assert response.status_code == 400
+    assert "Enter a date and time like 2027-03-15 23:59." in response.text
+    assert 'value="next week"' in response.text
+
+
+def test_a_transfer_names_both_organisations_in_the_audit_log(organiser_client, db, make):
+    edition = make.edition(db)
+    bautzen, jablonec = make.organisation(db, name="Bautzen"), make.organisation(db, name="Jablonec")
+    make.quota(db, edition, bautzen, places=3)
+    post_form(organiser_client, "/organiser/places", "/organiser/places/transfer", {
+        "from_organisation_id": str(bautzen.id), "to_organisation_id": str(jablonec.id), "places": "1",
+        "reason": "Partner city"})
+    log = organiser_client.get("/organiser/audit").text
+    assert log.count("from Bautzen to Jablonec") == 2
+    assert "Reason: Partner city" in log
+    assert f"from: {bautzen.id}" not in log and f"to: {jablonec.id}" not in log
+
+
+def test_a_row_of_an_unknown_organisation_is_not_found(organiser_client, db, make):
+    make.edition(db)
+    response = post_form(organiser_client, "/organiser/places", "/organiser/places/999999",
+                         {"places": "1", "reason": "x"})
+    assert response.status_code == 404
