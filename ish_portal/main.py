@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from ish_portal import messages  # noqa: F401  (every area's message kinds, registered once)
+from ish_portal import areas  # noqa: F401  (every area's registrations, made once)
 from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.db import make_engine

@@ -12,7 +12,7 @@ import time
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ish_portal import messages  # noqa: F401  (every kind and letter, for rendering at send time)
+from ish_portal import areas  # noqa: F401  (every message kind and letter, for rendering at send time)
 from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
 from ish_portal.placement.messages import send_offer_reminders

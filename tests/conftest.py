@@ -18,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
-import ish_portal.messages  # noqa: F401  (every message kind, as the application has them)
+import ish_portal.areas  # noqa: F401  (every area's registrations, as the application has them)
 from ish_portal.db import make_engine
 from ish_portal.migrate import upgrade
 from ish_portal.settings import Settings

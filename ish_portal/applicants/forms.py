@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.nominations.forms import PHONE, countries
 from ish_portal.text import i18n
+from ish_portal.text.vocabulary import WORKING_LANGUAGES  # noqa: F401
 from ish_portal.text.i18n import gettext as _
 
-WORKING_LANGUAGES = ["en", "de", "fr", "es", "it", "pl", "cs", "ja", "zh", "he", "ru", "uk", "bs"]
 
 
 class ProfileForm(BaseModel):

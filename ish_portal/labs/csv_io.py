@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from ish_portal.labs.forms import FIELDS, LabForm, parse_rank
 from ish_portal.labs.models import Lab
-from ish_portal.web.forms import validate
+from ish_portal.text.validation import validate
 from ish_portal.text.i18n import gettext as _
 
 MAX_BYTES = 1024 * 1024

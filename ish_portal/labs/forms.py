@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ish_portal.applicants.forms import WORKING_LANGUAGES
-from ish_portal.nominations.forms import EMAIL
+from ish_portal.text.vocabulary import EMAIL, WORKING_LANGUAGES
 from ish_portal.text.i18n import gettext as _
 
 # A lab can only work in a language an applicant can declare; any other code would never match.

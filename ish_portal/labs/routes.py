@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
 from ish_portal.errors import DomainError, NotFound
+from ish_portal.placement import rankings
 from ish_portal.labs import csv_io, service
 from ish_portal.labs.forms import FIELDS, LAB_LANGUAGES, LabForm, rank_form
 from ish_portal.labs.service import language_name
@@ -142,7 +143,7 @@ def lab_page(request: Request, db: DB, user: Organiser, lab_id: int):
 
 
 def _detail(request, db, edition, lab, status_code=200, **extra):
-    candidates = service.ranking_candidates(db, edition.id, lab.id)
+    candidates = rankings.ranking_candidates(db, edition.id, lab.id)
     context = {"edition": edition, "lab": lab, "candidates": candidates,
                "ranked": sum(1 for c in candidates if c.rank is not None),
                "rank_values": {f"rank-{c.nomination.id}": c.rank for c in candidates if c.rank is not None},
@@ -192,7 +193,7 @@ def _confirm(request, db, lab_id, retire):
         return redirect(f"/organiser/labs/{lab.id}")
     return render(request, "labs/confirm.html", {
         "edition": edition, "lab": lab, "retire": retire,
-        "preferences": service.preference_count(db, lab.id)})
+        "preferences": rankings.preference_count(db, lab.id)})
 
 
 @router.post("/organiser/labs/{lab_id}/retire", response_class=HTMLResponse)
@@ -226,11 +227,11 @@ def save_rankings(request: Request, db: DB, user: Organiser, form: Form, lab_id:
     edition = _edition(db)
     lab = _lab(db, edition, lab_id)
     values = form_values(form)
-    ids = [c.nomination.id for c in service.ranking_candidates(db, edition.id, lab.id)]
+    ids = [c.nomination.id for c in rankings.ranking_candidates(db, edition.id, lab.id)]
     ranks, errors = rank_form(values, ids)
     if not errors:
         try:
-            service.save_rankings(db, user, edition.id, lab.id, ranks)
+            rankings.save_rankings(db, user, edition.id, lab.id, ranks)
         except DomainError as exc:
             return _detail(request, db, edition, lab, 400, rank_values=values, ranking_problems=[str(exc)])
         flash(request, ngettext("The ranking is saved: %(num)d candidate ranked.",
@@ -248,7 +249,7 @@ def import_rankings(request: Request, db: DB, user: Organiser, form: Form, lab_i
         rows, problems = csv_io.parse_rankings(table)
         if problems:
             raise DomainError(details=problems)
-        count = service.import_rankings(db, user, edition.id, lab.id, rows)
+        count = rankings.import_rankings(db, user, edition.id, lab.id, rows)
     except DomainError as exc:
         return _detail(request, db, edition, lab, 400, import_problems=exc.details or [exc.message])
     except csv_io.CSVError as exc:

@@ -3,7 +3,6 @@ Rules that depend on the edition (age range, subjects) are checked in the servic
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
@@ -12,12 +11,11 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.text import i18n
+from ish_portal.text.vocabulary import EMAIL, PHONE  # noqa: F401  (used by other areas' forms)
 from ish_portal.text.i18n import current_language, gettext as _
 
 CEFR_LEVELS = ["A1", "A2", "B1", "B2", "C1", "C2"]
 GERMAN_LEVELS = ["none", *CEFR_LEVELS]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 
 
 @lru_cache

@@ -115,7 +115,7 @@ def _consent_request(occasion: Occasion) -> dict[str, str]:
 
 
 def _submission_confirmation(occasion: Occasion) -> dict[str, str]:
-    from ish_portal.programme.service import places_used
+    from ish_portal.nominations.places import places_used
     nomination, edition, values = nomination_facts(occasion)
     quota = occasion.session.exec(select(Quota).where(Quota.edition_id == edition.id,
                                                       Quota.organisation_id == nomination.organisation_id)).first()

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
+from ish_portal.programme.models import DocumentKind  # noqa: F401  (the kinds an edition may require)
 
 
 class NominationStatus(StrEnum):
@@ -44,14 +45,6 @@ ALLOWED_TRANSITIONS: dict[NominationStatus, frozenset[NominationStatus]] = {
 # Heidelberg did not accept, leaves the place free for a replacement; once offers are out, the
 # place stays used (a freed lab seat goes to Heidelberg's waitlist instead).
 TAKES_A_PLACE = frozenset({S.SUBMITTED, S.APPROVED, S.OFFERED, S.ACCEPTED, S.DECLINED, S.EXPIRED})
-
-
-class DocumentKind(StrEnum):
-    CV = "cv"
-    MOTIVATION_LETTER = "motivation_letter"
-    SCHOOL_REPORT = "school_report"
-    GUARDIAN_CONSENT = "guardian_consent"
-    OTHER = "other"
 
 
 class Nomination(SQLModel, table=True):

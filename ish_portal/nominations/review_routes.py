@@ -5,11 +5,14 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from ish_portal.audit.service import Actor
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import review, service
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
+from ish_portal.notifications import service as outbox
+from ish_portal.placement import messages as letters
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
@@ -87,6 +90,9 @@ def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
         "preferences": review.lab_preferences(db, nomination),
         "interviews": review.interviews_of(db, nomination),
         "history": service.history_of(db, nomination),
+        "letters": [(letter, title, letters.letter_problem(db, nomination, letter))
+                    for letter, title in letter_titles()],
+        "messages": outbox.messages_about(db, nomination.id),
         "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],
         "errors": {}, "values": {}, "interview_errors": {},
         "eligibility_values": {"decision": nomination.status if nomination.status in ("approved", "rejected") else "",
@@ -177,3 +183,34 @@ def review_update_interview(request: Request, db: DB, user: Organiser, form: For
     return _refused(request, db, nomination_id, {}, interview_errors={interview_id: errors},
                     interview_values={interview_id: values})
 
+
+
+# -- letters and emails, from the organisers' side ---------------------------------------------------
+
+def letter_titles() -> list[tuple[str, str]]:
+    return [("acceptance", _("Acceptance letter")), ("visa", _("Visa invitation letter")),
+            ("certificate", _("Certificate of participation"))]
+
+
+@router.get("/organiser/nominations/{nomination_id}/letters/{letter}.pdf")
+def review_letter(request: Request, db: DB, user: Organiser, nomination_id: int, letter: str):
+    """A letter as it would be made now: shown in the browser (?view=inline) or downloaded."""
+    nomination = _nomination(db, nomination_id)
+    if letter not in dict(letter_titles()) or letters.letter_problem(db, nomination, letter):
+        raise HTTPException(404)
+    filename, pdf = letters.letter_pdf(db, nomination, letter)
+    disposition = "inline" if request.query_params.get("view") == "inline" else "attachment"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": "private, no-store"})
+
+
+@router.post("/organiser/nominations/{nomination_id}/messages/{message_id}/resend")
+def review_resend(request: Request, db: DB, user: Organiser, nomination_id: int, message_id: int):
+    _nomination(db, nomination_id)
+    try:
+        copy = outbox.resend(db, Actor.of_user(user), message_id, nomination_id)
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, _("The email to %(to)s is written again and queued.", to=copy.recipient))
+    return redirect(f"/organiser/nominations/{nomination_id}#messages")

@@ -14,7 +14,8 @@ from ish_portal.nominations.forms import CEFR_LEVELS, GERMAN_LEVELS, CandidateFo
 from ish_portal.nominations.models import DocumentKind, Nomination, NominationStatus
 
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.programme.service import current_edition, deadline_of, places_of
+from ish_portal.nominations.places import places_of
+from ish_portal.programme.service import current_edition, deadline_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate

@@ -33,7 +33,8 @@ from ish_portal.nominations.models import (
 from ish_portal.nominations import messages
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import Edition, Quota
-from ish_portal.programme.service import deadline_of, places_used
+from ish_portal.nominations.places import places_used
+from ish_portal.programme.service import deadline_of
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.timefmt import format_date, format_datetime
 

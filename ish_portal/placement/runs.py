@@ -541,17 +541,19 @@ def changes_since(session: Session, run: MatchRun) -> list[str]:
         changes.append(_("The lab %(lab)s has been added.", lab=lab_name(key)))
     for key in sorted(set(labs_before) - set(labs_now), key=lab_name):
         changes.append(_("The lab %(lab)s is no longer offered.", lab=lab_name(key)))
-    words = {"capacity": _("capacity"), "organisation_cap": _("cap per organisation"),
-             "min_age": _("minimum age"), "languages": _("working languages"), "ranking": _("own ranking")}
     for key in sorted(set(labs_now) & set(labs_before), key=lab_name):
         old, new = labs_before[key], labs_now[key]
-        for field_name, word in words.items():
-            if old.get(field_name) != new.get(field_name):
-                if field_name == "capacity":
-                    changes.append(_("The capacity of %(lab)s changed from %(old)s to %(new)s.",
-                                     lab=lab_name(key), old=old.get("capacity"), new=new.get("capacity")))
-                else:
-                    changes.append(_("The %(what)s of %(lab)s changed.", what=word, lab=lab_name(key)))
+        if old.get("capacity") != new.get("capacity"):
+            changes.append(_("The capacity of %(lab)s changed from %(old)s to %(new)s.",
+                             lab=lab_name(key), old=old.get("capacity"), new=new.get("capacity")))
+        if old.get("organisation_cap") != new.get("organisation_cap"):
+            changes.append(_("The cap per organisation of %(lab)s changed.", lab=lab_name(key)))
+        if old.get("min_age") != new.get("min_age"):
+            changes.append(_("The minimum age of %(lab)s changed.", lab=lab_name(key)))
+        if old.get("languages") != new.get("languages"):
+            changes.append(_("The working languages of %(lab)s changed.", lab=lab_name(key)))
+        if old.get("ranking") != new.get("ranking"):
+            changes.append(_("%(lab)s changed its own ranking of the candidates.", lab=lab_name(key)))
     pins_before, pins_now = before.get("pins") or {}, now.get("pins") or {}
     for key in sorted(set(pins_before) | set(pins_now), key=who):
         if pins_before.get(key) != pins_now.get(key):
@@ -590,8 +592,8 @@ def publish_run(session: Session, user: User, edition_id: int, run_id: int, now:
             offer = offers.propose(session, nomination, labs[lab_id], run.id, actor, now)
             enqueue(session, "offer_made", candidate_reader(session, nomination), {"offer": offer.id},
                     edition_id=edition_id, nomination_id=nomination_id, batch=run_batch(run.id), draft=True)
-        run.published_at = now
-        session.add(run)
+        run.published_at = edition.offers_published_at = now
+        session.add_all([run, edition])
         if edition.preferences_locked_at is None or edition.preferences_locked_at > now:
             edition.preferences_locked_at = now  # published placements rest on the preferences as they are
             session.add(edition)

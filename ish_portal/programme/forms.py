@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ish_portal.nominations.models import DocumentKind
+from ish_portal.programme.models import DocumentKind
 from ish_portal.text import timefmt
 from ish_portal.text.i18n import gettext as _
 

@@ -14,6 +14,14 @@ from ish_portal.db import UTCDateTime, utcnow
 DEFAULT_REQUIRED_DOCUMENTS = ["cv", "motivation_letter", "school_report", "guardian_consent"]
 
 
+class DocumentKind(StrEnum):
+    CV = "cv"
+    MOTIVATION_LETTER = "motivation_letter"
+    SCHOOL_REPORT = "school_report"
+    GUARDIAN_CONSENT = "guardian_consent"
+    OTHER = "other"
+
+
 class OrganisationKind(StrEnum):
     PARTNER_CITY = "partner_city"
     FRIENDLY_CITY = "friendly_city"
@@ -50,6 +58,8 @@ class Edition(SQLModel, table=True):
     upload_limit_mb: int = 5
     max_preferences: int = 5
     preferences_locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When a matching run was published as offers (set by placement): the edition's offers phase.
+    offers_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     offer_response_days: int = 7
     reminder_days_before: int = 2
     # When a place frees up: send the waitlist offer at once, or wait for an organiser to confirm.

@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from ish_portal.errors import DomainError
 from ish_portal.programme import service
-from ish_portal.programme.dashboard import SHOWN_STATUSES, overview
+from ish_portal.nominations import places
+from ish_portal.reports.dashboard import SHOWN_STATUSES, overview
 from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NewEdition, NominationRules, QuotaForm, TransferForm
 
 from ish_portal.web.deps import DB, Form, Organiser
@@ -37,7 +38,7 @@ def organiser_dashboard(request: Request, db: DB, user: Organiser):
     context = {"edition": edition}
     if edition is not None:
         current = service.phase(db, edition)
-        context.update(places=service.places_by_organisation(db, edition), overview=overview(db, edition),
+        context.update(places=places.places_by_organisation(db, edition), overview=overview(db, edition),
                        statuses=SHOWN_STATUSES, phases=service.PHASES, phase=current,
                        phase_label=service.phase_label)
     return render(request, "programme/organiser_dashboard.html", context)
@@ -110,7 +111,7 @@ def _places(request, db, status_code=200, **extra):
     edition = _edition(db)
     names = {o.id: o.name for o in service.organisations(db)}
     return render(request, "programme/places.html", {
-        "edition": edition, "places": service.places_by_organisation(db, edition),
+        "edition": edition, "places": places.places_by_organisation(db, edition),
         "transfers": service.transfers(db, edition), "names": names, "local_input": _local_input,
         "organisations": service.organisations(db), **extra}, status_code=status_code)
 
@@ -121,7 +122,7 @@ def transfer(request: Request, db: DB, user: Organiser, form: Form):
     transfer_form, errors = validate(TransferForm, values)
     if transfer_form is not None:
         try:
-            service.transfer_places(db, user, _edition(db).id, transfer_form)
+            places.transfer_places(db, user, _edition(db).id, transfer_form)
         except DomainError as exc:
             errors = exc.form_errors()
         else:
@@ -141,7 +142,7 @@ def save_places(request: Request, db: DB, user: Organiser, form: Form, organisat
     quota_form, errors = validate(QuotaForm, values)
     if quota_form is not None:
         try:
-            changed = service.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
+            changed = places.set_quota(db, user, _edition(db).id, organisation_id, quota_form)
         except DomainError as exc:
             errors = exc.form_errors()
         else:

@@ -38,6 +38,9 @@ env.globals.update(
     outcome_label=outcome_label,
     history_summary=history_summary,
     action_label=action_label,
+    message_status_label=lambda status: {
+        "draft": i18n.gettext("draft"), "queued": i18n.gettext("queued"), "sending": i18n.gettext("sending"),
+        "sent": i18n.gettext("sent"), "failed": i18n.gettext("failed")}.get(status, status),
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).

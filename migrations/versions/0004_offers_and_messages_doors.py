@@ -37,9 +37,15 @@ def upgrade() -> None:
     with op.batch_alter_table('nomination', schema=None) as batch_op:
         batch_op.add_column(sa.Column('guardian_language', sqlmodel.sql.sqltypes.AutoString(length=5),
                                       nullable=False, server_default='en'))
+    with op.batch_alter_table('edition', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offers_published_at', ish_portal.db.UTCDateTime(timezone=True), nullable=True))
+    op.execute("UPDATE edition SET offers_published_at = (SELECT MIN(published_at) FROM match_run "
+               "WHERE match_run.edition_id = edition.id)")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('edition', schema=None) as batch_op:
+        batch_op.drop_column('offers_published_at')
     with op.batch_alter_table('nomination', schema=None) as batch_op:
         batch_op.drop_column('guardian_language')
     with op.batch_alter_table('organisation', schema=None) as batch_op:

@@ -77,7 +77,7 @@ def change_cells(html: str) -> list[str]:
 
 def test_audit_log_names_the_organisations_of_a_place_move(as_organiser, db, make, edition, organiser):
     from ish_portal.programme.forms import TransferForm
-    from ish_portal.programme.service import transfer_places
+    from ish_portal.nominations.places import transfer_places
     bautzen, jablonec = make.organisation(db, name="Bautzen"), make.organisation(db, name="Jablonec")
     make.quota(db, edition, bautzen, places=3)
     transfer_places(db, organiser, edition.id, TransferForm(

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from ish_portal.audit.models import AuditEvent
 from ish_portal.labs.models import LabRanking
-from ish_portal.labs.service import rankings_by_lab
+from ish_portal.placement.rankings import rankings_by_lab
 from tests.conftest import csrf_of, fresh, post_form
 
 

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from ish_portal.labs.models import Lab
-from ish_portal.placement.models import MatchRun
 from ish_portal.programme.models import Edition, Quota
 from ish_portal.programme.service import phase
 from tests.conftest import fresh, post_form
@@ -67,7 +66,8 @@ def test_phase_follows_the_dates_and_what_happened(db, make):
     assert phase(db, edition, now + timedelta(days=11)) == "review"
     edition.preferences_locked_at = now + timedelta(days=20)
     assert phase(db, edition, now + timedelta(days=21)) == "matching"
-    db.add(MatchRun(edition_id=edition.id, mode="stable", published_at=now + timedelta(days=22)))
+    edition.offers_published_at = now + timedelta(days=22)  # as publishing a run sets it
+    db.add(edition)
     db.commit()
     assert phase(db, edition, now + timedelta(days=23)) == "offers"
     assert phase(db, edition, datetime(2027, 7, 20, tzinfo=UTC)) == "programme"
