@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from sqlmodel import Session, select
 
+from ish_portal import areas  # noqa: F401  (what follows a status change in the areas above)
 from ish_portal.accounts.models import Role, User
 from ish_portal.accounts.service import password_hash
 from ish_portal.audit.service import Actor, record
@@ -32,24 +33,26 @@ from ish_portal.settings import Settings
 BERLIN = ZoneInfo("Europe/Berlin")
 DEMO = Actor("demo data")
 
-# slug, name, country, kind, places (None: dormant partnership, no places)
+# slug, name, country, kind, places (None: dormant partnership, no places), time zone
 ORGANISATIONS = [
-    ("bautzen", "Bautzen", "DE", K.PARTNER_CITY, 3),
-    ("cambridge", "Cambridge", "GB", K.PARTNER_CITY, 2),
-    ("hangzhou", "Hangzhou", "CN", K.PARTNER_CITY, 2),
-    ("kumamoto", "Kumamoto", "JP", K.PARTNER_CITY, 2),
-    ("montpellier", "Montpellier", "FR", K.PARTNER_CITY, 2),
-    ("palo-alto", "Palo Alto", "US", K.PARTNER_CITY, 2),
-    ("rehovot", "Rehovot", "IL", K.PARTNER_CITY, 2),
-    ("simferopol", "Simferopol", "", K.PARTNER_CITY, None),
-    ("jelenia-gora", "Jelenia Góra", "PL", K.FRIENDLY_CITY, 1),
-    ("mostar", "Mostar", "BA", K.FRIENDLY_CITY, 1),
-    ("heidelberg-za", "Heidelberg (Gauteng)", "ZA", K.FRIENDLY_CITY, 1),
-    ("nysf", "National Youth Science Forum", "AU", K.OTHER, 3),
-    ("western-reserve-academy", "Western Reserve Academy", "US", K.OTHER, 1),
-    ("john-ernest-foundation", "John Ernest Foundation", "", K.OTHER, 1),
-    ("heidelberg-schools", "Heidelberg schools", "DE", K.OTHER, 2),
+    ("bautzen", "Bautzen", "DE", K.PARTNER_CITY, 3, "Europe/Berlin"),
+    ("cambridge", "Cambridge", "GB", K.PARTNER_CITY, 2, "Europe/London"),
+    ("hangzhou", "Hangzhou", "CN", K.PARTNER_CITY, 2, "Asia/Shanghai"),
+    ("kumamoto", "Kumamoto", "JP", K.PARTNER_CITY, 2, "Asia/Tokyo"),
+    ("montpellier", "Montpellier", "FR", K.PARTNER_CITY, 2, "Europe/Paris"),
+    ("palo-alto", "Palo Alto", "US", K.PARTNER_CITY, 2, "America/Los_Angeles"),
+    ("rehovot", "Rehovot", "IL", K.PARTNER_CITY, 2, "Asia/Jerusalem"),
+    ("simferopol", "Simferopol", "", K.PARTNER_CITY, None, "Europe/Simferopol"),
+    ("jelenia-gora", "Jelenia Góra", "PL", K.FRIENDLY_CITY, 1, "Europe/Warsaw"),
+    ("mostar", "Mostar", "BA", K.FRIENDLY_CITY, 1, "Europe/Sarajevo"),
+    ("heidelberg-za", "Heidelberg (Gauteng)", "ZA", K.FRIENDLY_CITY, 1, "Africa/Johannesburg"),
+    ("nysf", "National Youth Science Forum", "AU", K.OTHER, 3, "Australia/Sydney"),
+    ("western-reserve-academy", "Western Reserve Academy", "US", K.OTHER, 1, "America/New_York"),
+    ("john-ernest-foundation", "John Ernest Foundation", "", K.OTHER, 1, "Europe/Berlin"),
+    ("heidelberg-schools", "Heidelberg schools", "DE", K.OTHER, 2, "Europe/Berlin"),
 ]
+# The language a candidate's family reads, by organisation (the candidates all read English too).
+FAMILY_LANGUAGE = {"bautzen": "de", "heidelberg-schools": "de"}
 
 # institute, group (fictional), tutor (fictional), subject area, capacity, minimum age, languages
 LABS = [
@@ -124,9 +127,9 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
 
 def _organisations(session: Session) -> dict[str, Organisation]:
     found = {o.slug: o for o in session.exec(select(Organisation))}
-    for slug, name, country, kind, _places in ORGANISATIONS:
+    for slug, name, country, kind, _places, zone in ORGANISATIONS:
         if slug not in found:
-            found[slug] = Organisation(slug=slug, name=name, country=country, kind=kind)
+            found[slug] = Organisation(slug=slug, name=name, country=country, kind=kind, time_zone=zone)
             session.add(found[slug])
     session.flush()
     return found
@@ -154,7 +157,7 @@ def _edition(session: Session, year: int, organisations: dict[str, Organisation]
         nomination_closes_at=datetime.combine(date(year, 3, 15), time(23, 59), BERLIN).astimezone(UTC))
     session.add(edition)
     session.flush()
-    for slug, _name, _country, _kind, places in ORGANISATIONS:
+    for slug, _name, _country, _kind, places, _zone in ORGANISATIONS:
         session.add(Quota(edition_id=edition.id, organisation_id=organisations[slug].id,
                           places=places or 0, dormant=places is None))
     return edition
@@ -207,7 +210,14 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
             school_leaving_year=edition.year, subjects=[labs[index % len(labs)].subject_area],
             english_level="C1", german_level="A2", statement="I would love to work in a real research lab.",
             guardian_name="Parent of " + given if minor else "",
-            guardian_email=f"guardian.{local_part}@example.org" if minor else "")
+            guardian_email=f"guardian.{local_part}@example.org" if minor else "",
+            language=FAMILY_LANGUAGE.get(slug, "en"), guardian_language=FAMILY_LANGUAGE.get(slug, "en"))
+        if final in (S.OFFERED, S.ACCEPTED, S.DECLINED):
+            # Only consenting applicants can have accepted a place; the others consented too.
+            nomination.applicant_consent_at = datetime.now(UTC) - timedelta(days=30)
+            if minor:
+                nomination.guardian_consent_at = datetime.now(UTC) - timedelta(days=29)
+                nomination.guardian_consent_name = nomination.guardian_name
         session.add(nomination)
         session.flush()
         record(session, DEMO, "nomination_created", "nomination", nomination.id, to_state=S.DRAFT,
@@ -228,6 +238,7 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
                 offer_status = {S.ACCEPTED: OfferStatus.ACCEPTED, S.DECLINED: OfferStatus.DECLINED}.get(
                     final, OfferStatus.PENDING)
                 session.add(Offer(nomination_id=nomination.id, lab_id=labs[index % len(labs)].id,
-                                  status=offer_status, response_deadline=deadline))
+                                  status=offer_status, response_deadline=deadline,
+                                  released_at=datetime.now(UTC) - timedelta(days=1)))
             change_status(session, nomination, status, DEMO,
                           reason="passed the place on" if status == S.WITHDRAWN else "")

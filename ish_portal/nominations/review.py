@@ -32,7 +32,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import change_status, status_label
+from ish_portal.nominations.service import change_status, status_label, withdraw_candidate
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
@@ -328,6 +328,15 @@ def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[i
                 nomination.eligibility_reason = ""
             result.moved.append(nomination.display_name)
     return result
+
+
+def withdraw(session: Session, organiser: User, nomination_id: int, reason: str) -> Nomination:
+    """An organiser withdraws a candidate in any status that allows it; the status door's
+    followers end an offer and free its seat."""
+    with transaction(session):
+        nomination = nomination_for_review(session, nomination_id, fresh=True)
+        withdraw_candidate(session, nomination, Actor.of_user(organiser), reason)
+    return nomination
 
 
 # -- one nomination ---------------------------------------------------------------------------------

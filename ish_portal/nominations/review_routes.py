@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from ish_portal.audit.service import Actor
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import review, service
+from ish_portal.nominations.models import ALLOWED_TRANSITIONS, NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.notifications import service as outbox
 from ish_portal.placement import messages as letters
@@ -93,6 +94,8 @@ def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
         "letters": [(letter, title, letters.letter_problem(db, nomination, letter))
                     for letter, title in letter_titles()],
         "messages": outbox.messages_about(db, nomination.id),
+        "withdrawable": NominationStatus.WITHDRAWN in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]
+                        and nomination.status != NominationStatus.DRAFT,
         "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],
         "errors": {}, "values": {}, "interview_errors": {},
         "eligibility_values": {"decision": nomination.status if nomination.status in ("approved", "rejected") else "",
@@ -214,3 +217,25 @@ def review_resend(request: Request, db: DB, user: Organiser, nomination_id: int,
     else:
         flash(request, _("The email to %(to)s is written again and queued.", to=copy.recipient))
     return redirect(f"/organiser/nominations/{nomination_id}#messages")
+
+
+@router.post("/organiser/nominations/{nomination_id}/withdraw", response_class=HTMLResponse)
+def review_withdraw(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
+    """An organiser withdraws a candidate (after a confirmation), with a reason they are told."""
+    _nomination(db, nomination_id)
+    reason = str(form.get("withdraw_reason", "")).strip()[:1000]
+    errors = {}
+    if not reason:
+        errors["withdraw_reason"] = _("Give the reason for the withdrawal; the candidate and their coordinators read it.")
+    elif form.get("confirm") != "yes":
+        errors["withdraw_reason"] = _("Tick the box to confirm the withdrawal.")
+    if not errors:
+        try:
+            review.withdraw(db, user, nomination_id, reason)
+        except DomainError as exc:
+            errors = {"withdraw_reason": exc.message}
+        else:
+            flash(request, _("The candidate is withdrawn; a seat they held goes to the waitlist."))
+            return redirect(f"/organiser/nominations/{nomination_id}")
+    return _refused(request, db, nomination_id, {}, withdraw_errors=errors,
+                    withdraw_values={"withdraw_reason": reason})

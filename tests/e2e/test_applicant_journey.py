@@ -64,6 +64,7 @@ def test_applicant_journey_on_a_phone(browser, live_server, db, make, smtp, wait
     db.commit()
     page.goto("/applicant")
     page.get_by_role("heading", name="You are offered a place").wait_for()
+    page.get_by_role("link", name="Answer the offer").click()
     page.get_by_role("link", name="Accept the place").click()
     page.get_by_role("heading", name="Accept your place?").wait_for()
     page.get_by_role("button", name="Yes, accept the place").click()

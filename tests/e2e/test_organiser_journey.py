@@ -1,19 +1,21 @@
-"""The organisers' year in a real browser: from no edition at all to published offers, then a
-declined offer frees the place and the waitlist's next student is offered it."""
+"""The organisers' year in a real browser: from no edition at all to published offers; the student
+answers through the link in her email; her withdrawal frees the place and the waitlist's next
+student is offered it, by an email whose link opens the offer."""
 
 import re
+from contextlib import contextmanager
 
 from sqlmodel import select
 
 from ish_portal.nominations.models import LabPreference
 from ish_portal.placement.models import Offer
-from ish_portal.placement.offers import respond
 from ish_portal.programme.models import Edition
 from tests.conftest import fresh
 from tests.factories import PASSWORD
 
 
-def test_organiser_sets_up_the_year_matches_publishes_and_promotes_the_waitlist(page, db, make, smtp, wait_for_mail):
+def test_organiser_sets_up_the_year_matches_publishes_and_promotes_the_waitlist(page, browser, live_server, db, make,
+                                                                                smtp, wait_for_mail):
     make.organiser(db, email="olga@ish.example")
     page.goto("/login")
     page.get_by_label("Email address").fill("olga@ish.example")
@@ -85,14 +87,53 @@ def test_organiser_sets_up_the_year_matches_publishes_and_promotes_the_waitlist(
     assert offer_mail["Subject"].startswith("[Action required]")
     assert smtp.to("emily@example.org") == []
 
-    # Noémie declines; the freed place is proposed to Emily and the organiser confirms it.
+    # Noémie answers through the link in her email, in a browser that knows nothing of her.
+    with answering(browser, live_server, personal_link(smtp, offer_mail)) as applicant:
+        applicant.get_by_role("heading", name="You are offered a place").wait_for()
+        applicant.get_by_label("I agree that the City of Heidelberg processes my personal data").check()
+        applicant.get_by_role("button", name="Give my consent").click()
+        applicant.get_by_role("link", name="Accept the place").click()
+        applicant.get_by_role("button", name="Yes, accept the place").click()
+        applicant.get_by_text("Welcome to the ISH! Your place is confirmed.").wait_for()
     offer = fresh(db).exec(select(Offer).where(Offer.nomination_id == noemie.id)).one()
-    respond(db, noemie.id, offer.id, accept=False, reason="I got a place elsewhere")
+    assert offer.status == "accepted"
+
+    # She cannot come after all: the organiser withdraws her, and her seat goes to the waitlist.
+    page.goto(f"/organiser/nominations/{noemie.id}")
+    page.get_by_role("textbox", name="Reason").last.fill("Cannot travel in July")
+    page.get_by_label("Yes, withdraw").check()
+    page.get_by_role("button", name="Withdraw the candidate").click()
+    page.get_by_text("The candidate is withdrawn").wait_for()
+    assert fresh(db).get(Offer, offer.id).status == "withdrawn"
+
     page.goto("/organiser/matching/waitlist")
     page.get_by_role("button", name="Confirm and send").click()
     [promotion] = wait_for_mail("emily@example.org")
     assert "Structural Biology" in smtp.text_of(promotion)
     assert fresh(db).exec(select(Offer).where(Offer.nomination_id == emily.id)).one().status == "pending"
+    with answering(browser, live_server, personal_link(smtp, promotion)) as applicant:
+        applicant.get_by_role("heading", name="You are offered a place").wait_for()
+        assert "Structural Biology" in applicant.content()
+
+
+def personal_link(smtp, message) -> str:
+    match = re.search(r"https?://\S+/access/[\w-]+", smtp.text_of(message))
+    assert match, "the offer email carries no personal link"
+    return match.group(0)
+
+
+@contextmanager
+def answering(browser, live_server, link):
+    """A fresh browser (no cookies, no session) that opens an emailed personal link."""
+    context = browser.new_context(base_url=live_server, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(link)
+    page.get_by_role("button", name="Continue to my application").click()
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def edition_lab(db, edition):
