@@ -343,4 +343,10 @@ def export(session: Session, organiser: User, edition: Edition, which: str, fmt:
     except BaseException:
         connection.close()
         raise
-    return ExportFile(f"{listing.filename}.{fmt}", FORMATS[fmt], itertools.chain([first], pieces))
+    return ExportFile(f"{listing.filename}.{fmt}", FORMATS[fmt], _resumed(first, pieces))
+
+
+def _resumed(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """first, then the rest; closing this closes the rest (itertools.chain could not be closed)."""
+    yield first
+    yield from rest
