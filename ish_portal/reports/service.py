@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -252,11 +251,16 @@ def snapshot(session: Session) -> Connection:
     return connection
 
 
-def rows(connection: Connection, listing: Listing) -> Iterator[list[Any]]:
-    """The list's rows, fetched from the database a batch at a time."""
+Batch = list[list[Any]]
+
+
+def batches(connection: Connection, listing: Listing) -> Iterator[Batch]:
+    """The list's rows as the database gives them, a batch at a time (each batch is also one
+    piece of the file: per-row work is kept to what each row needs)."""
     shape = listing.shape
-    for row in connection.execute(listing.query.execution_options(yield_per=ROWS_PER_FETCH)):
-        yield shape(row)
+    result = connection.execute(listing.query.execution_options(yield_per=ROWS_PER_FETCH))
+    for partition in result.partitions():
+        yield [shape(row) for row in partition]
 
 
 # -- the files ----------------------------------------------------------------------------------
@@ -275,17 +279,18 @@ def _csv_row(row: Sequence[Any]) -> list[Any]:
             for value in row]
 
 
-def csv_chunks(headers: Sequence[str], rows: Iterator[Sequence[Any]], rows_per_chunk: int = 1000) -> Iterator[bytes]:
-    """The CSV in pieces, starting with a byte-order mark so that Excel reads UTF-8."""
+def csv_chunks(headers: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
+    """The CSV in pieces, a piece per batch, starting with a byte-order mark so that Excel reads
+    UTF-8."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([neutralise(header) for header in headers])
     yield buffer.getvalue().encode("utf-8")
-    while batch := [_csv_row(row) for row in itertools.islice(rows, rows_per_chunk)]:
+    for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(batch)
+        writer.writerows([_csv_row(row) for row in batch])
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -297,15 +302,16 @@ def _xlsx_row(row: Sequence[Any]) -> list[Any]:
             for value in row]
 
 
-def xlsx_chunks(title: str, headers: Sequence[str], rows: Iterator[Sequence[Any]]) -> Iterator[bytes]:
-    return xlsx.workbook_chunks(title, [neutralise(header) for header in headers], map(_xlsx_row, rows))
+def xlsx_chunks(title: str, headers: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
+    return xlsx.workbook_chunks(title, [neutralise(header) for header in headers],
+                                ([_xlsx_row(row) for row in batch] for batch in batches))
 
 
 def _file(connection: Connection, listing: Listing, fmt: str) -> Iterator[bytes]:
     """The file's pieces; the connection is closed after the last, or as soon as the reader stops
     (a client that goes away: the generator is closed, and with it the connection)."""
     try:
-        listed = rows(connection, listing)
+        listed = batches(connection, listing)
         if fmt == "csv":
             yield from csv_chunks(listing.headers, listed)
         else:

@@ -22,7 +22,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-ROWS_PER_CHUNK = 500
 # Level 1 compresses sheet XML nearly as well as the default level 6 in a third of the time.
 COMPRESSLEVEL = 1
 # Excel refuses longer text in a cell.
@@ -77,7 +76,12 @@ SHEET_END = "</sheetData></worksheet>"
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Text for an element's content (a cell); attributes need _escape_attribute."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attribute(text: str) -> str:
+    return _escape(text).replace('"', "&quot;")
 
 
 def sheet_name(title: str) -> str:
@@ -99,7 +103,10 @@ def _column_letters(count: int) -> list[str]:
 
 
 def _text(ref: str, value: str) -> str:
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_escape(value[:MAX_TEXT])}</t></is></c>'
+    value = value[:MAX_TEXT]
+    # Without the attribute, XML readers may drop spaces at either end.
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
 
 
 def _number(ref: str, value: Any) -> str:
@@ -133,10 +140,14 @@ _CELLS = {str: _text, int: _number, float: _number, Decimal: _number, bool: _boo
 def _row(number: int, letters: list[str], values: Sequence[Any]) -> str:
     cells = []
     for letter, value in zip(letters, values):
-        if value is None:
+        if value is None or value == "":
             continue  # an empty cell is simply left out
-        cell = _CELLS.get(type(value))
-        cells.append(cell(f"{letter}{number}", value) if cell else _text(f"{letter}{number}", str(value)))
+        kind = type(value)
+        if kind is str:  # most cells: handled here rather than through _CELLS, for speed
+            cells.append(_text(f"{letter}{number}", value))
+        else:
+            cell = _CELLS.get(kind)
+            cells.append(cell(f"{letter}{number}", value) if cell else _text(f"{letter}{number}", str(value)))
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
@@ -160,32 +171,31 @@ class _Outbox:
         return data
 
 
-def workbook_chunks(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                    rows_per_chunk: int = ROWS_PER_CHUNK) -> Iterator[bytes]:
-    """The workbook in pieces: one sheet named after title, headers in its first row, then rows.
-    Strings are written as given; a caller that wants formulas neutralised does it first."""
+def workbook_chunks(title: str, headers: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
+    """The workbook in pieces: one sheet named after title, headers in its first row, then the
+    rows, a piece per batch of rows. Strings are written as given; a caller that wants formulas
+    neutralised does it first."""
     out = _Outbox()
     archive = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL)
     archive.writestr("[Content_Types].xml", CONTENT_TYPES)
     archive.writestr("_rels/.rels", PACKAGE_RELS)
     archive.writestr("xl/workbook.xml", (
         f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}"><sheets>'
-        f'<sheet name="{_escape(sheet_name(title))}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        f'<sheet name="{_escape_attribute(sheet_name(title))}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
     archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
     archive.writestr("xl/styles.xml", STYLES)
     letters = _column_letters(len(headers))
     with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
-        batch = [SHEET_START, _row(1, letters, headers)]
+        sheet.write(f"{SHEET_START}{_row(1, letters, headers)}".encode("utf-8"))
         yield out.take()
-        for number, row in enumerate(rows, 2):
-            batch.append(_row(number, letters, row))
-            if len(batch) >= rows_per_chunk:
-                # Markup has no control characters, so one pass over the batch cleans every text.
-                sheet.write(_NOT_IN_XML.sub("", "".join(batch)).encode("utf-8"))
-                batch.clear()
-                if data := out.take():
-                    yield data
-        batch.append(SHEET_END)
-        sheet.write(_NOT_IN_XML.sub("", "".join(batch)).encode("utf-8"))
+        number = 1
+        for batch in batches:
+            xml = "".join([_row(n, letters, row) for n, row in enumerate(batch, number + 1)])
+            number += len(batch)
+            # Markup has no control characters, so one pass over the batch cleans every text.
+            sheet.write(_NOT_IN_XML.sub("", xml).encode("utf-8"))
+            if data := out.take():
+                yield data
+        sheet.write(SHEET_END.encode("utf-8"))
     archive.close()
     yield out.take()
