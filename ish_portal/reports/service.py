@@ -42,8 +42,8 @@ PLACED = [S.OFFERED.value, S.ACCEPTED.value]
 # too, in some programs): such text gets a leading apostrophe so it stays text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset("".join(FORMULA_STARTS))
-# Rows fetched from the database at a time (a server-side cursor on PostgreSQL): enough to keep
-# round trips few, few enough that memory does not depend on the length of the list.
+# Rows fetched from the database at a time (through a server-side cursor on PostgreSQL): enough
+# to keep round trips few, few enough that memory does not depend on the length of the list.
 ROWS_PER_FETCH = 1000
 
 
@@ -257,9 +257,14 @@ Batch = list[list[Any]]
 def batches(connection: Connection, listing: Listing) -> Iterator[Batch]:
     """The list's rows as the database gives them, a batch at a time (each batch is also one
     piece of the file: per-row work is kept to what each row needs)."""
+    query = listing.query
+    if connection.dialect.supports_server_side_cursors:
+        # PostgreSQL's driver would otherwise receive the whole result before the first row.
+        # SQLite's cursor reads the database as it is asked for rows anyway, and the buffering
+        # that yield_per adds there only costs time.
+        query = query.execution_options(yield_per=ROWS_PER_FETCH)
     shape = listing.shape
-    result = connection.execute(listing.query.execution_options(yield_per=ROWS_PER_FETCH))
-    for partition in result.partitions():
+    for partition in connection.execute(query).partitions(ROWS_PER_FETCH):
         yield [shape(row) for row in partition]
 
 
