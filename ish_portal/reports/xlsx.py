@@ -6,7 +6,9 @@ sheet, until the last row is written. Here the fixed parts go out first, then th
 made and compressed a batch of rows at a time and each batch leaves at once: the first bytes go
 out before the list is even read, and memory does not grow with the number of rows. zipfile can
 write to a stream it cannot seek back in; it then puts each part's sizes and checksum after the
-part (a "data descriptor"), which Excel, LibreOffice and openpyxl all read.
+part (a "data descriptor", bit 3 of the ZIP format's flags). That is a standard part of ZIP that
+spreadsheet programs read: Java's ZipOutputStream writes every compressed part that way, and so
+every .xlsx made by Apache POI. The tests read the files back with openpyxl.
 
 Cells are typed: numbers stay numbers, dates and times are Excel dates in a date format, text is
 written inline (a shared-strings table would have to be kept until the end). Text that XML cannot
@@ -22,7 +24,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-# Level 1 compresses sheet XML nearly as well as the default level 6 in a third of the time.
+# Level 1 rather than zlib's default 6: for 9,212 nominations the file is a fifth larger (996 kB
+# against 831 kB, still smaller than openpyxl's) and the writer spends about a third less time.
 COMPRESSLEVEL = 1
 # Excel refuses longer text in a cell.
 MAX_TEXT = 32_767
