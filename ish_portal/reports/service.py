@@ -65,6 +65,8 @@ class Listing:
     shape: Callable[[Sequence[Any]], list[Any]]
 
     def count(self) -> Select:
+        """The number of rows of the list: its joins and conditions without its columns, so that
+        the database does not work out what it will not send (every query names its select_from)."""
         return self.query.with_only_columns(func.count()).order_by(None)
 
 
