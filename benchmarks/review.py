@@ -1,4 +1,5 @@
-"""Benchmark of the organisers' review list and exports with 10,000 nominations.
+"""Benchmark of the organisers' review list with 10,000 nominations (the exports have their own,
+benchmarks/exports.py, which builds its database with fill() from here).
 
 Run from the repository root, with the project installed (make install):
     python benchmarks/review.py [--nominations 10000] [--repeat 5]
@@ -10,8 +11,7 @@ own on that server, dropped at the end) through the migrations, fills it with no
   - the review list's first page (default sort: newest submissions first),
   - a filtered and sorted page (organisation + status + search, sorted by name),
   - the completeness filter (documents incomplete, with the guardian's consent for minors),
-  - the count behind the pager,
-  - the CSV and the Excel export of all nominations (query and file).
+  - the count behind the pager.
 Each is run --repeat times; best and median seconds are printed. It asserts nothing.
 """
 
@@ -36,7 +36,6 @@ from ish_portal.migrate import upgrade
 from ish_portal.nominations.models import Document, DocumentBlob, Nomination
 from ish_portal.nominations.review import ReviewFilters, count_nominations, review_page
 from ish_portal.programme.models import Edition, Organisation, Quota
-from ish_portal.reports.service import csv_chunks, nominations_table, xlsx_bytes
 
 GIVEN = ["Haruto", "Yui", "Noa", "Ariel", "Łukasz", "Zofia", "Emma", "Liam", "Chloé", "Hugo", "Иван", "春斗",
          "Maya", "Ben", "Amira", "Jonas", "Lea", "Sipho", "Thandi", "Emily"]
@@ -125,10 +124,6 @@ def run(url: str, count: int, repeat: int) -> None:
             timed("review list, documents incomplete, by score", repeat,
                   lambda: f"{review_page(session, edition, incomplete).total} matches")
             timed("count of all (the pager's)", repeat, lambda: count_nominations(session, edition, first))
-            timed("CSV export of all nominations", repeat,
-                  lambda: f"{sum(len(c) for c in csv_chunks(nominations_table(session, edition, True))):,} bytes")
-            timed("Excel export of all nominations", repeat,
-                  lambda: f"{len(xlsx_bytes(nominations_table(session, edition, True))):,} bytes")
     finally:
         engine.dispose()
 

@@ -142,3 +142,11 @@ def test_exports_refuse_a_coordinator(as_coordinator, edition):
     assert as_coordinator.get("/organiser/exports").status_code == 403
     response = post_form(as_coordinator, "/coordinator", "/organiser/exports", {"list": "nominations", "format": "csv"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("which", ["nominations", "placements", "roster", "contacts"])
+def test_exports_audit_counts_the_rows_of_the_file(as_organiser, db, people, which):
+    which = f"roster:{people[0].id}" if which == "roster" else which
+    rows = csv_rows(download(as_organiser, which, "csv"))
+    [event] = fresh(db).exec(select(AuditEvent).where(AuditEvent.action == "exported")).all()
+    assert event.changes["rows"] == len(rows) - 1 > 0
