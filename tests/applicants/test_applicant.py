@@ -1,6 +1,7 @@
 """The applicant's side over HTTP: status, profile, consent, lab preferences, the offer, their data."""
 
 import html
+import re
 import io
 import json
 import zipfile
@@ -291,3 +292,23 @@ def test_language_choice_is_remembered_for_pages_and_emails(applicant, db, world
 
 def test_applicant_pages_refuse_staff_and_strangers(client):
     assert client.get("/applicant/profile", follow_redirects=False).headers["location"] == "/access?next=/applicant/profile"
+
+
+def test_status_follows_the_stage_and_the_dates(applicant, db, world):
+    from ish_portal.nominations.models import Interview
+    edition, nomination, labs = world
+    db.add(Interview(nomination_id=nomination.id, scheduled_at=utcnow() + timedelta(days=3),
+                     interviewer="Dr. Anna Schmidt", outcome="passed"))  # recorded early by mistake
+    db.commit()
+    page = applicant.get("/applicant").text
+    interviewed = re.search(r'<li class="(\w+)">\s*<span class="mark"[^>]*>[^<]*</span>\s*<span class="sr-only">[^<]*</span>\s*'
+                            r'<strong>Interviewed</strong>', page)
+    assert interviewed and interviewed.group(1) == "open"  # a future interview is not done
+    assert "Interview planned for" in page
+    assert "Choose my labs" in page
+
+    offer(db, nomination, labs["embl"])
+    post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
+    page = applicant.get("/applicant").text
+    assert "Choose my labs" not in page and "Your lab preferences" not in page
+    assert "You will work in Structural Biology, EMBL." in page

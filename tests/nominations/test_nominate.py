@@ -356,3 +356,30 @@ def test_candidate_not_accepted_frees_the_place_for_a_replacement(signed_in, db,
     replacement, response = complete_and_submit(signed_in, db, email="replacement@example.org")
     assert response.status_code == 303
     assert "2 of 2 used, 0 left" in signed_in.get("/coordinator").text
+
+
+def test_submit_each_family_member_reads_their_own_language_whatever_the_coordinator_works_in(
+        signed_in, db, smtp, deliver):
+    # The coordinator works in German; the candidate reads English and the guardian German.
+    post_form(signed_in, "/coordinator", "/language", {"language": "de", "next": "/coordinator"})
+    assert 'value="de" selected' in signed_in.get("/coordinator/nominations/new").text  # the default
+    nomination, _ = complete_and_submit(signed_in, db, date_of_birth="2009-09-21", language="en",
+                                        guardian_language="de", guardian_name="Aiko Nakamura",
+                                        guardian_email="aiko@example.org")
+    upload(signed_in, nomination.id, "guardian_consent", PDF)
+    assert submit(signed_in, nomination.id).status_code == 303
+    deliver()
+    [candidate] = smtp.to("haruto@example.org")
+    [guardian] = smtp.to("aiko@example.org")
+    assert candidate["Subject"] == "You have been nominated for ISH 2027"
+    assert candidate["Content-Language"] == "en"
+    assert guardian["Content-Language"] == "de"
+    text = smtp.text_of(guardian)
+    assert text.startswith("Guten Tag Aiko Nakamura,")
+    assert re.search(r"\d+ Juli 2027 bis \d+ Aug\. 2027", text)  # German dates, not the coordinator's choice
+
+
+def test_submit_refuses_a_language_the_portal_does_not_write(signed_in, db):
+    response = create(signed_in, language="xx")
+    assert response.status_code == 400
+    assert "Choose one of the languages." in response.text

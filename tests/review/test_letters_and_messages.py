@@ -1,0 +1,76 @@
+"""Organisers see a nomination's letters and emails from their side: letters previewed and downloaded
+as they are made now (after a passport correction too), every email that person was sent with its
+status, and a resend that writes the message again with a fresh personal link."""
+
+import re
+from datetime import date, timedelta
+
+from pypdf import PdfReader
+import io
+
+from sqlmodel import select
+
+from ish_portal.db import utcnow
+from ish_portal.notifications.models import OutboxMessage
+from ish_portal.placement.models import Offer, OfferStatus
+from tests.conftest import fresh, post_form
+
+
+def accepted(db, make, edition, **fields):
+    organisation = make.organisation(db, name="Bautzen", country="DE")
+    lab = make.lab(db, edition, institute="EMBL", group_name="Structural Biology")
+    values = {"given_name": "Zofia", "family_name": "Nowak", "status": "accepted", "passport_name": "NOWAK ZOFIA",
+              "passport_number": "EK 4711023", "nationality": "PL", "date_of_birth": date(2008, 3, 14)} | fields
+    nomination = make.nomination(db, edition, organisation, **values)
+    db.add(Offer(nomination_id=nomination.id, lab_id=lab.id, status=OfferStatus.ACCEPTED,
+                 response_deadline=utcnow() + timedelta(days=2), released_at=utcnow(), responded_at=utcnow()))
+    db.commit()
+    return nomination
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_review_letters_show_the_corrected_passport_number(as_organiser, db, make, edition):
+    nomination = accepted(db, make, edition)
+    page = as_organiser.get(f"/organiser/nominations/{nomination.id}").text
+    assert "Acceptance letter" in page and "Visa invitation letter" in page
+    inline = as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/visa.pdf?view=inline")
+    assert inline.headers["content-disposition"].startswith("inline")
+    assert "EK 4711023" in pdf_text(inline.content)
+
+    fresh(db)
+    stored = db.get(type(nomination), nomination.id)
+    stored.passport_number = "EK 4711099"
+    db.add(stored)
+    db.commit()
+    download = as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/visa.pdf")
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert "EK 4711099" in pdf_text(download.content)
+
+
+def test_review_letters_say_why_one_cannot_be_made(as_organiser, db, make, edition):
+    nomination = accepted(db, make, edition, passport_number="")
+    page = as_organiser.get(f"/organiser/nominations/{nomination.id}").text
+    assert "The visa letter needs the passport name, number, date of birth and nationality." in page
+    assert as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/visa.pdf").status_code == 404
+
+
+def test_review_messages_are_listed_and_resent_with_a_fresh_link(as_organiser, db, make, edition, smtp, deliver):
+    organisation = make.organisation(db, name="Kumamoto")
+    nomination = make.nomination(db, edition, organisation, given_name="Haruto", email="haruto@example.org")
+    post_form(as_organiser, "/access", "/access", {"email": "haruto@example.org"})
+    deliver()
+    page = as_organiser.get(f"/organiser/nominations/{nomination.id}").text
+    assert "Your personal link to the ISH portal" in page and "haruto@example.org" in page
+    [original] = fresh(db).exec(select(OutboxMessage)).all()
+
+    post_form(as_organiser, f"/organiser/nominations/{nomination.id}",
+              f"/organiser/nominations/{nomination.id}/messages/{original.id}/resend", {})
+    deliver()
+    first, second = smtp.to("haruto@example.org")
+    links = [re.search(r"/access/([\w-]+)", smtp.text_of(m)).group(1) for m in (first, second)]
+    assert links[0] != links[1]
+    assert first["Message-ID"] != second["Message-ID"]
+    assert as_organiser.get(f"/organiser/nominations/{nomination.id}").text.count("Your personal link to the ISH portal") == 2
