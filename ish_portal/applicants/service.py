@@ -226,7 +226,7 @@ def change_preferences(session: Session, nomination_id: int, action: str, lab_id
         for rank, lab in enumerate(ranking, start=1):
             session.add(LabPreference(nomination_id=nomination.id, lab_id=lab, rank=rank))
         record(session, APPLICANT, "preferences_changed", "nomination", nomination.id,
-               changes={"ranking": ranking}, edition_id=edition.id,
+               changes={"ranking": [session.get(Lab, lab).label for lab in ranking]}, edition_id=edition.id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
     return ranking
 

@@ -73,7 +73,7 @@ def propose(session: Session, nomination: Nomination, lab: Lab, run_id: int | No
     session.add(offer)
     session.flush()
     record(session, actor, "waitlist_offer_proposed" if waitlist else "offer_proposed", "offer", offer.id,
-           to_state=O.PROPOSED, changes={"lab": lab.label, "match_run_id": run_id},
+           to_state=O.PROPOSED, changes={"lab": lab.label, "run": run_id},
            edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
            nomination_id=nomination.id)
     return offer

@@ -451,8 +451,9 @@ def pin(session: Session, user: User, edition_id: int, nomination_id: int, lab_i
             existing = Pin(nomination_id=nomination_id, lab_id=lab_id, created_by_id=user.id)
         existing.lab_id, existing.created_by_id, existing.created_at = lab_id, user.id, utcnow()
         session.add(existing)
+        labels = {id_: lab.label for id_, lab in _labs_by_id(session, edition_id).items()}
         record(session, Actor.of_user(user), "pin_set", "nomination", nomination_id,
-               changes={"lab_id": [before, lab_id]}, edition_id=edition_id,
+               changes={"lab": [labels.get(before), labels.get(lab_id)]}, edition_id=edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination_id)
     return existing
 
@@ -464,7 +465,8 @@ def unpin(session: Session, user: User, edition_id: int, nomination_id: int) -> 
         if existing is None or nomination is None or nomination.edition_id != edition_id:
             raise DomainError(_("This student is not pinned."))
         record(session, Actor.of_user(user), "pin_removed", "nomination", nomination_id,
-               changes={"lab_id": [existing.lab_id, None]}, edition_id=edition_id,
+               changes={"lab": [_labs_by_id(session, edition_id)[existing.lab_id].label, None]},
+               edition_id=edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination_id)
         session.delete(existing)
 
