@@ -226,7 +226,8 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
         _documents(session, nomination, required if final != S.DRAFT else required[:1])
         if final in (S.APPROVED, S.OFFERED, S.ACCEPTED, S.DECLINED, S.REJECTED):
             session.add(Interview(nomination_id=nomination.id, interviewer="Ada Organiser",
-                                  scheduled_at=datetime(edition.year, 1, 20, 10, tzinfo=UTC) + timedelta(hours=index),
+                                  scheduled_at=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                                  - timedelta(days=20) + timedelta(hours=index),
                                   outcome="failed" if final == S.REJECTED else "passed"))
             nomination.review_score = 90 - 5 * index
         if final != S.DRAFT:
