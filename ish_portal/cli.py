@@ -154,13 +154,14 @@ def demo():
     from sqlmodel import Session
 
     from ish_portal.db import make_engine
-    from ish_portal.demo import load_demo
+    from ish_portal.demo import how_to_sign_in, load_demo
 
     settings = load_settings()
     _upgrade(settings)
     with Session(make_engine(settings.sqlalchemy_url), expire_on_commit=False) as session:
         summary = load_demo(session, settings)
     typer.echo(summary)
+    typer.echo(how_to_sign_in(settings))
 
 
 @outbox_app.command("work")
