@@ -32,7 +32,7 @@ from tests.smtp import SMTPSink
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 # Examples per property test; tests/matching/matching_helpers.py takes its budgets from these.
-hypothesis_settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("ci", max_examples=120, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                                  or ("ci" if os.environ.get("CI") == "true" else "dev"))
