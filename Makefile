@@ -15,9 +15,12 @@ $(VENV)/.installed-run: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed-run
+# One pip run for everything (what `make test` and .ci/run need), which covers `make demo` too.
+$(VENV)/.installed-dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(VENV)/.installed-run $@
 
 # Everything: the portal and the test tools.
 install: $(VENV)/.installed-dev
