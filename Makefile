@@ -1,25 +1,40 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each creates the virtual
-# environment in .venv on first use (and again when pyproject.toml changes).
+# environment in .venv on first use (and brings it up to date when pyproject.toml changes):
+# `make demo` installs only what the portal needs to run, `make test` adds the test tools.
 VENV ?= .venv
 PYTHON ?= python3
+PORT ?= 8000
+# Test processes side by side (pytest-xdist); 0 runs the suite in this process alone.
+TEST_WORKERS ?= auto
 
 .PHONY: install demo test messages
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+# One pip run for everything (what `make test` and .ci/run need), which covers `make demo` too.
+$(VENV)/.installed-dev: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(VENV)/.installed-run $@
 
-install: $(VENV)/.installed
+# Everything: the portal and the test tools.
+install: $(VENV)/.installed-dev
 
-demo: install
-	ISH_ENV=development $(VENV)/bin/ish-portal demo
-	ISH_ENV=development $(VENV)/bin/ish-portal serve --host 127.0.0.1 --port 8000
+# The portal with demo data on http://127.0.0.1:$(PORT); emailed links point there too, unless
+# ISH_BASE_URL says otherwise.
+demo: $(VENV)/.installed-run
+	ISH_ENV=development ISH_BASE_URL=$${ISH_BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/ish-portal demo
+	ISH_ENV=development ISH_BASE_URL=$${ISH_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(VENV)/bin/ish-portal serve --host 127.0.0.1 --port $(PORT)
 
-test: install
+test: $(VENV)/.installed-dev
 	scripts/ensure-chromium
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 # After changing user-facing text: refresh the catalogue, then translate the new German entries.
 messages: install

@@ -1,29 +1,82 @@
-"""The `ish-portal` command."""
+"""The `ish-portal` command.
+
+Importing this module stays cheap, so that `ish-portal --help` costs little more than starting
+Python: the settings (pydantic), the web application, the database and the placement engine
+(OR-Tools, numpy) are imported inside the commands that need them, and help is plain text, so
+rich is never imported either."""
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
+from typer.core import TyperGroup
 
-from ish_portal.matching.cli import match_app
-from ish_portal.settings import Settings, describe_error, get_settings
+if TYPE_CHECKING:
+    from ish_portal.settings import Settings
+
+
+class LazyGroup(TyperGroup):
+    """A sub-command group that stands in for the Typer app `module:attribute` until it is run:
+    the top-level help lists it by its one-line `help` without importing the module."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name=name, help=help, rich_markup_mode=None)
+        self.target = target
+        self._loaded: TyperGroup | None = None
+
+    def load(self) -> TyperGroup:
+        if self._loaded is None:
+            from importlib import import_module
+
+            module, attribute = self.target.split(":")
+            group = typer.main.get_group(getattr(import_module(module), attribute))
+            _plain_help(group)
+            self._loaded = group
+        return self._loaded
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return self.load().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return self.load().get_command(ctx, cmd_name)
+
+
+def _plain_help(command: Any) -> None:
+    """Plain help text on a whole command tree, as on the top level (rich stays unimported)."""
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+
+
+class PortalGroup(TyperGroup):
+    """The top-level group, with the placement engine's commands mounted lazily as `match`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.add_command(LazyGroup("match", "ish_portal.matching.cli:match_app",
+                                   help="Place students in labs (stable or welfare-optimal)."))
+
 
 app = typer.Typer(help="Admissions portal of the International Summer Science School Heidelberg.",
-                  no_args_is_help=True, add_completion=False)
+                  cls=PortalGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(match_app, name="match")
 
 
 def load_settings() -> Settings:
     """The settings, or one clear line and exit status 2 when one of them is wrong."""
+    from pydantic import ValidationError
+
+    from ish_portal.settings import describe_error, get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -32,6 +85,8 @@ def load_settings() -> Settings:
 
 
 def _logging() -> None:
+    import logging
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -40,7 +95,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
           workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL for more than one)."),
           upgrade: bool = typer.Option(True, help="Bring the database schema up to date first.")):
-    """Run the portal (with the outbox sender inside each process)."""
+    """Run the portal, with an outbox sender in each process."""
     import uvicorn
 
     settings = load_settings()
@@ -97,23 +152,27 @@ def create_organiser(email: str = typer.Option(..., prompt=True),
 
 @app.command()
 def demo():
-    """Fill the database with a demo edition (safe to run again)."""
+    """Load the demo edition and accounts (safe to run again)."""
     from sqlmodel import Session
 
     from ish_portal.db import make_engine
-    from ish_portal.demo import load_demo
+    from ish_portal.demo import how_to_sign_in, load_demo
 
     settings = load_settings()
     _upgrade(settings)
     with Session(make_engine(settings.sqlalchemy_url), expire_on_commit=False) as session:
         summary = load_demo(session, settings)
     typer.echo(summary)
+    typer.echo(how_to_sign_in(settings))
 
 
 @outbox_app.command("work")
 def outbox_work(once: bool = typer.Option(False, help="Deliver what is due, then stop.")):
     """Deliver queued email and let unanswered offers expire (alongside or instead of the
     worker inside `serve`)."""
+    import signal
+    import threading
+
     from ish_portal.db import make_engine
     from ish_portal.worker import Worker
 

@@ -32,6 +32,7 @@ from ish_portal.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEMO = Actor("demo data")
+ORGANISER = "organiser@ish.example"
 
 # slug, name, country, kind, places (None: dormant partnership, no places), time zone
 ORGANISATIONS = [
@@ -121,8 +122,32 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
-            f"{len(CANDIDATES)} candidates; sign in as organiser@ish.example or "
-            f"coordinator.<organisation>@ish.example with the password in ISH_DEMO_PASSWORD")
+            f"{len(CANDIDATES)} candidates")
+
+
+def accounts() -> list[tuple[str, str]]:
+    """(address, who) of every demo account."""
+    return [(ORGANISER, "organiser")] + [(coordinator_address(slug), f"coordinator, {name}")
+                                         for slug, name, *_ in ORGANISATIONS]
+
+
+def coordinator_address(slug: str) -> str:
+    return f"coordinator.{slug}@ish.example"
+
+
+def how_to_sign_in(settings: Settings) -> str:
+    """What `ish-portal demo` prints after loading: where to sign in, as whom, with what password."""
+    width = max(len(address) for address, _who in accounts())
+    lines = [f"Sign in at {settings.base_url}/login with the password {settings.demo_password} as:"]
+    lines += [f"  {address:<{width}}  {who}" for address, who in accounts()]
+    example = next(f"{local_part}@example.org" for *_, local_part, status in CANDIDATES
+                   if status == S.APPROVED)
+    lines.append(f"Applicants need no password: they ask for a personal link at {settings.base_url}/access\n"
+                 f"  with a candidate's address, such as {example}.")
+    if settings.development and not settings.smtp_host:
+        lines.append(f"No mail is sent: every email is written to {settings.mail_dir}\n"
+                     f"  and listed for organisers under Sent mail, {settings.base_url}/organiser/mail.")
+    return "\n".join(lines)
 
 
 def _organisations(session: Session) -> dict[str, Organisation]:
@@ -137,8 +162,8 @@ def _organisations(session: Session) -> dict[str, Organisation]:
 
 def _users(session: Session, organisations: dict[str, Organisation], password: str) -> None:
     hashed = password_hash.hash(password)
-    wanted = [("organiser@ish.example", "Ada Organiser", Role.ORGANISER, None)]
-    wanted += [(f"coordinator.{slug}@ish.example", f"Coordinator {organisations[slug].name}",
+    wanted = [(ORGANISER, "Ada Organiser", Role.ORGANISER, None)]
+    wanted += [(coordinator_address(slug), f"Coordinator {organisations[slug].name}",
                 Role.COORDINATOR, organisations[slug].id) for slug, *_ in ORGANISATIONS]
     existing = set(session.exec(select(User.email)).all())
     for email, name, role, organisation_id in wanted:

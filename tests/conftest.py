@@ -1,6 +1,11 @@
 """Fixtures shared by every test: a database of the run's own (SQLite, or PostgreSQL when
 ISH_TEST_DATABASE_URL is set) built by the Alembic migrations, a real SMTP server on loopback,
-the application, and factories for the things tests need."""
+the application, and factories for the things tests need.
+
+`make test` runs the suite in several processes (pytest-xdist, one per CPU): each has its own
+database and its own free ports, and the browser tests all run in one of them, with one Chromium.
+The property tests run Hypothesis's "dev" profile (few examples) at the desk and the "ci" profile
+(many) under CI=true; HYPOTHESIS_PROFILE=ci chooses the full one anywhere."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
@@ -26,6 +32,12 @@ from tests.smtp import SMTPSink
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
+# Examples per property test; tests/matching/matching_helpers.py takes its budgets from these.
+hypothesis_settings.register_profile("ci", max_examples=120, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") == "true" else "dev"))
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -35,13 +47,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
-    """A database for this run only, created here and dropped at the end."""
+    """A database for this run (for this worker, under pytest-xdist) only, created here and
+    dropped at the end."""
     server = os.environ.get("ISH_TEST_DATABASE_URL")
     if not server:
+        # tmp_path_factory gives every xdist worker a folder of its own.
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'ish-test.sqlite3'}"
         return
     url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"ish_test_{uuid.uuid4().hex[:12]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"ish_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -172,6 +187,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(Path(item.fspath)):
             item.add_marker(pytest.mark.e2e)
+            # With --dist loadgroup (pyproject.toml), every browser test runs in the same worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_configure(config):

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from pwdlib import PasswordHash
 from sqlalchemy import update
@@ -24,8 +25,14 @@ from ish_portal.programme.models import Organisation
 from ish_portal.text.i18n import gettext as _
 
 password_hash = PasswordHash.recommended()  # argon2id
-# Verified when the account does not exist, so that an unknown address takes as long as a known one.
-_DUMMY_HASH = password_hash.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the account does not exist, so that an unknown address takes as long as a
+    known one. Made at the first sign-in, not at import: importing the application hashes nothing."""
+    return password_hash.hash("not-a-real-password")
+
 
 MIN_PASSWORD_LENGTH = 10
 # (failures allowed before slowing down, window in which failures add up)
@@ -159,7 +166,7 @@ def sign_in(session: Session, email: str, password: str, address: str) -> User:
             raise DomainError(_("Too many failed sign-ins. Try again in %(minutes)d minutes, or reset "
                                  "your password.", minutes=minutes))
         user = session.exec(select(User).where(User.email == email)).first()
-        stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+        stored = user.password_hash if user and user.password_hash else _dummy_hash()
         correct = password_hash.verify(password, stored)
         if user is None or not correct or not user.is_active or not user.password_hash:
             _record_failure(session, email, address)

@@ -22,6 +22,7 @@ from ish_portal.web.flash import flash
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.i18n import ngettext
 from ish_portal.web.templating import redirect, render
+from ish_portal.text.timefmt import format_datetime
 
 router = APIRouter()
 
@@ -41,7 +42,7 @@ def sent_mail(request: Request, settings: SettingsDep, user: Organiser):
         with path.open("rb") as handle:
             headers = BytesParser(policy=policy.default).parse(handle, headersonly=True)
         messages.append({"name": path.name, "to": headers["To"], "subject": headers["Subject"],
-                         "date": headers["Date"]})
+                         "date": format_datetime(headers["Date"].datetime if headers["Date"] else None)})
     return render(request, "notifications/sent_mail.html", {"messages": messages})
 
 
