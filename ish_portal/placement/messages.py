@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from ish_portal import letters
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.errors import DomainError
@@ -132,8 +131,17 @@ def tell_answer(session: Session, nomination: Nomination, offer: Offer) -> None:
 LETTER_FILES = {"acceptance": "acceptance-letter", "visa": "visa-letter", "certificate": "certificate"}
 
 
-def letter_data(session: Session, nomination: Nomination) -> letters.LetterData:
-    """What a letter of this candidate is made from; the lab only once a place is accepted."""
+def _letters():
+    """The letters package, imported when a letter is made: fpdf2 and fontTools cost a noticeable
+    part of a second to load, which a process that never makes a letter should not pay."""
+    from ish_portal import letters
+    return letters
+
+
+def letter_data(session: Session, nomination: Nomination):
+    """What a letter of this candidate is made from (letters.LetterData); the lab only once a
+    place is accepted."""
+    letters = _letters()
     language = nomination.language if nomination.language in letters.LANGUAGES else "en"
     edition = session.get(Edition, nomination.edition_id)
     offer = offers.accepted_offer(session, nomination)
@@ -154,6 +162,7 @@ def letter_problem(session: Session, nomination: Nomination, letter: str) -> str
     if letter == "visa" and not (nomination.passport_number and nomination.passport_name
                                  and nomination.date_of_birth and nomination.nationality):
         return _("The visa letter needs the passport name, number, date of birth and nationality.")
+    letters = _letters()
     try:
         data = letter_data(session, nomination)
     except letters.LetterDataError as exc:
@@ -166,6 +175,7 @@ def letter_problem(session: Session, nomination: Nomination, letter: str) -> str
 
 
 def letter_pdf(session: Session, nomination: Nomination, letter: str) -> tuple[str, bytes]:
+    letters = _letters()
     make = {"acceptance": letters.acceptance_letter, "visa": letters.visa_letter,
             "certificate": letters.certificate}[letter]
     return f"{LETTER_FILES[letter]}-{nomination.id}.pdf", make(letter_data(session, nomination))
