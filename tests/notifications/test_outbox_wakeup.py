@@ -1,0 +1,110 @@
+"""An idle sender hears of new mail as soon as it commits: the outbox trigger notifies on
+PostgreSQL and the sender LISTENs; on SQLite the sender polls."""
+
+import threading
+import time
+
+import pytest
+from sqlmodel import select
+
+from ish_portal.db import transaction
+from ish_portal.notifications.models import OutboxMessage, OutboxStatus
+from ish_portal.notifications.service import enqueue
+from ish_portal.notifications.sender import Sender
+from ish_portal.worker import Worker
+from tests.conftest import fresh
+
+CONTEXT = {"name": "Noémie", "link": "http://testserver/access/abc", "days": 14}
+# Far longer than the tests take: a worker polling this rarely is woken only by a notification
+# (or, after a minute, for its housekeeping; see below).
+NEVER = 3600.0
+# A wait that ends with True got its notification; without one it would end False, after this.
+ANNOUNCED = 60.0
+
+
+def queue(db, to="noemie@example.org", **options):
+    with transaction(db):
+        return enqueue(db, kind="applicant_access", to=to, context=CONTEXT, **options)
+
+
+def until(condition, seconds=30.0):
+    """Wait for something the worker does in the background; only a bound against hanging."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def postgresql(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("notifications exist on PostgreSQL only")
+
+
+def test_worker_sends_a_new_message_when_its_commit_wakes_it(db, engine, settings, smtp):
+    worker = Worker(engine, settings)
+    stop = threading.Event()
+    listens = engine.dialect.name == "postgresql"
+    # On PostgreSQL the poll never comes in the test's time: only the notification can wake it.
+    thread = threading.Thread(target=worker.run_forever, args=(stop, NEVER if listens else 0.05))
+    thread.start()
+    try:
+        # Idle means it has listened (on PostgreSQL), claimed nothing and now waits.
+        until(worker.waiting.is_set)
+        queue(db)
+        until(lambda: len(smtp.messages) == 1)
+        until(lambda: fresh(db).exec(select(OutboxMessage.status)).one() == OutboxStatus.SENT)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    if listens:
+        # Woken by the notification, never by the end of a wait (housekeeping would end its
+        # first wait only after a minute, and the poll never).
+        assert worker.sender.wakeups["notified"] >= 1
+        assert worker.sender.wakeups["timeout"] == 0
+    else:
+        assert worker.sender.wakeups["notified"] == 0
+
+
+def test_sender_hears_of_mail_that_became_due_and_of_nothing_else(postgresql, db, engine, settings, smtp):
+    sender = Sender(engine, settings)
+    try:
+        assert sender.listen() is True
+        assert sender.wait_for_work(0.5) is False  # nothing happened
+
+        draft = queue(db, to="draft@example.org", draft=True, batch="b1")
+        assert sender.wait_for_work(0.5) is False  # a draft is not due
+
+        draft.status = OutboxStatus.QUEUED  # released, as an organiser does
+        with transaction(db):
+            db.add(draft)
+        assert sender.wait_for_work(ANNOUNCED) is True
+
+        smtp.answer = "451 4.3.0 Try again later"
+        assert sender.run_until_idle() == 1  # put back to the queue, due only in 30 s
+        assert sender.wait_for_work(0.5) is False
+
+        with pytest.raises(RuntimeError):
+            with transaction(db):
+                enqueue(db, kind="applicant_access", to="rolled@example.org", context=CONTEXT)
+                raise RuntimeError("the change failed")
+        assert sender.wait_for_work(0.5) is False  # nothing committed, nothing announced
+
+        queue(db, to="new@example.org")
+        assert sender.wait_for_work(ANNOUNCED) is True
+    finally:
+        sender.close()
+
+
+def test_sender_listening_again_after_losing_its_connection_says_to_look(postgresql, engine, settings):
+    sender = Sender(engine, settings)
+    try:
+        assert sender.wait_for_work(ANNOUNCED) is True  # just started listening: look first
+        sender._listener.close()  # as when the database restarts
+        with pytest.raises(Exception):
+            sender.wait_for_work(ANNOUNCED)
+        assert sender.wait_for_work(ANNOUNCED) is True  # listening again: look first
+        assert sender.wakeups["listening"] == 2
+    finally:
+        sender.close()
