@@ -31,7 +31,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 import psycopg
 from emails.backend.smtp import SMTPBackend
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -96,48 +96,46 @@ class Sender:
         self._domain = address.rpartition("@")[2] or "ish-portal"
 
     # -- claiming -------------------------------------------------------------------------
-    def claim(self) -> tuple[str, list[int]]:
-        """Take up to batch_size due rows for this sender; returns the claim and the row ids."""
+    def claim(self) -> tuple[str, list[tuple[OutboxMessage, list[OutboxAttachment]]]]:
+        """Take up to batch_size due rows for this sender; returns the claim and the claimed
+        messages, each with its attachments. One transaction, two statements for the whole batch:
+        the rows are chosen (skipping those another sender has locked), marked and read back in
+        one UPDATE ... RETURNING, then their attachments are read. The session is closed before
+        delivery, so no lock is held while talking to the mail server."""
         claim = f"{self.name}/{uuid.uuid4().hex[:8]}"
         now = utcnow()
-        with Session(self.engine) as session, transaction(session):
+        # Kept as read: what was claimed is exactly what the batch delivers.
+        with Session(self.engine, expire_on_commit=False) as session, transaction(session):
             due = or_(
                 and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
                 and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claim_expires_at < now),
             )
-            query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(self.batch_size)
+            chosen = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(self.batch_size)
             if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.exec(query).all())
-            if ids:
-                session.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-                    status=OutboxStatus.SENDING, claimed_by=claim, claim_expires_at=now + LEASE))
-        return claim, ids
-
-    def read(self, claim: str, ids: list[int]) -> list[tuple[OutboxMessage, list[OutboxAttachment]]]:
-        """The claimed messages with their attachments, in two queries for the whole batch. The
-        session is closed before delivery: no lock is held while talking to the mail server."""
-        with Session(self.engine) as session:
-            messages = session.exec(select(OutboxMessage).where(
-                OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == claim)
-                .order_by(OutboxMessage.id)).all()
+                chosen = chosen.with_for_update(skip_locked=True)
+            messages = sorted(session.exec(
+                update(OutboxMessage).where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+                .values(status=OutboxStatus.SENDING, claimed_by=claim, claim_expires_at=now + LEASE)
+                .returning(OutboxMessage)).scalars(), key=lambda message: message.id)
             attachments: dict[int, list[OutboxAttachment]] = {m.id: [] for m in messages}
-            for attachment in session.exec(select(OutboxAttachment).where(
-                    OutboxAttachment.outbox_message_id.in_(ids)).order_by(OutboxAttachment.id)):
-                attachments[attachment.outbox_message_id].append(attachment)
-        return [(message, attachments[message.id]) for message in messages]
+            if messages:
+                for attachment in session.exec(select(OutboxAttachment).where(
+                        OutboxAttachment.outbox_message_id.in_(attachments))
+                        .order_by(OutboxAttachment.id)):
+                    attachments[attachment.outbox_message_id].append(attachment)
+        return claim, [(message, attachments[message.id]) for message in messages]
 
     # -- delivering -----------------------------------------------------------------------
     def run_once(self) -> int:
         """Deliver one batch of due messages; returns how many were tried. The SMTP connection
         stays open for the next batch: close() (or idle()) ends it."""
-        claim, ids = self.claim()
-        if not ids:
+        claim, batch = self.claim()
+        if not batch:
             return 0
         done: list[tuple[OutboxMessage, Outcome]] = []
         recorded_at = self._clock()
         try:
-            for message, attachments in self.read(claim, ids):
+            for message, attachments in batch:
                 done.append((message, self._deliver_one(message, attachments)))
                 if self._clock() - recorded_at >= RECORD_EVERY_SECONDS:
                     self._record(claim, done)
@@ -148,7 +146,7 @@ class Sender:
         finally:
             if done:  # also when interrupted: what was handed over is recorded, not sent again
                 self._record(claim, done)
-        return len(ids)
+        return len(batch)
 
     def run_until_idle(self, max_batches: int = 1000) -> int:
         total = 0
@@ -292,7 +290,7 @@ class Sender:
                     OutboxMessage.id == message.id, held).values(
                     attempts=attempts, last_error=outcome.detail[:1000], **released, **values)
                     .returning(OutboxMessage.id)).scalars())
-            session.add_all([DeliveryAttempt(
+            session.exec(insert(DeliveryAttempt), params=[dict(
                 outbox_message_id=message.id, attempted_at=now, sender=self.name,
                 succeeded=outcome.delivered, smtp_code=outcome.smtp_code,
                 detail=outcome.detail[:1000]) for message, outcome in done])
