@@ -90,8 +90,8 @@ class Sender:
         self._listener = None  # psycopg connection LISTENing on OUTBOX_CHANNEL, once opened
         # How each wait for work ended ("notified", "timeout", "listening", "stopped"): for tests.
         self.wakeups: Counter[str] = Counter()
-        name, address = parseaddr(settings.mail_from)
-        self._from = formataddr((name, address))
+        display_name, address = parseaddr(settings.mail_from)
+        self._from = formataddr((display_name, address))
         self._from_address = address
         self._domain = address.rpartition("@")[2] or "ish-portal"
 
