@@ -132,14 +132,19 @@ class Sender:
         claim, batch = self.claim()
         if not batch:
             return 0
-        done: list[tuple[OutboxMessage, Outcome]] = []
-        recorded_at = self._clock()
+        done: list[tuple[OutboxMessage, Outcome]] = []  # outcomes not yet recorded
+        oldest = 0.0  # when the first of them came
         try:
             for message, attachments in batch:
-                done.append((message, self._deliver_one(message, attachments)))
-                if self._clock() - recorded_at >= RECORD_EVERY_SECONDS:
+                # Record first if the next message, with its pause for the rate limit, would keep
+                # an outcome unrecorded for longer than RECORD_EVERY_SECONDS.
+                if done and self._clock() + self._pause() - oldest >= RECORD_EVERY_SECONDS:
                     self._record(claim, done)
-                    done, recorded_at = [], self._clock()
+                    done = []
+                outcome = self._deliver_one(message, attachments)
+                if not done:
+                    oldest = self._clock()
+                done.append((message, outcome))
         except BaseException:
             self._close_backend()  # in an unknown state: the next message starts afresh
             raise
@@ -254,11 +259,16 @@ class Sender:
         """The least time between two messages: ISH_MAIL_PER_MINUTE spread evenly over a minute."""
         return 60.0 / self.settings.mail_per_minute
 
+    def _pause(self) -> float:
+        """How long the rate limit holds the next message back."""
+        if self._last_sent_at is None:
+            return 0.0
+        return max(self._last_sent_at + self.gap_seconds - self._clock(), 0.0)
+
     def _respect_rate_limit(self) -> None:
-        if self._last_sent_at is not None:
-            wait = self._last_sent_at + self.gap_seconds - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+        wait = self._pause()
+        if wait > 0:
+            self._sleep(wait)
         self._last_sent_at = self._clock()
 
     # -- recording ------------------------------------------------------------------------
