@@ -101,6 +101,8 @@ class CountingHandler:
                         self.without_id)
             elif command == "arrived":  # time.monotonic() is one clock for every process
                 return self.arrived.get(argument)
+            elif command == "cpu":  # seconds of CPU the sink process has used so far
+                return time.process_time()
 
 
 def sink_main(port: int, commands) -> None:
@@ -138,6 +140,9 @@ class Sink:
 
     def tally(self) -> tuple[int, int, int]:
         return self.ask("tally")
+
+    def cpu(self) -> float:
+        return self.ask("cpu")
 
     def stop(self) -> None:
         self._commands.send(("stop", None))
@@ -254,6 +259,7 @@ class Result:
     seconds: float
     per_process: dict[str, int]
     cpu_seconds: float          # in the timed processes, summed
+    sink_cpu_seconds: float     # in the sink, meanwhile
     distinct: int
     duplicates: int
     without_id: int
@@ -269,7 +275,8 @@ class Result:
         print(f"  delivered     {self.distinct} distinct messages in {self.seconds:.1f} s: "
               f"{self.rate:,.0f} messages/s{note}")
         print(f"  CPU           {1000 * self.cpu_seconds / max(self.distinct, 1):.2f} ms per message "
-              f"in the {'process' if len(self.per_process) == 1 else 'processes'} timed")
+              f"in the {'process' if len(self.per_process) == 1 else 'processes'} timed, "
+              f"{1000 * self.sink_cpu_seconds / max(self.distinct, 1):.2f} ms in the sink")
         if len(self.per_process) > 1:
             print(f"  per process   {split}")
         print(f"  duplicates    {self.duplicates}")
@@ -289,15 +296,15 @@ def run_case(case: str, prepare, names: list[str], args: tuple, sink: Sink, mess
         process.start()
     ready.wait()
     load_before = os.getloadavg()[0]
-    started = time.monotonic()
+    started, sink_cpu = time.monotonic(), sink.cpu()
     handled, cpu = collect(results, processes)
-    seconds = time.monotonic() - started
+    seconds, sink_cpu = time.monotonic() - started, sink.cpu() - sink_cpu
     load_after = os.getloadavg()[0]
     for process in processes:
         process.join()
     distinct, duplicates, without_id = sink.tally()
-    return Result(case, messages, seconds, handled, cpu, distinct, duplicates, without_id,
-                  (load_before, load_after))
+    return Result(case, messages, seconds, handled, cpu, sink_cpu, distinct, duplicates,
+                  without_id, (load_before, load_after))
 
 
 def collect(results, processes) -> tuple[dict[str, int], float]:

@@ -4,6 +4,7 @@ PostgreSQL and the sender LISTENs; on SQLite the sender polls."""
 import threading
 import time
 
+import psycopg
 import pytest
 from sqlmodel import select
 
@@ -101,8 +102,11 @@ def test_sender_listening_again_after_losing_its_connection_says_to_look(postgre
     sender = Sender(engine, settings)
     try:
         assert sender.wait_for_work(ANNOUNCED) is True  # just started listening: look first
-        sender._listener.close()  # as when the database restarts
-        with pytest.raises(Exception):
+        with engine.begin() as connection:  # the listening connection ends, as in a restart
+            assert connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query = 'LISTEN ish_outbox'").scalar() >= 1
+        with pytest.raises(psycopg.OperationalError):
             sender.wait_for_work(ANNOUNCED)
         assert sender.wait_for_work(ANNOUNCED) is True  # listening again: look first
         assert sender.wakeups["listening"] == 2
