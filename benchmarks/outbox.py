@@ -9,8 +9,9 @@ Run from the repository root, with the project installed (make install) and Post
 The script creates a database of its own on the server (ish_bench_<random>), builds it with the
 Alembic migrations and drops it at the end. Messages are queued by queue_messages (the one place
 that writes them, as a change in the portal would) and delivered to an SMTP sink on 127.0.0.1
-(aiosmtpd, a free port) that runs in a process of its own and counts every message by its
-Message-ID. Every sender and every floor runs in a process of its own as well. The cases:
+(a free port; SinkSession below, as lean as SMTP allows) that runs in a process of its own and
+counts every message by its Message-ID. Every sender and every floor runs in a process of its own
+as well. The cases:
 
   1. the floors: the same queued messages, read into memory first, sent in a bare loop over one
      connection by the `emails` package (built as the sender built them before, then sent), and
@@ -34,6 +35,7 @@ more about the neighbours, the ratios less so, as floor and sender run minutes a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
 import queue
@@ -68,57 +70,108 @@ SPAWN = multiprocessing.get_context("spawn")  # fresh processes: no inherited co
 
 # -- the SMTP sink, in a process of its own -------------------------------------------------------
 
-class CountingHandler:
-    """Accepts every message and counts it by Message-ID, noting when it arrived; reads only the
-    header it needs, so the sink stays cheap next to the senders it measures."""
+class Tally:
+    """Every message the sink accepted, counted by Message-ID, and when it first arrived."""
 
     def __init__(self) -> None:
-        import threading
         self.counts: Counter[bytes] = Counter()
         self.arrived: dict[bytes, float] = {}
         self.without_id = 0
-        self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):
-        headers = envelope.content.split(b"\r\n\r\n", 1)[0]
-        match = MESSAGE_ID.search(headers)
-        with self.lock:
-            if match:
-                self.counts[match.group(1)] += 1
-                self.arrived.setdefault(match.group(1), time.monotonic())
-            else:
-                self.without_id += 1
-        return "250 Message accepted"
+    def add(self, content: bytes) -> None:
+        match = MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0])
+        if match:
+            self.counts[match.group(1)] += 1
+            self.arrived.setdefault(match.group(1), time.monotonic())
+        else:
+            self.without_id += 1
 
     def answer(self, command: str, argument):
-        with self.lock:
-            if command == "reset":
-                self.counts.clear()
-                self.arrived.clear()
-                self.without_id = 0
-            elif command == "tally":  # distinct, duplicates (copies beyond the first), without id
-                return (len(self.counts), sum(count - 1 for count in self.counts.values()),
-                        self.without_id)
-            elif command == "arrived":  # time.monotonic() is one clock for every process
-                return self.arrived.get(argument)
-            elif command == "cpu":  # seconds of CPU the sink process has used so far
-                return time.process_time()
+        if command == "reset":
+            self.counts.clear()
+            self.arrived.clear()
+            self.without_id = 0
+        elif command == "tally":  # distinct, duplicates (copies beyond the first), without id
+            return (len(self.counts), sum(count - 1 for count in self.counts.values()),
+                    self.without_id)
+        elif command == "arrived":  # time.monotonic() is one clock for every process
+            return self.arrived.get(argument)
+        elif command == "cpu":  # seconds of CPU the sink process has used so far
+            return time.process_time()
+
+
+class SinkSession(asyncio.Protocol):
+    """Just enough SMTP for smtplib and the `emails` package: it accepts every command and every
+    message, answers one line at a time (neither client pipelines) and reads only the header it
+    counts by. A general server (aiosmtpd) spends more CPU per message than the sender it
+    measures, which on a small machine would make the sink, not the senders, the limit."""
+
+    REPLIES = {b"EHLO": b"250-sink\r\n250 8BITMIME\r\n", b"HELO": b"250 sink\r\n",
+               b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n", b"RSET": b"250 OK\r\n",
+               b"NOOP": b"250 OK\r\n", b"DATA": b"354 End data with <CR><LF>.<CR><LF>\r\n"}
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self.buffer = b""
+        self.in_data = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.in_data:
+                end = self.buffer.find(b"\r\n.\r\n")
+                if end < 0:
+                    return
+                self.tally.add(self.buffer[:end + 2])
+                self.buffer, self.in_data = self.buffer[end + 5:], False
+                self.transport.write(b"250 Message accepted\r\n")
+                continue
+            line, found, rest = self.buffer.partition(b"\r\n")
+            if not found:
+                return
+            self.buffer = rest
+            verb = line[:4].upper()
+            if verb == b"QUIT":
+                self.transport.write(b"221 Bye\r\n")
+                self.transport.close()
+                return
+            self.in_data = verb == b"DATA"
+            self.transport.write(self.REPLIES.get(verb, b"502 Not implemented\r\n"))
 
 
 def sink_main(port: int, commands) -> None:
-    from aiosmtpd.controller import Controller
-    handler = CountingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    commands.send("started")
-    try:
-        while True:
-            command, argument = commands.recv()
-            if command == "stop":
-                break
-            commands.send(handler.answer(command, argument))
-    finally:
-        controller.stop()
+    import asyncio
+    import threading
+    tally = Tally()
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(loop.create_server(
+            lambda: SinkSession(tally), host="127.0.0.1", port=port))
+        commands.send("started")
+        loop.run_forever()
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    while True:
+        command, argument = commands.recv()
+        if command == "stop":
+            break
+        # The tally belongs to the event loop's thread: ask there, and wait for the answer.
+        future = asyncio.run_coroutine_threadsafe(_ask(tally, command, argument), loop)
+        commands.send(future.result())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+
+
+async def _ask(tally: Tally, command: str, argument):
+    return tally.answer(command, argument)
 
 
 class Sink:
