@@ -1,95 +1,210 @@
-"""Benchmark of the outbox: how fast the portal's own senders deliver queued email over SMTP, and
-whether two senders side by side ever send a message twice.
+"""Benchmark of the outbox: how fast the portal's own senders deliver queued email over SMTP,
+measured against the floor of the same messages sent in a bare loop; whether two senders side by
+side ever send a message twice; and how soon an idle sender starts on a message after its commit.
 
 Run from the repository root, with the project installed (make install) and PostgreSQL reachable:
     python benchmarks/outbox.py [--messages 10000] [--server postgresql://postgres@127.0.0.1:5432/postgres]
-                                [--batch-size 50] [--sqlite]
+                                [--batch-size 50] [--wakeups 20] [--sqlite]
 
 The script creates a database of its own on the server (ish_bench_<random>), builds it with the
-Alembic migrations and drops it at the end. For each case it empties the outbox, queues --messages
-"applicant_access" emails with notifications.service.enqueue inside db.transaction (as a change in
-the portal would), then lets notifications.sender.Sender deliver them to an SMTP sink on
-127.0.0.1 (aiosmtpd, a free port) that counts every message by its Message-ID:
+Alembic migrations and drops it at the end. Messages are queued by queue_messages (the one place
+that writes them, as a change in the portal would) and delivered to an SMTP sink on 127.0.0.1
+(a free port; SinkSession below, as lean as SMTP allows) that runs in a process of its own and
+counts every message by its Message-ID. Every sender and every floor runs in a process of its own
+as well. The cases:
 
-  1. one sender;
-  2. two senders side by side, each in a process of its own, claiming rows with
-     SELECT ... FOR UPDATE SKIP LOCKED as `ish-portal serve --workers 2` would;
-  3. with --sqlite, one sender on a temporary SQLite file as well.
+  1. the floors: the same queued messages, read into memory first, sent in a bare loop over one
+     connection by the `emails` package (built as the sender built them before, then sent), and
+     by bare smtplib (bytes built beforehand, so only the SMTP exchange is timed);
+  2. one sender delivering those messages; printed as messages/s, CPU per message, and as the
+     ratio of its time to the `emails` floor's time;
+  3. two senders side by side, claiming with SELECT ... FOR UPDATE SKIP LOCKED as
+     `ish-portal serve --workers 2` would; printed as the ratio to one sender;
+  4. wake-up: a worker (as in `ish-portal outbox work`) idles; one message at a time is queued,
+     and the time from its commit to its arrival at the sink is printed next to the floor of one
+     message's SMTP exchange and the one second the sender must stay within;
+  5. with --sqlite, one sender on a temporary SQLite file as well.
 
-Delivery time runs from the moment every sender is ready (engine built, modules imported) until
-the last one finds nothing left to send. Duplicates are messages the sink received more than once;
-they should be 0, and the benchmark prints the figure rather than failing on it. The sink runs in
-this process, on its own thread; it is light but it shares the machine with the senders. Each case
-prints the machine's load average: on a busy machine the figures say more about the neighbours.
+Delivery time runs from the moment every process is ready (engine built, modules imported,
+messages read for the floors) until the last one is done. Duplicates are messages the sink
+received more than once; they should be 0, and the benchmark prints the figure rather than
+failing on it. Each case prints the machine's load average: on a busy machine the figures say
+more about the neighbours, the ratios less so, as floor and sender run minutes apart at most.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import date
+import asyncio
 import multiprocessing
 import os
 import queue
+import random
 import re
+import smtplib
 import socket
+import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, func
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from ish_portal.db import make_engine, transaction
+import ish_portal.areas  # noqa: F401  (the message kinds)
+from ish_portal.db import make_engine, transaction, utcnow
+from ish_portal.nominations.models import Nomination
+from ish_portal.notifications.catalog import Reader
+from ish_portal.programme.models import Edition, Organisation
 from ish_portal.migrate import upgrade
 from ish_portal.notifications.models import DeliveryAttempt, OutboxAttachment, OutboxMessage
-from ish_portal.notifications.sender import Sender
 from ish_portal.notifications.service import enqueue
 from ish_portal.settings import Settings
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 ENQUEUE_CHUNK = 500  # messages per transaction while filling the outbox
 MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+SPAWN = multiprocessing.get_context("spawn")  # fresh processes: no inherited connections
 
 
-# -- the SMTP sink ------------------------------------------------------------------------------
+# -- the SMTP sink, in a process of its own -------------------------------------------------------
 
-class CountingSink:
-    """Accepts every message and counts it by Message-ID; reads only the header it needs, so the
-    sink stays cheap next to the senders it measures."""
+class Tally:
+    """Every message the sink accepted, counted by Message-ID, and when it first arrived."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[bytes] = Counter()
+        self.arrived: dict[bytes, float] = {}
+        self.without_id = 0
+
+    def add(self, content: bytes) -> None:
+        match = MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0])
+        if match:
+            self.counts[match.group(1)] += 1
+            self.arrived.setdefault(match.group(1), time.monotonic())
+        else:
+            self.without_id += 1
+
+    def answer(self, command: str, argument):
+        if command == "reset":
+            self.counts.clear()
+            self.arrived.clear()
+            self.without_id = 0
+        elif command == "tally":  # distinct, duplicates (copies beyond the first), without id
+            return (len(self.counts), sum(count - 1 for count in self.counts.values()),
+                    self.without_id)
+        elif command == "arrived":  # time.monotonic() is one clock for every process
+            return self.arrived.get(argument)
+        elif command == "cpu":  # seconds of CPU the sink process has used so far
+            return time.process_time()
+
+
+class SinkSession(asyncio.Protocol):
+    """Just enough SMTP for smtplib and the `emails` package: it accepts every command and every
+    message, answers one line at a time (neither client pipelines) and reads only the header it
+    counts by. A general server (aiosmtpd) spends more CPU per message than the sender it
+    measures, which on a small machine would make the sink, not the senders, the limit."""
+
+    REPLIES = {b"EHLO": b"250-sink\r\n250 8BITMIME\r\n", b"HELO": b"250 sink\r\n",
+               b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n", b"RSET": b"250 OK\r\n",
+               b"NOOP": b"250 OK\r\n", b"DATA": b"354 End data with <CR><LF>.<CR><LF>\r\n"}
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self.buffer = b""
+        self.in_data = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.in_data:
+                end = self.buffer.find(b"\r\n.\r\n")
+                if end < 0:
+                    return
+                self.tally.add(self.buffer[:end + 2])
+                self.buffer, self.in_data = self.buffer[end + 5:], False
+                self.transport.write(b"250 Message accepted\r\n")
+                continue
+            line, found, rest = self.buffer.partition(b"\r\n")
+            if not found:
+                return
+            self.buffer = rest
+            verb = line[:4].upper()
+            if verb == b"QUIT":
+                self.transport.write(b"221 Bye\r\n")
+                self.transport.close()
+                return
+            self.in_data = verb == b"DATA"
+            self.transport.write(self.REPLIES.get(verb, b"502 Not implemented\r\n"))
+
+
+def sink_main(port: int, commands) -> None:
+    import asyncio
+    import threading
+    tally = Tally()
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(loop.create_server(
+            lambda: SinkSession(tally), host="127.0.0.1", port=port))
+        commands.send("started")
+        loop.run_forever()
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    while True:
+        command, argument = commands.recv()
+        if command == "stop":
+            break
+        # The tally belongs to the event loop's thread: ask there, and wait for the answer.
+        future = asyncio.run_coroutine_threadsafe(_ask(tally, command, argument), loop)
+        commands.send(future.result())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+
+
+async def _ask(tally: Tally, command: str, argument):
+    return tally.answer(command, argument)
+
+
+class Sink:
+    """The sink process, seen from the benchmark."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.counts: Counter[bytes] = Counter()
-        self.without_id = 0
-        self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._commands, theirs = SPAWN.Pipe()
+        self.process = SPAWN.Process(target=sink_main, args=(self.port, theirs), daemon=True)
+        self.process.start()
+        assert self._commands.recv() == "started"
 
-    async def handle_DATA(self, server, session, envelope):
-        headers = envelope.content.split(b"\r\n\r\n", 1)[0]
-        match = MESSAGE_ID.search(headers)
-        with self.lock:
-            if match:
-                self.counts[match.group(1)] += 1
-            else:
-                self.without_id += 1
-        return "250 Message accepted"
+    def ask(self, command: str, argument=None):
+        self._commands.send((command, argument))
+        return self._commands.recv()
 
     def reset(self) -> None:
-        with self.lock:
-            self.counts.clear()
-            self.without_id = 0
+        self.ask("reset")
 
     def tally(self) -> tuple[int, int, int]:
-        """Distinct messages, duplicates (copies beyond the first), messages without an id."""
-        with self.lock:
-            return (len(self.counts), sum(count - 1 for count in self.counts.values()),
-                    self.without_id)
+        return self.ask("tally")
+
+    def cpu(self) -> float:
+        return self.ask("cpu")
+
+    def stop(self) -> None:
+        self._commands.send(("stop", None))
+        self.process.join(timeout=10)
 
 
 def free_port() -> int:
@@ -100,24 +215,41 @@ def free_port() -> int:
 
 # -- filling and emptying the outbox ------------------------------------------------------------
 
+def queue_messages(engine, count: int) -> None:
+    """The one place that writes the benchmark's mail: `count` queued messages, written the way
+    the portal writes them, in transactions of ENQUEUE_CHUNK."""
+    with Session(engine) as session:
+        facts = {"nomination": _a_nomination(session), "days": 14}
+        for first in range(0, count, ENQUEUE_CHUNK):
+            with transaction(session):
+                for number in range(first, min(first + ENQUEUE_CHUNK, count)):
+                    # Each message issues its own personal link, as the portal's do.
+                    enqueue(session, "applicant_access",
+                            Reader(f"applicant-{number}@example.org", f"Applicant {number}"), facts)
+
+
+def _a_nomination(session: Session) -> int:
+    """The candidate the benchmark's personal links are for (the facts every message is built from)."""
+    existing = session.exec(select(Nomination.id)).first()
+    if existing is not None:
+        return existing
+    with transaction(session):
+        edition = Edition(year=2027, title="ISH 2027", starts_on=date(2027, 7, 12), ends_on=date(2027, 8, 7),
+                          nomination_opens_at=utcnow(), nomination_closes_at=utcnow())
+        organisation = Organisation(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Kumamoto")
+        session.add_all([edition, organisation])
+        session.flush()
+        nomination = Nomination(edition_id=edition.id, organisation_id=organisation.id, given_name="Haruto",
+                                family_name="Nakamura", email="haruto@example.org", status="submitted")
+        session.add(nomination)
+        session.flush()
+        return nomination.id
+
+
 def empty_outbox(engine) -> None:
     with Session(engine) as session, transaction(session):
         for table in (DeliveryAttempt, OutboxAttachment, OutboxMessage):
             session.exec(table.__table__.delete())
-
-
-def fill_outbox(engine, count: int) -> float:
-    """Queue `count` messages the way the portal does; returns the seconds it took."""
-    started = time.perf_counter()
-    with Session(engine) as session:
-        for first in range(0, count, ENQUEUE_CHUNK):
-            with transaction(session):
-                for number in range(first, min(first + ENQUEUE_CHUNK, count)):
-                    enqueue(session, kind="applicant_access", to=f"applicant-{number}@example.org",
-                            context={"name": f"Applicant {number}",
-                                     "link": f"http://127.0.0.1:8000/access/{uuid.uuid4().hex}",
-                                     "days": 14})
-    return time.perf_counter() - started
 
 
 def outbox_figures(engine) -> tuple[int, int]:
@@ -129,106 +261,214 @@ def outbox_figures(engine) -> tuple[int, int]:
     return sent, attempts
 
 
-# -- senders --------------------------------------------------------------------------------------
+# -- what runs in the timed processes -----------------------------------------------------------------
 
 def sender_settings(database_url: str, smtp_port: int) -> Settings:
+    # The rate limit is raised out of the way: the benchmark measures the sender, not the limit.
     return Settings(env="development", database_url=database_url, smtp_host="127.0.0.1",
                     smtp_port=smtp_port, smtp_tls=False, mail_per_minute=10**9, run_sender=False)
 
 
-def run_sender(name: str, database_url: str, smtp_port: int, batch_size: int,
-               ready, results) -> None:
-    """One sender, in a process of its own: build everything, wait for the start, deliver until
-    nothing is due, report how many messages it tried."""
+def run_sender(name: str, database_url: str, smtp_port: int, batch_size: int):
+    """One sender: built here, it delivers until nothing is due when called."""
+    from ish_portal.notifications.sender import Sender
     engine = make_engine(database_url)
     sender = Sender(engine, sender_settings(database_url, smtp_port), name=name,
                     batch_size=batch_size)
-    ready.wait()
     # max_batches only guards against a sender that never runs dry; it is set far above need.
-    tried = sender.run_until_idle(max_batches=10**9)
-    results.put((name, tried))
+    return lambda: sender.run_until_idle(max_batches=10**9)
+
+
+def run_floor(name: str, database_url: str, smtp_port: int, batch_size: int):
+    """The floor: every queued message read into memory, then sent in a bare loop over one
+    connection, by the `emails` package (name "emails") or by smtplib ("smtplib")."""
+    import emails
+    from emails.backend.smtp import SMTPBackend
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     engine.dispose()
+    sender = ("ISH Heidelberg", "ish@ish.example")
+
+    def build(row):
+        return emails.html(html=row.body_html, text=row.body_text, subject=row.subject,
+                           mail_from=sender, message_id=f"<{row.message_id}@ish.example>",
+                           headers={"Auto-Submitted": "auto-generated"})
+
+    if name == "emails":
+        def send() -> int:
+            backend = SMTPBackend(host="127.0.0.1", port=smtp_port, local_hostname="ish-portal")
+            for row in rows:
+                assert build(row).send(to=row.recipient, smtp=backend).success
+            backend.close()
+            return len(rows)
+        return send
+
+    messages = []
+    for row in rows:
+        message = build(row)
+        message.set_mail_to(row.recipient)
+        messages.append((row.recipient, message.as_bytes()))
+
+    def send() -> int:
+        with smtplib.SMTP("127.0.0.1", smtp_port, local_hostname="ish-portal") as client:
+            for recipient, data in messages:
+                client.sendmail(sender[1], [recipient], data)
+        return len(messages)
+    return send
+
+
+def timed_process(prepare, name: str, args: tuple, ready, results) -> None:
+    """In a process of its own: prepare (imports, engine, reading), wait for the start, run,
+    report how many messages were handled and the CPU seconds this process spent on them."""
+    run = prepare(name, *args)
+    ready.wait()
+    cpu = time.process_time()
+    handled = run()
+    results.put((name, handled, time.process_time() - cpu))
 
 
 @dataclass
 class Result:
     case: str
     messages: int
-    fill_seconds: float
     seconds: float
-    per_sender: dict[str, int]
+    per_process: dict[str, int]
+    cpu_seconds: float          # in the timed processes, summed
+    sink_cpu_seconds: float     # in the sink, meanwhile
     distinct: int
     duplicates: int
     without_id: int
-    rows_sent: int
-    attempts: int
-    load: tuple[float, float]   # the machine's 1-minute load average before and after delivery
+    load: tuple[float, float]   # the machine's 1-minute load average before and after
 
-    def report(self) -> None:
-        rate = self.distinct / self.seconds if self.seconds else float("nan")
-        split = ", ".join(f"{name} {tried}" for name, tried in sorted(self.per_sender.items()))
+    @property
+    def rate(self) -> float:
+        return self.distinct / self.seconds if self.seconds else float("nan")
+
+    def report(self, note: str = "") -> None:
+        split = ", ".join(f"{name} {count}" for name, count in sorted(self.per_process.items()))
         print(f"\n{self.case}")
-        print(f"  queued        {self.messages} messages in {self.fill_seconds:.1f} s "
-              f"({self.messages / self.fill_seconds:,.0f} messages/s through enqueue)")
         print(f"  delivered     {self.distinct} distinct messages in {self.seconds:.1f} s: "
-              f"{rate:,.0f} messages/s")
-        print(f"  per sender    {split}")
+              f"{self.rate:,.0f} messages/s{note}")
+        print(f"  CPU           {1000 * self.cpu_seconds / max(self.distinct, 1):.2f} ms per message "
+              f"in the {'process' if len(self.per_process) == 1 else 'processes'} timed, "
+              f"{1000 * self.sink_cpu_seconds / max(self.distinct, 1):.2f} ms in the sink")
+        if len(self.per_process) > 1:
+            print(f"  per process   {split}")
         print(f"  duplicates    {self.duplicates}")
         print(f"  missing       {self.messages - self.distinct}"
               + (f" (and {self.without_id} without a Message-ID)" if self.without_id else ""))
-        print(f"  outbox        {self.rows_sent} rows sent, {self.attempts} delivery attempts")
         print(f"  machine       load average {self.load[0]:.1f} before, {self.load[1]:.1f} after, "
               f"on {os.cpu_count()} CPUs", flush=True)
 
 
-def run_case(case: str, database_url: str, engine, sink: CountingSink, messages: int,
-             senders: int, batch_size: int) -> Result:
-    empty_outbox(engine)
-    fill_seconds = fill_outbox(engine, messages)
+def run_case(case: str, prepare, names: list[str], args: tuple, sink: Sink, messages: int) -> Result:
     sink.reset()
-    context = multiprocessing.get_context("spawn")  # fresh processes: no inherited connections
-    ready = context.Barrier(senders + 1)
-    results = context.Queue()
-    processes = [context.Process(target=run_sender, daemon=True,
-                                 args=(f"sender-{number + 1}", database_url, sink.port,
-                                       batch_size, ready, results))
-                 for number in range(senders)]
+    ready = SPAWN.Barrier(len(names) + 1)
+    results = SPAWN.Queue()
+    processes = [SPAWN.Process(target=timed_process, daemon=True,
+                               args=(prepare, name, args, ready, results)) for name in names]
     for process in processes:
         process.start()
     ready.wait()
     load_before = os.getloadavg()[0]
-    started = time.monotonic()
-    per_sender = collect(results, processes)
-    seconds = time.monotonic() - started
+    started, sink_cpu = time.monotonic(), sink.cpu()
+    handled, cpu = collect(results, processes)
+    seconds, sink_cpu = time.monotonic() - started, sink.cpu() - sink_cpu
     load_after = os.getloadavg()[0]
     for process in processes:
         process.join()
     distinct, duplicates, without_id = sink.tally()
-    rows_sent, attempts = outbox_figures(engine)
-    result = Result(case, messages, fill_seconds, seconds, per_sender, distinct, duplicates,
-                    without_id, rows_sent, attempts, (load_before, load_after))
-    result.report()  # as each case ends: a full run takes minutes
-    return result
+    return Result(case, messages, seconds, handled, cpu, sink_cpu, distinct, duplicates,
+                  without_id, (load_before, load_after))
 
 
-def collect(results, processes) -> dict[str, int]:
-    """Each sender's count as it finishes; a sender that dies stops the benchmark instead of
+def collect(results, processes) -> tuple[dict[str, int], float]:
+    """Each process's count as it finishes; a process that dies stops the benchmark instead of
     leaving it waiting for ever."""
-    per_sender: dict[str, int] = {}
-    while len(per_sender) < len(processes):
+    handled: dict[str, int] = {}
+    cpu = 0.0
+    while len(handled) < len(processes):
         try:
-            name, tried = results.get(timeout=1)
-            per_sender[name] = tried
+            name, count, seconds = results.get(timeout=1)
+            handled[name] = count
+            cpu += seconds
         except queue.Empty:
             dead = [p for p in processes if p.exitcode not in (None, 0)]
             if dead:
-                raise RuntimeError(f"a sender process ended with exit code {dead[0].exitcode}")
-    return per_sender
+                raise RuntimeError(f"a benchmark process ended with exit code {dead[0].exitcode}")
+    return handled, cpu
+
+
+# -- wake-up ------------------------------------------------------------------------------------------
+
+def worker_main(database_url: str, smtp_port: int, ready, stop) -> None:
+    """A worker as `ish-portal outbox work` runs it; says when it first idles."""
+    import threading
+
+    from ish_portal.worker import Worker
+    worker = Worker(make_engine(database_url), sender_settings(database_url, smtp_port))
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    worker.waiting.wait(60)
+    ready.set()
+    thread.join()
+
+
+def wakeup_case(database_url: str, engine, sink: Sink, count: int) -> tuple[list[float], list[float]]:
+    """Seconds from each message's commit to its arrival at the sink, one message at a time to an
+    idle worker; and the floor: connecting to the sink and sending one message with smtplib."""
+    empty_outbox(engine)
+    sink.reset()
+    ready, stop = SPAWN.Event(), SPAWN.Event()
+    process = SPAWN.Process(target=worker_main, args=(database_url, sink.port, ready, stop),
+                            daemon=True)
+    process.start()
+    if not ready.wait(120):
+        raise RuntimeError("the worker did not start")
+    latencies = []
+    try:
+        for _ in range(count):
+            time.sleep(random.uniform(0.2, 0.4))  # the worker has sent the last one and idles
+            queue_messages(engine, 1)
+            committed = time.monotonic()
+            with Session(engine) as session:
+                newest = session.exec(select(OutboxMessage.message_id)
+                                      .order_by(OutboxMessage.id.desc())).first()
+            key = f"<{newest}@ish.example>".encode()
+            deadline = committed + 30
+            while (arrived := sink.ask("arrived", key)) is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("a queued message was not delivered within 30 s")
+                time.sleep(0.001)
+            latencies.append(arrived - committed)
+    finally:
+        stop.set()
+        process.join(timeout=30)
+    data = b"Subject: floor\r\nMessage-ID: <floor@ish.example>\r\n\r\nfloor\r\n"
+    floor = []
+    for _ in range(count):
+        started = time.monotonic()
+        with smtplib.SMTP("127.0.0.1", sink.port, local_hostname="ish-portal") as client:
+            client.sendmail("ish@ish.example", ["floor@example.org"], data)
+        floor.append(time.monotonic() - started)
+    return latencies, floor
 
 
 # -- databases --------------------------------------------------------------------------------------
 
-def postgresql_cases(server: str, sink: CountingSink, messages: int, batch_size: int) -> list[Result]:
+@dataclass
+class Figures:
+    floor_emails: Result
+    floor_smtplib: Result
+    one: Result
+    two: Result
+    wakeups: list[float]
+    wakeup_floor: list[float]
+
+
+def postgresql_cases(server: str, sink: Sink, messages: int, batch_size: int,
+                     wakeups: int) -> Figures:
     url = make_url(server).set(drivername="postgresql+psycopg")
     name = f"ish_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -236,11 +476,32 @@ def postgresql_cases(server: str, sink: CountingSink, messages: int, batch_size:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     database_url = url.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(database_url)
+    args = (database_url, sink.port, batch_size)
     try:
         upgrade(engine)
         print(f"PostgreSQL database {name} created and migrated", flush=True)
-        return [run_case(f"PostgreSQL, {count} sender{'s' if count > 1 else ''}", database_url,
-                         engine, sink, messages, count, batch_size) for count in (1, 2)]
+        fill(engine, messages)
+        floor_emails = run_case("floor: the emails package in a bare loop", run_floor, ["emails"],
+                                args, sink, messages)
+        floor_emails.report()
+        floor_smtplib = run_case("floor: bare smtplib, messages built beforehand", run_floor,
+                                 ["smtplib"], args, sink, messages)
+        floor_smtplib.report()
+        one = run_case("PostgreSQL, 1 sender", run_sender, ["sender-1"], args, sink, messages)
+        one.report(f"; the emails floor's rate is {floor_emails.rate / one.rate:.2f}x this")
+        print_outbox(engine)
+        fill(engine, messages)
+        two = run_case("PostgreSQL, 2 senders", run_sender, ["sender-1", "sender-2"], args, sink,
+                       messages)
+        two.report(f"; {two.rate / one.rate:.2f}x one sender")
+        print_outbox(engine)
+        latencies, floor = wakeup_case(database_url, engine, sink, wakeups)
+        print(f"\nwake-up, {wakeups} messages queued one at a time to an idle worker")
+        print(f"  commit to sink  median {1000 * statistics.median(latencies):.1f} ms, "
+              f"max {1000 * max(latencies):.1f} ms (must stay under 1000 ms)")
+        print(f"  floor           median {1000 * statistics.median(floor):.1f} ms: connecting "
+              f"and sending one message with smtplib", flush=True)
+        return Figures(floor_emails, floor_smtplib, one, two, latencies, floor)
     finally:
         engine.dispose()
         with admin.connect() as connection:
@@ -249,13 +510,32 @@ def postgresql_cases(server: str, sink: CountingSink, messages: int, batch_size:
         print(f"PostgreSQL database {name} dropped")
 
 
-def sqlite_case(sink: CountingSink, messages: int, batch_size: int) -> Result:
+def fill(engine, messages: int) -> None:
+    empty_outbox(engine)
+    started = time.perf_counter()
+    queue_messages(engine, messages)
+    seconds = time.perf_counter() - started
+    print(f"\nqueued {messages} messages in {seconds:.1f} s "
+          f"({messages / seconds:,.0f} messages/s through enqueue)", flush=True)
+
+
+def print_outbox(engine) -> None:
+    sent, attempts = outbox_figures(engine)
+    print(f"  outbox        {sent} rows sent, {attempts} delivery attempts", flush=True)
+
+
+def sqlite_case(sink: Sink, messages: int, batch_size: int) -> Result:
     with tempfile.TemporaryDirectory(prefix="ish-bench-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'outbox.sqlite3'}"
         engine = make_engine(database_url)
         try:
             upgrade(engine)
-            return run_case("SQLite, 1 sender", database_url, engine, sink, messages, 1, batch_size)
+            fill(engine, messages)
+            result = run_case("SQLite, 1 sender", run_sender, ["sender-1"],
+                              (database_url, sink.port, batch_size), sink, messages)
+            result.report()
+            print_outbox(engine)
+            return result
         finally:
             engine.dispose()
 
@@ -267,26 +547,37 @@ def main(argv: list[str] | None = None) -> int:
                         help="a PostgreSQL server to create the benchmark's database on")
     parser.add_argument("--batch-size", type=int, default=50,
                         help="rows a sender claims at a time (the portal's default is 20)")
+    parser.add_argument("--wakeups", type=int, default=20,
+                        help="messages queued one at a time for the wake-up figure")
     parser.add_argument("--sqlite", action="store_true",
                         help="also run the one-sender case on a temporary SQLite file")
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.batch_size < 1:
-        parser.error("--messages and --batch-size must be at least 1")
+    if args.messages < 1 or args.batch_size < 1 or args.wakeups < 1:
+        parser.error("--messages, --batch-size and --wakeups must be at least 1")
 
-    sink = CountingSink()
-    sink.controller.start()
-    print(f"SMTP sink on 127.0.0.1:{sink.port}; {args.messages} messages per case, "
-          f"senders claim {args.batch_size} at a time", flush=True)
+    sink = Sink()
+    print(f"SMTP sink on 127.0.0.1:{sink.port} (process {sink.process.pid}); {args.messages} "
+          f"messages per case, senders claim {args.batch_size} at a time", flush=True)
     try:
-        results = postgresql_cases(args.server, sink, args.messages, args.batch_size)
-        if args.sqlite:
-            results.append(sqlite_case(sink, args.messages, args.batch_size))
+        figures = postgresql_cases(args.server, sink, args.messages, args.batch_size, args.wakeups)
+        on_sqlite = sqlite_case(sink, args.messages, args.batch_size) if args.sqlite else None
     finally:
-        sink.controller.stop()
+        sink.stop()
+    f = figures
     print("\nsummary")
-    for result in results:
-        print(f"  {result.case:<24} {result.distinct / result.seconds:8,.0f} messages/s, "
-              f"{result.duplicates} duplicates")
+    print(f"  one sender (PostgreSQL)    {f.one.rate:8,.0f} messages/s, "
+          f"{1000 * f.one.cpu_seconds / f.one.distinct:.2f} ms CPU per message")
+    print(f"  emails package, bare loop  {f.floor_emails.rate:8,.0f} messages/s: the sender takes "
+          f"{f.floor_emails.rate / f.one.rate:.2f}x its time")
+    print(f"  bare smtplib               {f.floor_smtplib.rate:8,.0f} messages/s: the sender takes "
+          f"{f.floor_smtplib.rate / f.one.rate:.2f}x its time")
+    print(f"  two senders (PostgreSQL)   {f.two.rate:8,.0f} messages/s: {f.two.rate / f.one.rate:.2f}x one")
+    if on_sqlite:
+        print(f"  one sender (SQLite)        {on_sqlite.rate:8,.0f} messages/s")
+    duplicates = f.one.duplicates + f.two.duplicates + (on_sqlite.duplicates if on_sqlite else 0)
+    print(f"  duplicates                 {duplicates}")
+    print(f"  wake-up, commit to sink    median {1000 * statistics.median(f.wakeups):.1f} ms, "
+          f"max {1000 * max(f.wakeups):.1f} ms; floor {1000 * statistics.median(f.wakeup_floor):.1f} ms")
     return 0
 
 

@@ -21,6 +21,7 @@ from ish_portal.settings import Settings
 
 log = logging.getLogger("ish_portal.worker")
 HOUSEKEEPING_SECONDS = 60
+POLL_AFTER_FAILURE_SECONDS = 1.0
 
 
 class Worker:
@@ -29,6 +30,9 @@ class Worker:
         self.settings = settings
         self.sender = Sender(engine, settings)
         self._next_housekeeping = 0.0
+        # Set while the worker waits for work (nothing due), for anyone who needs to know it is
+        # idle, such as the test that a notification and not the poll wakes it.
+        self.waiting = threading.Event()
 
     def session(self) -> Session:
         """A session whose messages link to the portal's public address."""
@@ -49,19 +53,30 @@ class Worker:
             except Exception:
                 log.exception("worker %s: %s failed", self.sender.name, job.__name__)
 
-    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+    def run_forever(self, stop: threading.Event, poll_seconds: float | None = None) -> None:
+        """Batch after batch while mail is due; when none is, wait for the sender's wake-up (a
+        notification on PostgreSQL) or the poll, and for the next housekeeping at the latest."""
+        poll_seconds = poll_seconds or self.sender.poll_seconds
         log.info("worker %s started", self.sender.name)
         while not stop.is_set():
-            tried = 0
             try:
+                self.sender.listen()  # before the claim: then no commit after it goes unheard
                 if time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
                     self.housekeeping()
-                tried = self.sender.run_once()
+                if self.sender.run_once():
+                    continue
+                self.sender.idle()
+                self.waiting.set()
+                try:
+                    self.sender.wait_for_work(
+                        min(poll_seconds, max(self._next_housekeeping - time.monotonic(), 0)), stop)
+                finally:
+                    self.waiting.clear()
             except Exception:  # a database hiccup must not end the worker for good
                 log.exception("worker %s: round failed", self.sender.name)
-            if not tried:
-                stop.wait(poll_seconds)
+                stop.wait(POLL_AFTER_FAILURE_SECONDS)
+        self.sender.close()
         log.info("worker %s stopped", self.sender.name)
 
 

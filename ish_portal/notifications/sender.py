@@ -1,24 +1,37 @@
 """Delivering the outbox. Any number of senders may run at once (a thread inside each
 `ish-portal serve` process, or `ish-portal outbox work`): each claims a batch of due rows with
 SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite takes its single write lock), marks them
-'sending' with a lease, delivers them, and records every attempt. A row is marked 'sent' only by the
-sender that still holds its claim, so no row is sent twice once marked sent; a sender that crashes
-mid-batch loses nothing, as its lease runs out and another sender takes the rows over."""
+'sending' with a lease, reads the batch, delivers it message by message, and records every attempt.
+A row is marked 'sent' only by the sender that still holds its claim, so no row is sent twice once
+marked sent; a sender that crashes mid-batch loses nothing, as its lease runs out and another
+sender takes the rows over.
+
+An idle sender waits for work: on PostgreSQL it LISTENs on OUTBOX_CHANNEL, which the outbox
+trigger (migration 0004) notifies in every transaction that makes a row due, so a new message is
+picked up as soon as it commits; on SQLite, which cannot notify, it polls."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import parseaddr
+from email.encoders import encode_base64
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 
-import emails
+import psycopg
 from emails.backend.smtp import SMTPBackend
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -38,6 +51,16 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
 LONGEST_RETRY_SECONDS = 3600
+# Outcomes are recorded once per batch, but at least this often, so that with a slow rate limit a
+# crash cannot leave more than about a second of delivered mail unrecorded (to be sent again).
+RECORD_EVERY_SECONDS = 1.0
+OUTBOX_CHANNEL = "ish_outbox"
+# An idle sender looks for due rows this often even without a notification: on SQLite that is how
+# it finds new mail; on PostgreSQL only retries coming due and expired leases depend on it.
+POLL_SECONDS = 1.0
+LISTENING_POLL_SECONDS = 10.0
+# The compat32 policy is the standard library's fast path for building MIME; SMTP wants CRLF.
+MIME_POLICY = compat32.clone(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -65,72 +88,112 @@ class Sender:
         self.batch_size = batch_size
         self._last_sent_at: float | None = None
         self._backend: SMTPBackend | None = None
+        self._listener = None  # psycopg connection LISTENing on OUTBOX_CHANNEL, once opened
+        # How each wait for work ended ("notified", "timeout", "listening", "stopped"): for tests.
+        self.wakeups: Counter[str] = Counter()
+        display_name, address = parseaddr(settings.mail_from)
+        self._from = formataddr((display_name, address))
+        self._from_address = address
+        self._domain = address.rpartition("@")[2] or "ish-portal"
 
     # -- claiming -------------------------------------------------------------------------
-    def claim(self) -> tuple[str, list[int]]:
-        """Take up to batch_size due rows for this sender; returns the claim and the row ids."""
+    def claim(self) -> tuple[str, list[tuple[OutboxMessage, list[OutboxAttachment]]]]:
+        """Take up to batch_size due rows for this sender; returns the claim and the claimed
+        messages, each with its attachments. One transaction, two statements for the whole batch:
+        the rows are chosen (skipping those another sender has locked), marked and read back in
+        one UPDATE ... RETURNING, then their attachments are read. The session is closed before
+        delivery, so no lock is held while talking to the mail server."""
         claim = f"{self.name}/{uuid.uuid4().hex[:8]}"
         now = utcnow()
-        with Session(self.engine) as session, transaction(session):
+        # Kept as read: what was claimed is exactly what the batch delivers.
+        with Session(self.engine, expire_on_commit=False) as session, transaction(session):
             due = or_(
                 and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
                 and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claim_expires_at < now),
             )
-            query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(self.batch_size)
+            chosen = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(self.batch_size)
             if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list(session.exec(query).all())
-            if ids:
-                session.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(
-                    status=OutboxStatus.SENDING, claimed_by=claim, claim_expires_at=now + LEASE))
-        return claim, ids
+                chosen = chosen.with_for_update(skip_locked=True)
+            messages = sorted(session.exec(
+                update(OutboxMessage).where(OutboxMessage.id.in_(chosen.scalar_subquery()))
+                .values(status=OutboxStatus.SENDING, claimed_by=claim, claim_expires_at=now + LEASE)
+                .returning(OutboxMessage)).scalars(), key=lambda message: message.id)
+            attachments: dict[int, list[OutboxAttachment]] = {m.id: [] for m in messages}
+            if messages:
+                for attachment in session.exec(select(OutboxAttachment).where(
+                        OutboxAttachment.outbox_message_id.in_(attachments))
+                        .order_by(OutboxAttachment.id)):
+                    attachments[attachment.outbox_message_id].append(attachment)
+        return claim, [(message, attachments[message.id]) for message in messages]
 
     # -- delivering -----------------------------------------------------------------------
     def run_once(self) -> int:
-        """Deliver one batch of due messages; returns how many were tried."""
-        claim, ids = self.claim()
+        """Deliver one batch of due messages; returns how many were tried. The SMTP connection
+        stays open for the next batch: close() (or idle()) ends it."""
+        claim, batch = self.claim()
+        if not batch:
+            return 0
+        done: list[tuple[OutboxMessage, Outcome]] = []  # outcomes not yet recorded
+        oldest = 0.0  # when the first of them came
         try:
-            for message_id in ids:
-                self._deliver_one(message_id, claim)
+            for message, attachments in batch:
+                # Record first if the next message, with its pause for the rate limit, would keep
+                # an outcome unrecorded for longer than RECORD_EVERY_SECONDS.
+                if done and self._clock() + self._pause() - oldest >= RECORD_EVERY_SECONDS:
+                    self._record(claim, done)
+                    done = []
+                outcome = self._deliver_one(message, attachments)
+                if not done:
+                    oldest = self._clock()
+                done.append((message, outcome))
+        except BaseException:
+            self._close_backend()  # in an unknown state: the next message starts afresh
+            raise
         finally:
-            self._close_backend()
-        return len(ids)
+            if done:  # also when interrupted: what was handed over is recorded, not sent again
+                self._record(claim, done)
+        return len(batch)
 
     def run_until_idle(self, max_batches: int = 1000) -> int:
         total = 0
-        for _ in range(max_batches):
-            tried = self.run_once()
-            total += tried
-            if not tried:
-                break
+        try:
+            for _ in range(max_batches):
+                tried = self.run_once()
+                total += tried
+                if not tried:
+                    break
+        finally:
+            self.idle()
         return total
 
-    def _deliver_one(self, message_id: int, claim: str) -> None:
-        # Letters are rendered now, not in the transaction that queued the message.
-        with Session(self.engine, info={"base_url": self.settings.base_url}) as session, transaction(session):
-            message = session.get(OutboxMessage, message_id)
-            if message is not None and message.claimed_by == claim:
-                render_missing_attachments(session, message)
-        # Read, then close the session: no lock is held while talking to the mail server.
-        with Session(self.engine) as session:
-            message = session.get(OutboxMessage, message_id)
-            attachments = list(session.exec(select(OutboxAttachment).where(
-                OutboxAttachment.outbox_message_id == message_id)).all())
-        if message is None or message.claimed_by != claim:
-            return
+    def _deliver_one(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> Outcome:
+        """One message of the batch, read with its attachments: hand it over at the allowed pace.
+        Whatever happens is an outcome to record; nothing here touches the database."""
         self._respect_rate_limit()
         try:
-            outcome = self._hand_over(message, attachments)
+            if any(attachment.data is None for attachment in attachments):
+                attachments = self._render_letters(message)
+            return self._hand_over(message, attachments)
         except Exception as exc:  # an unexpected failure counts as temporary, and is recorded
-            log.exception("outbox sender %s: message %s", self.name, message_id)
-            outcome = Outcome(delivered=False, detail=f"{type(exc).__name__}: {exc}")
-        self._record(message, claim, outcome)
+            log.exception("outbox sender %s: message %s", self.name, message.id)
+            self._close_backend()
+            return Outcome(delivered=False, detail=f"{type(exc).__name__}: {exc}")
+
+    def _render_letters(self, message: OutboxMessage) -> list[OutboxAttachment]:
+        """The one step of delivery that uses the database: letters are rendered now, when their
+        message goes out, not in the transaction of the change that queued it, and kept with it."""
+        with Session(self.engine, info={"base_url": self.settings.base_url}) as session, transaction(session):
+            render_missing_attachments(session, session.get(OutboxMessage, message.id))
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.exec(select(OutboxAttachment).where(
+                OutboxAttachment.outbox_message_id == message.id).order_by(OutboxAttachment.id)).all())
 
     def _hand_over(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> Outcome:
-        email = self._build(message, attachments)
+        mime = self._build(message, attachments)
         if not self.settings.smtp_host:
-            return self._write_eml(message, email)
-        response = email.send(to=message.recipient, smtp=self._smtp())
+            return self._write_eml(message, mime)
+        response = self._smtp().sendmail(from_addr=self._from_address, to_addrs=[message.recipient],
+                                         msg=mime)
         if response is not None and response.success:
             return Outcome(delivered=True, smtp_code=response.status_code,
                            detail=_text(response.status_text))
@@ -145,27 +208,43 @@ class Sender:
         permanent = code is not None and 500 <= code < 600
         return Outcome(delivered=False, permanent=permanent, smtp_code=code, detail=detail)
 
-    def _build(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> emails.Message:
-        name, address = parseaddr(self.settings.mail_from)
-        domain = address.rpartition("@")[2] or "ish-portal"
-        email = emails.html(html=message.body_html, text=message.body_text, subject=message.subject,
-                            mail_from=(name, address), message_id=f"<{message.message_id}@{domain}>",
-                            headers={"Auto-Submitted": "auto-generated", "Content-Language": message.language})
-        for attachment in attachments:
-            email.attach(data=attachment.data, filename=attachment.filename,
-                         content_disposition="attachment", mime_type=attachment.content_type)
-        return email
+    def _build(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> Message:
+        """Text and HTML as alternatives (inside multipart/mixed when there are attachments),
+        built with the standard library's compat32 classes: the cheapest correct MIME it offers."""
+        body = MIMEMultipart("alternative", boundary=_boundary(), policy=MIME_POLICY)
+        body.attach(MIMEText(message.body_text, "plain", "utf-8", policy=MIME_POLICY))
+        body.attach(MIMEText(message.body_html, "html", "utf-8", policy=MIME_POLICY))
+        mime = body
+        if attachments:
+            mime = MIMEMultipart("mixed", boundary=_boundary(), policy=MIME_POLICY)
+            mime.attach(body)
+            for attachment in attachments:
+                maintype, _, subtype = attachment.content_type.partition("/")
+                part = MIMEBase(maintype, subtype or "octet-stream", policy=MIME_POLICY)
+                part.set_payload(attachment.data)
+                encode_base64(part)
+                part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+                mime.attach(part)
+        mime["From"] = self._from
+        mime["To"] = message.recipient
+        mime["Subject"] = message.subject
+        mime["Date"] = format_datetime(utcnow())
+        mime["Message-ID"] = f"<{message.message_id}@{self._domain}>"
+        mime["Auto-Submitted"] = "auto-generated"
+        mime["Content-Language"] = message.language
+        return mime
 
-    def _write_eml(self, message: OutboxMessage, email: emails.Message) -> Outcome:
+    def _write_eml(self, message: OutboxMessage, mime: Message) -> Outcome:
         """Without an SMTP server (the demo), mail goes to var/mail so every flow can be tried."""
-        email.set_mail_to(message.recipient)
         folder = self.settings.mail_dir
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{message.id:07d}-{message.kind}.eml"
-        path.write_bytes(email.as_string().encode("utf-8"))
+        path.write_bytes(mime.as_bytes())
         return Outcome(delivered=True, detail=f"written to {path.name}")
 
     def _smtp(self) -> SMTPBackend:
+        # One connection for as long as work keeps coming; the backend reconnects once by itself
+        # when the server has dropped it in the meantime.
         if self._backend is None:
             s = self.settings
             self._backend = SMTPBackend(
@@ -180,38 +259,131 @@ class Sender:
             self._backend.close()
             self._backend = None
 
+    def idle(self) -> None:
+        """Nothing is due: let go of the SMTP connection rather than keep it open while idle."""
+        self._close_backend()
+
+    def close(self) -> None:
+        self._close_backend()
+        self._close_listener()
+
     @property
     def gap_seconds(self) -> float:
         """The least time between two messages: ISH_MAIL_PER_MINUTE spread evenly over a minute."""
         return 60.0 / self.settings.mail_per_minute
 
+    def _pause(self) -> float:
+        """How long the rate limit holds the next message back."""
+        if self._last_sent_at is None:
+            return 0.0
+        return max(self._last_sent_at + self.gap_seconds - self._clock(), 0.0)
+
     def _respect_rate_limit(self) -> None:
-        if self._last_sent_at is not None:
-            wait = self._last_sent_at + self.gap_seconds - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+        wait = self._pause()
+        if wait > 0:
+            self._sleep(wait)
         self._last_sent_at = self._clock()
 
-    def _record(self, message: OutboxMessage, claim: str, outcome: Outcome) -> None:
+    # -- recording ------------------------------------------------------------------------
+    def _record(self, claim: str, done: list[tuple[OutboxMessage, Outcome]]) -> None:
+        """The outcomes of (part of) a batch in one transaction. Every update is conditional on
+        the claim, so a sender that lost its claim (its lease ran out) changes nothing but the log
+        of attempts."""
         now = utcnow()
-        attempts = message.attempts + 1
-        if outcome.delivered:
-            values = dict(status=OutboxStatus.SENT, sent_at=now, last_error="")
-        elif outcome.permanent or attempts >= MAX_ATTEMPTS:
-            values = dict(status=OutboxStatus.FAILED, last_error=outcome.detail[:1000])
-        else:
-            values = dict(status=OutboxStatus.QUEUED, next_attempt_at=now + retry_delay(attempts),
-                          last_error=outcome.detail[:1000])
+        held = and_(OutboxMessage.claimed_by == claim, OutboxMessage.status == OutboxStatus.SENDING)
+        released = dict(claimed_by=None, claim_expires_at=None)
+        delivered = [message.id for message, outcome in done if outcome.delivered]
         with Session(self.engine) as session, transaction(session):
-            result = session.exec(update(OutboxMessage).where(
-                OutboxMessage.id == message.id, OutboxMessage.claimed_by == claim,
-                OutboxMessage.status == OutboxStatus.SENDING,
-            ).values(attempts=attempts, claimed_by=None, claim_expires_at=None, **values))
-            session.add(DeliveryAttempt(outbox_message_id=message.id, sender=self.name,
-                                        succeeded=outcome.delivered, smtp_code=outcome.smtp_code,
-                                        detail=outcome.detail[:1000]))
-            if result.rowcount == 0:
+            marked: set[int] = set()
+            if delivered:  # the common case: one statement for all of them
+                marked.update(session.exec(update(OutboxMessage).where(
+                    OutboxMessage.id.in_(delivered), held).values(
+                    status=OutboxStatus.SENT, sent_at=now, last_error="",
+                    attempts=OutboxMessage.attempts + 1, **released)
+                    .returning(OutboxMessage.id)).scalars())
+            for message, outcome in done:
+                if outcome.delivered:
+                    continue
+                attempts = message.attempts + 1
+                if outcome.permanent or attempts >= MAX_ATTEMPTS:
+                    values = dict(status=OutboxStatus.FAILED)
+                else:
+                    values = dict(status=OutboxStatus.QUEUED, next_attempt_at=now + retry_delay(attempts))
+                marked.update(session.exec(update(OutboxMessage).where(
+                    OutboxMessage.id == message.id, held).values(
+                    attempts=attempts, last_error=outcome.detail[:1000], **released, **values)
+                    .returning(OutboxMessage.id)).scalars())
+            session.exec(insert(DeliveryAttempt), params=[dict(
+                outbox_message_id=message.id, attempted_at=now, sender=self.name,
+                succeeded=outcome.delivered, smtp_code=outcome.smtp_code,
+                detail=outcome.detail[:1000]) for message, outcome in done])
+        for message, _ in done:
+            if message.id not in marked:
                 log.warning("outbox sender %s lost its claim on message %s", self.name, message.id)
+
+    # -- waiting for work -----------------------------------------------------------------
+    @property
+    def listens(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @property
+    def poll_seconds(self) -> float:
+        return LISTENING_POLL_SECONDS if self.listens else POLL_SECONDS
+
+    def listen(self) -> bool:
+        """Start listening for announced mail (PostgreSQL only); True if it has only just started.
+        Whatever was committed before that was never announced to us, so a caller must then look
+        for due rows with a claim before it waits."""
+        if not self.listens or self._listener is not None:
+            return False
+        # A connection of its own, outside the engine's pool, as it stays in LISTEN for good.
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listener = psycopg.connect(url, autocommit=True)
+        self._listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        return True
+
+    def wait_for_work(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until a message may be due. True when the database announced one (on PostgreSQL),
+        or when listening has only just started (see listen); False when the timeout ran out or
+        stop was set. On SQLite this is a plain pause: the caller polls."""
+        stop = stop or threading.Event()
+        if not self.listens:
+            self.wakeups["stopped" if stop.wait(timeout) else "timeout"] += 1
+            return False
+        if self.listen():
+            self.wakeups["listening"] += 1
+            return True
+        deadline = time.monotonic() + timeout
+        try:
+            while not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                # Short slices, so that stop is noticed within half a second.
+                notified = next(self._listener.notifies(timeout=min(remaining, 0.5), stop_after=1), None)
+                if notified is not None:
+                    for _ in self._listener.notifies(timeout=0):
+                        pass  # several commits announced while we were busy need one look only
+                    self.wakeups["notified"] += 1
+                    return True
+            self.wakeups["stopped" if stop.is_set() else "timeout"] += 1
+            return False
+        except Exception:
+            self._close_listener()  # the next call listens afresh (and says to look once)
+            raise
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            finally:
+                self._listener = None
+
+
+def _boundary() -> str:
+    # Every part is base64, whose alphabet has no "_" and "=" only as padding at a line's end: a
+    # boundary starting "=_" cannot occur in the content, so none has to be searched for.
+    return f"=_{uuid.uuid4().hex}"
 
 
 def _text(value: bytes | str | None) -> str:

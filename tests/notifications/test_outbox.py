@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from ish_portal.db import transaction, utcnow
@@ -15,8 +16,9 @@ from ish_portal.notifications.sender import Sender, retry_delay
 from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import free_port, fresh, post_form
 from tests.factories import PASSWORD
+from tests.smtp import SMTPSink, _Handler
 
 
 def access_link(db, to: str, name: str = "Noémie") -> None:
@@ -184,3 +186,55 @@ def test_outbox_values_people_typed_are_escaped_in_html(db, engine, settings, sm
     html = smtp.html_of(smtp.messages[0])
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+class PeerSink(SMTPSink):
+    """The tests' SMTP server, also noting the connection (client address) of every message."""
+
+    def start(self) -> None:
+        sink = self
+
+        class Handler(_Handler):
+            async def handle_DATA(self, server, session, envelope):
+                sink.peers.append(session.peer)
+                return await super().handle_DATA(server, session, envelope)
+
+        self.peers = []
+        self._controller = Controller(Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+
+def test_outbox_sender_keeps_one_connection_while_work_keeps_coming(db, engine, settings):
+    sink = PeerSink(port=free_port())
+    sink.start()
+    try:
+        queue(db, count=5)
+        sender = Sender(engine, settings.model_copy(update={"smtp_port": sink.port}), batch_size=2)
+        assert sender.run_until_idle() == 5  # three batches
+        assert len(sink.messages) == 5
+        assert len(set(sink.peers)) == 1
+
+        queue(db, to="later@example.org")  # idle in between: the connection was let go
+        assert sender.run_until_idle() == 1
+        assert len(set(sink.peers)) == 2
+    finally:
+        sink.stop()
+
+
+def test_outbox_slow_batch_is_recorded_as_it_goes(db, engine, settings, smtp):
+    # At 30 messages a minute a batch of three takes four seconds: what was sent is marked sent
+    # within about a second, not only at the end, so a crash would not have it sent again.
+    queue(db, count=3)
+    now = [1000.0]
+    sent_before_each_pause = []
+
+    def sleep(seconds: float) -> None:
+        sent_before_each_pause.append(len(fresh(db).exec(select(OutboxMessage).where(
+            OutboxMessage.status == OutboxStatus.SENT)).all()))
+        now[0] += seconds
+
+    sender = Sender(engine, settings.model_copy(update={"mail_per_minute": 30}),
+                    clock=lambda: now[0], sleep=sleep)
+    assert sender.run_until_idle() == 3
+    assert sent_before_each_pause == [1, 2]
+    assert [(r.status, r.attempts) for r in fresh(db).exec(select(OutboxMessage))] == [(OutboxStatus.SENT, 1)] * 3
