@@ -118,3 +118,19 @@ def test_match_app_solve_command_exits_2_for_a_bad_instance(tmp_path):
         "",
         "labs[0].capacity: expected an integer, got number 1.5\n",
     )
+
+
+def test_match_app_solve_command_exits_2_for_a_student_missing_fields_and_an_unknown_lab(tmp_path):
+    # Issue 13: this instance crashed `ish-portal match solve` with a TypeError traceback.
+    path = tmp_path / "bad.json"
+    path.write_text(
+        json.dumps({"students": [{"id": "a", "organisation": "x", "preferences": ["nope"]}], "labs": []})
+    )
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "students[0]: missing field 'age'\n"
+        "students[0]: missing field 'languages'\n"
+        "students[0].preferences[0]: unknown lab 'nope'\n",
+    )
