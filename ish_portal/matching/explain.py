@@ -24,38 +24,42 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
     """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
     filled, held_per_organisation = _occupancy(instance, assignment)
     full = [count >= capacity for count, capacity in zip(filled, instance.capacity)]
+    # Per lab, the organisations that hold as many of its places as its cap allows.
+    at_cap = [
+        frozenset(
+            organisation for organisation, held in held_per_organisation[lab].items() if held >= cap
+        )
+        if cap is not None
+        else frozenset()
+        for lab, cap in enumerate(instance.organisation_cap)
+    ]
     lab_ids = instance.lab_ids
+    pins = instance.pins
     result: dict[str, dict] = {}
-    for student, student_id in enumerate(instance.student_ids):
-        lab = assignment[student]
-        rank = placement_rank(instance, student, lab)
-        if student in instance.pins:
-            status = "pinned"
-        elif lab >= 0:
-            status = "placed"
-        else:
-            status = "unplaced"
-
+    for student, (student_id, lab, rank, preferences, closed, organisation) in enumerate(
+        zip(
+            instance.student_ids,
+            assignment,
+            placement_ranks(instance, assignment),
+            instance.preferences,
+            instance.closed_labs,
+            instance.student_organisation,
+        )
+    ):
         higher_choices = []
-        if status != "pinned":
-            preferences = instance.preferences[student]
-            closed = instance.closed_labs[student]
-            organisation = instance.student_organisation[student]
+        if student in pins:
+            status = "pinned"
+        else:
+            status = "placed" if lab >= 0 else "unplaced"
             considered = preferences if rank is None else preferences[: rank - 1]
-            for position, higher in enumerate(considered):
-                if higher not in closed:
-                    reasons = []
-                    cap = instance.organisation_cap[higher]
-                    held = held_per_organisation[higher].get(organisation, 0)
-                    if cap is not None and held >= cap:
-                        reasons.append("organisation_cap")
-                    if full[higher]:
-                        reasons.append("full")
-                else:
+            for position, higher in enumerate(considered, start=1):
+                if higher in closed:
                     reasons = instance.unmet_requirements(student, higher)
-                higher_choices.append(
-                    {"lab": lab_ids[higher], "rank": position + 1, "reasons": reasons}
-                )
+                elif organisation in at_cap[higher]:
+                    reasons = ["organisation_cap", "full"] if full[higher] else ["organisation_cap"]
+                else:
+                    reasons = ["full"] if full[higher] else []
+                higher_choices.append({"lab": lab_ids[higher], "rank": position, "reasons": reasons})
         result[student_id] = {
             "status": status,
             "lab": lab_ids[lab] if lab >= 0 else None,
@@ -72,9 +76,7 @@ def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> 
     """
     filled, held_per_organisation = _occupancy(instance, assignment)
     ranks: Counter[int | None] = Counter(
-        placement_rank(instance, student, lab)
-        for student, lab in enumerate(assignment)
-        if lab >= 0
+        rank for rank, lab in zip(placement_ranks(instance, assignment), assignment) if lab >= 0
     )
     histogram = {str(rank): ranks[rank] for rank in sorted(r for r in ranks if r is not None)}
     if None in ranks:
@@ -97,15 +99,12 @@ def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> 
     }
 
 
-def placement_rank(instance: Instance, student: int, lab: int) -> int | None:
-    """1 for the student's first choice; None when unplaced or placed at an unranked lab."""
-    if lab < 0:
-        return None
-    preferences = instance.preferences[student]
-    for position, ranked in enumerate(preferences):
-        if ranked == lab:
-            return position + 1
-    return None
+def placement_ranks(instance: Instance, assignment: list[int]) -> list[int | None]:
+    """Per student, 1 for their first choice; None when unplaced or placed at an unranked lab."""
+    return [
+        preferences.index(lab) + 1 if lab >= 0 and lab in preferences else None
+        for lab, preferences in zip(assignment, instance.preferences)
+    ]
 
 
 def _occupancy(instance: Instance, assignment: list[int]) -> tuple[list[int], list[dict[int, int]]]:

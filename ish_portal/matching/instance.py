@@ -9,7 +9,9 @@ dictionary look-ups by string.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from .errors import InstanceError
 
@@ -201,10 +203,11 @@ class _Reader:
         position: int,
         collection: str,
         kind: str,
-    ) -> None:
+    ) -> str | None:
+        """The id when it is a non-empty string, noting where it first occurs."""
         identifier = self.string(path, value)
         if identifier is None:
-            return
+            return None
         if identifier in index:
             self.problem(
                 path,
@@ -212,6 +215,7 @@ class _Reader:
             )
         else:
             index[identifier] = position
+        return identifier
 
     # -- labs, students, priority, pins -------------------------------------------------
 
@@ -235,8 +239,9 @@ class _Reader:
                 continue
             self.fields(path, entry, _LAB_REQUIRED, _LAB_OPTIONAL)
             if "id" in entry:
-                self.unique_id(f"{path}.id", entry["id"], labs.index, position, "labs", "lab")
-                labs.ids[position] = entry["id"]
+                labs.ids[position] = self.unique_id(
+                    f"{path}.id", entry["id"], labs.index, position, "labs", "lab"
+                )
             if "capacity" in entry:
                 labs.capacity[position] = self.integer(f"{path}.capacity", entry["capacity"], 0)
             labs.organisation_cap[position] = self.optional_integer(
@@ -258,42 +263,45 @@ class _Reader:
         if not isinstance(raw_students, list):
             self.problem("students", f"expected an array, got {_describe(raw_students)}")
             return None
+        if labs is not None:
+            clean = _Students.from_clean(raw_students, labs.index)
+            if clean is not None:
+                return clean
         students = _Students()
-        lab_index = labs.index if labs is not None else None
         for position, entry in enumerate(raw_students):
-            if not students.take_if_clean(entry, lab_index):
-                self.read_student(position, entry, students, labs)
-        students.finish()
+            self.read_student(position, entry, students, labs)
         return students
 
     def read_student(
         self, position: int, entry: object, students: _Students, labs: _Labs | None
     ) -> None:
-        """Check one student field by field, reporting every problem; adds a row either way."""
+        """Check one student field by field, reporting every problem; adds a row either way.
+
+        A field that is missing or wrong is None in the row (languages: empty), so the checks
+        of pins that follow never meet a value that was not checked.
+        """
         path = f"students[{position}]"
         if not isinstance(entry, dict):
             self.problem(path, f"expected an object, got {_describe(entry)}")
             students.add(None, None, None, frozenset(), None)
             return
         self.fields(path, entry, _STUDENT_REQUIRED)
+        student_id = organisation = age = languages = preferences = None
         if "id" in entry:
-            self.unique_id(
+            student_id = self.unique_id(
                 f"{path}.id", entry["id"], students.index, position, "students", "student"
             )
-        organisation = entry.get("organisation", _MISSING)
-        if organisation is not _MISSING:
-            organisation = self.string(f"{path}.organisation", organisation)
-        age = entry.get("age", _MISSING)
-        age = self.integer(f"{path}.age", age, 0) if age is not _MISSING else None
-        languages = entry.get("languages", _MISSING)
-        if languages is not _MISSING:
-            languages = self.strings(f"{path}.languages", languages)
-        preferences = entry.get("preferences", _MISSING)
-        if preferences is not _MISSING:
-            preferences = self.strings(f"{path}.preferences", preferences)
-            if preferences is not None and labs is not None:
-                preferences = self.references(f"{path}.preferences", preferences, labs.index, "lab")
-        students.add(entry.get("id"), organisation, age, frozenset(languages or ()), preferences)
+        if "organisation" in entry:
+            organisation = self.string(f"{path}.organisation", entry["organisation"])
+        if "age" in entry:
+            age = self.integer(f"{path}.age", entry["age"], 0)
+        if "languages" in entry:
+            languages = self.strings(f"{path}.languages", entry["languages"])
+        if "preferences" in entry:
+            names = self.strings(f"{path}.preferences", entry["preferences"])
+            if names is not None and labs is not None:
+                preferences = self.references(f"{path}.preferences", names, labs.index, "lab")
+        students.add(student_id, organisation, age, frozenset(languages or ()), preferences)
 
     def read_priority(self, raw_priority: object, students: _Students | None) -> list[int] | None:
         if raw_priority is None:
@@ -371,7 +379,8 @@ class _Reader:
             per_organisation: dict[str, int] = {}
             for student in pinned:
                 organisation = students.organisations[student]
-                per_organisation[organisation] = per_organisation.get(organisation, 0) + 1
+                if organisation is not None:  # else the student's own problem is reported
+                    per_organisation[organisation] = per_organisation.get(organisation, 0) + 1
             for organisation, count in per_organisation.items():
                 if count > cap:
                     self.problem(
@@ -393,63 +402,76 @@ class _Labs:
 
 
 class _Students:
-    """Students as read: one row each while reading, then one column per field."""
+    """Students as read, one column per field, indexed by student."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
-        self.rows: list[tuple] = []
         self.ids: list = []
         self.organisations: list = []
         self.ages: list = []
         self.languages: list[frozenset[str]] = []
         self.preferences: list = []
 
-    def take_if_clean(self, entry: object, lab_index: dict[str, int] | None) -> bool:
-        """Add a student that passes every check at once, and say whether it did.
-
-        Tens of thousands of students are read per instance, nearly all of them clean; this
-        path decides only *that* a student is clean. Anything doubtful goes to the reader's
-        field-by-field checks, which alone word the problems.
-        """
-        if type(entry) is not dict or len(entry) != len(_STUDENT_REQUIRED) or lab_index is None:
-            return False
-        try:
-            student_id = entry["id"]
-            organisation = entry["organisation"]
-            age = entry["age"]
-            languages = entry["languages"]
-            preferences = entry["preferences"]
-            if not (
-                type(student_id) is str
-                and student_id
-                and student_id not in self.index
-                and type(organisation) is str
-                and organisation
-                and type(age) is int
-                and age >= 0
-                and type(languages) is list
-                and type(preferences) is list
-            ):
-                return False
-            "".join(languages)  # TypeError unless every item is a string
-            labs = list(map(lab_index.__getitem__, preferences))  # KeyError: unknown lab
-        except (TypeError, KeyError):
-            return False
-        if len(set(labs)) != len(labs):
-            return False
-        self.index[student_id] = len(self.rows)
-        self.rows.append((student_id, organisation, age, frozenset(languages), labs))
-        return True
-
     def add(self, student_id, organisation, age, languages, preferences) -> None:
-        self.rows.append((student_id, organisation, age, languages, preferences))
+        self.ids.append(student_id)
+        self.organisations.append(organisation)
+        self.ages.append(age)
+        self.languages.append(languages)
+        self.preferences.append(preferences)
 
-    def finish(self) -> None:
-        """Turn the rows into columns, the shape the checks and solvers index by student."""
-        if self.rows:
-            columns = [list(column) for column in zip(*self.rows)]
-            self.ids, self.organisations, self.ages, self.languages, self.preferences = columns
-        self.rows = []
+    @classmethod
+    def from_clean(cls, entries: list, lab_index: dict[str, int]) -> _Students | None:
+        """The students when every one passes every check, else None.
+
+        Tens of thousands of students are read per instance, nearly always clean. This path
+        decides only *that* they are clean, one column at a time with loops that run in C;
+        anything doubtful goes to the reader's field-by-field checks, which alone word the
+        problems.
+        """
+        if _types(entries) - {dict} or set(map(len, entries)) - {len(_STUDENT_REQUIRED)}:
+            return None
+        try:
+            # Exactly five fields, all of them found: no field is missing or unknown.
+            ids = [entry["id"] for entry in entries]
+            organisations = [entry["organisation"] for entry in entries]
+            ages = [entry["age"] for entry in entries]
+            languages = [entry["languages"] for entry in entries]
+            preference_names = [entry["preferences"] for entry in entries]
+        except KeyError:
+            return None
+        if (
+            _types(ids) - {str}
+            or not all(ids)
+            or _types(organisations) - {str}
+            or not all(organisations)
+            or _types(ages) - {int}  # bool is not int here, as in the checks
+            or min(ages, default=0) < 0
+            or _types(languages) - {list}
+            or _types(chain.from_iterable(languages)) - {str}
+            or _types(preference_names) - {list}
+        ):
+            return None
+        index = dict(zip(ids, range(len(ids))))
+        if len(index) != len(ids):
+            return None  # a duplicate id
+        try:
+            preferences = [list(map(lab_index.__getitem__, names)) for names in preference_names]
+        except (KeyError, TypeError):  # an unknown lab, or an item that cannot be an id
+            return None
+        if list(map(len, map(set, preferences))) != list(map(len, preferences)):
+            return None  # a lab ranked twice
+        students = cls()
+        students.index = index
+        students.ids = ids
+        students.organisations = organisations
+        students.ages = ages
+        students.languages = list(map(frozenset, languages))
+        students.preferences = preferences
+        return students
+
+
+def _types(values: Iterable) -> set[type]:
+    return set(map(type, values))
 
 
 def _build(
