@@ -20,46 +20,80 @@ from collections import Counter
 from .instance import Instance
 
 
-def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
-    """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
+def explain(
+    instance: Instance, assignment: list[int], declined: int = 0
+) -> tuple[dict[str, dict], dict]:
+    """The explanations per student and the statistics of the placement, from one pass over it.
+
+    `declined` students (after re-matching) are not in the instance given, only counted.
+    """
     filled, held_per_organisation = _occupancy(instance, assignment)
-    full = [count >= capacity for count, capacity in zip(filled, instance.capacity)]
-    # Per lab, the organisations that hold as many of its places as its cap allows.
-    at_cap = [
-        frozenset(
-            organisation for organisation, held in held_per_organisation[lab].items() if held >= cap
+    ranks = placement_ranks(instance, assignment)
+    return (
+        _explanations(instance, assignment, ranks, filled, held_per_organisation),
+        _statistics(instance, assignment, ranks, filled, held_per_organisation, declined),
+    )
+
+
+def _explanations(
+    instance: Instance,
+    assignment: list[int],
+    ranks: list[int | None],
+    filled: list[int],
+    held_per_organisation: list[dict[int, int]],
+) -> dict[str, dict]:
+    """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
+    # A lab the student may take stops them for the same reasons as every other student of
+    # their organisation, so the reasons are worked out once per lab: those for organisations
+    # at the lab's cap, those for the rest, and which organisations are at the cap.
+    reasons_at_cap, reasons_under_cap, at_cap = [], [], []
+    for lab, (count, capacity, cap) in enumerate(
+        zip(filled, instance.capacity, instance.organisation_cap)
+    ):
+        full = ("full",) if count >= capacity else ()
+        reasons_at_cap.append(("organisation_cap", *full))
+        reasons_under_cap.append(full)
+        at_cap.append(
+            frozenset(
+                organisation
+                for organisation, held in held_per_organisation[lab].items()
+                if cap is not None and held >= cap
+            )
         )
-        if cap is not None
-        else frozenset()
-        for lab, cap in enumerate(instance.organisation_cap)
-    ]
     lab_ids = instance.lab_ids
     pins = instance.pins
+    unmet_requirements = instance.unmet_requirements
     result: dict[str, dict] = {}
     for student, (student_id, lab, rank, preferences, closed, organisation) in enumerate(
         zip(
             instance.student_ids,
             assignment,
-            placement_ranks(instance, assignment),
+            ranks,
             instance.preferences,
             instance.closed_labs,
             instance.student_organisation,
         )
     ):
-        higher_choices = []
         if student in pins:
-            status = "pinned"
+            status, higher_choices = "pinned", []
         else:
             status = "placed" if lab >= 0 else "unplaced"
-            considered = preferences if rank is None else preferences[: rank - 1]
-            for position, higher in enumerate(considered, start=1):
-                if higher in closed:
-                    reasons = instance.unmet_requirements(student, higher)
-                elif organisation in at_cap[higher]:
-                    reasons = ["organisation_cap", "full"] if full[higher] else ["organisation_cap"]
-                else:
-                    reasons = ["full"] if full[higher] else []
-                higher_choices.append({"lab": lab_ids[higher], "rank": position, "reasons": reasons})
+            higher_choices = [
+                {
+                    "lab": lab_ids[higher],
+                    "rank": position,
+                    "reasons": unmet_requirements(student, higher)
+                    if higher in closed
+                    else list(
+                        reasons_at_cap[higher]
+                        if organisation in at_cap[higher]
+                        else reasons_under_cap[higher]
+                    ),
+                }
+                for position, higher in enumerate(
+                    preferences if rank is None else preferences[: rank - 1], start=1
+                )
+            ]
         result[student_id] = {
             "status": status,
             "lab": lab_ids[lab] if lab >= 0 else None,
@@ -69,18 +103,23 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
     return result
 
 
-def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> dict:
-    """Placed, unplaced and declined counts, the histogram of ranks, and each lab's fill.
-
-    `declined` students (after re-matching) are not in the instance given, only counted.
-    """
-    filled, held_per_organisation = _occupancy(instance, assignment)
-    ranks: Counter[int | None] = Counter(
-        rank for rank, lab in zip(placement_ranks(instance, assignment), assignment) if lab >= 0
+def _statistics(
+    instance: Instance,
+    assignment: list[int],
+    ranks: list[int | None],
+    filled: list[int],
+    held_per_organisation: list[dict[int, int]],
+    declined: int,
+) -> dict:
+    """Placed, unplaced and declined counts, the histogram of ranks, and each lab's fill."""
+    rank_counts: Counter[int | None] = Counter(
+        rank for rank, lab in zip(ranks, assignment) if lab >= 0
     )
-    histogram = {str(rank): ranks[rank] for rank in sorted(r for r in ranks if r is not None)}
-    if None in ranks:
-        histogram["unranked"] = ranks[None]  # pinned to a lab the student did not rank
+    histogram = {
+        str(rank): rank_counts[rank] for rank in sorted(r for r in rank_counts if r is not None)
+    }
+    if None in rank_counts:
+        histogram["unranked"] = rank_counts[None]  # pinned to a lab the student did not rank
     placed = sum(filled)
     return {
         "students": len(assignment) + declined,
@@ -110,10 +149,9 @@ def placement_ranks(instance: Instance, assignment: list[int]) -> list[int | Non
 def _occupancy(instance: Instance, assignment: list[int]) -> tuple[list[int], list[dict[int, int]]]:
     filled = [0] * len(instance.lab_ids)
     held_per_organisation: list[dict[int, int]] = [{} for _ in instance.lab_ids]
-    for student, lab in enumerate(assignment):
+    for lab, organisation in zip(assignment, instance.student_organisation):
         if lab >= 0:
             filled[lab] += 1
             counts = held_per_organisation[lab]
-            organisation = instance.student_organisation[student]
             counts[organisation] = counts.get(organisation, 0) + 1
     return filled, held_per_organisation
