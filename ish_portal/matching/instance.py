@@ -523,16 +523,15 @@ def _closed_labs(students: _Students, labs: _Labs) -> list[frozenset[int]]:
     restricted = [
         lab for lab in range(len(labs.ids)) if labs.min_age[lab] is not None or labs.languages[lab]
     ]
-    closed_to_profile: dict[tuple[int, frozenset[str]], frozenset[int]] = {}
-    closed_labs = []
-    for age, spoken in zip(students.ages, students.languages):
-        closed = closed_to_profile.get((age, spoken))
-        if closed is None:
-            closed = closed_to_profile[age, spoken] = frozenset(
-                lab
-                for lab in restricted
-                if (labs.min_age[lab] is not None and age < labs.min_age[lab])
-                or (labs.languages[lab] and labs.languages[lab].isdisjoint(spoken))
-            )
-        closed_labs.append(closed)
-    return closed_labs
+
+    def closed_to(age: int, spoken: frozenset[str]) -> frozenset[int]:
+        return frozenset(
+            lab
+            for lab in restricted
+            if (labs.min_age[lab] is not None and age < labs.min_age[lab])
+            or (labs.languages[lab] and labs.languages[lab].isdisjoint(spoken))
+        )
+
+    profiles = list(zip(students.ages, students.languages))
+    closed_to_profile = {profile: closed_to(*profile) for profile in dict.fromkeys(profiles)}
+    return list(map(closed_to_profile.__getitem__, profiles))

@@ -68,14 +68,12 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
             where = "unplaced" if placed is None else f"placed at lab '{placed}'"
             violations.append(f"student '{student_id}' is pinned to lab '{pinned_lab}' but {where}")
 
-    for lab_id, held in holders.items():
-        violations.extend(_lab_violations(labs[lab_id], held, students, pins, unranked))
-
     review_position = _review_positions(instance, students, seed)
-    walks = {
-        lab_id: _LabWalk(lab, holders[lab_id], students, pins, review_position)
-        for lab_id, lab in labs.items()
-    }
+    walks = {}
+    for lab_id, lab in labs.items():
+        walk = _LabWalk(lab, holders[lab_id], students, pins, unranked, review_position)
+        walks[lab_id] = walk
+        violations.extend(walk.violations)
     # A student the lab does not rank is refused when their review position is at or past
     # this point, whatever their organisation or eligibility: nearly every pair ends here.
     refused_from = {
@@ -106,51 +104,9 @@ def _review_positions(instance: dict, students: dict[str, dict], seed: int) -> d
     return {student_id: position for position, student_id in enumerate(listed + unlisted)}
 
 
-def _lab_violations(
-    lab: dict,
-    held: list[str],
-    students: dict[str, dict],
-    pins: dict[str, str],
-    unranked: set[str],
-) -> list[str]:
-    lab_id = lab["id"]
-    min_age = lab.get("min_age")
-    required = frozenset(lab.get("languages") or ())
-    violations = []
-    for student_id in held:
-        student = students[student_id]
-        if student_id in unranked and pins.get(student_id) != lab_id:
-            violations.append(
-                f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank"
-            )
-        if min_age is not None and student["age"] < min_age:
-            violations.append(
-                f"student '{student_id}' is placed at lab '{lab_id}' "
-                f"whose minimum age is {min_age} (student's age: {student['age']})"
-            )
-        if required and required.isdisjoint(student["languages"]):
-            violations.append(
-                f"student '{student_id}' is placed at lab '{lab_id}' "
-                "without a common working language"
-            )
-    if len(held) > lab["capacity"]:
-        violations.append(
-            f"lab '{lab_id}' holds {len(held)} students but has capacity {lab['capacity']}"
-        )
-    cap = lab.get("organisation_cap")
-    if cap is not None and len(held) > cap:  # fewer students cannot exceed the cap
-        per_organisation = Counter(students[student_id]["organisation"] for student_id in held)
-        for organisation, count in per_organisation.items():
-            if count > cap:
-                violations.append(
-                    f"lab '{lab_id}' holds {count} students from '{organisation}' "
-                    f"but its organisation_cap is {cap}"
-                )
-    return violations
-
-
 class _LabWalk:
-    """A lab's rules, and its walk over the students it holds summed up as where it runs out.
+    """A lab's rules, the rules broken by the students it holds, and its walk over them summed
+    up as the points where it runs out.
 
     Keys order students as the lab does: its ranking first (key = position in the ranking),
     then the review order (key = length of the ranking + review position). A newcomer is
@@ -165,6 +121,7 @@ class _LabWalk:
         "ranking_length",
         "seats_gone_after",
         "places_gone_after",
+        "violations",
     )
 
     def __init__(
@@ -173,21 +130,39 @@ class _LabWalk:
         held: list[str],
         students: dict[str, dict],
         pins: dict[str, str],
+        unranked: set[str],
         review_position: dict[str, int],
     ) -> None:
-        self.min_age = lab.get("min_age")
-        self.languages = frozenset(lab.get("languages") or ())
+        lab_id, capacity, cap = lab["id"], lab["capacity"], lab.get("organisation_cap")
+        self.min_age = min_age = lab.get("min_age")
+        self.languages = required = frozenset(lab.get("languages") or ())
         ranking = lab.get("ranking") or []
-        self.ranking_position = {student_id: position for position, student_id in enumerate(ranking)}
+        self.ranking_position = {student_id: place for place, student_id in enumerate(ranking)}
         self.ranking_length = len(ranking)
 
-        lab_id, capacity, cap = lab["id"], lab["capacity"], lab.get("organisation_cap")
+        self.violations = violations = []
         admitted = 0
         admitted_per_organisation: dict[str, int] = {}
         walkers = []  # (key, organisation) of every student held but not pinned here
         for student_id in held:
-            organisation = students[student_id]["organisation"]
-            if pins.get(student_id) == lab_id:
+            student = students[student_id]
+            organisation = student["organisation"]
+            pinned_here = pins.get(student_id) == lab_id
+            if student_id in unranked and not pinned_here:
+                violations.append(
+                    f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank"
+                )
+            if min_age is not None and student["age"] < min_age:
+                violations.append(
+                    f"student '{student_id}' is placed at lab '{lab_id}' "
+                    f"whose minimum age is {min_age} (student's age: {student['age']})"
+                )
+            if required and required.isdisjoint(student["languages"]):
+                violations.append(
+                    f"student '{student_id}' is placed at lab '{lab_id}' "
+                    "without a common working language"
+                )
+            if pinned_here:
                 admitted += 1
                 admitted_per_organisation[organisation] = (
                     admitted_per_organisation.get(organisation, 0) + 1
@@ -196,6 +171,18 @@ class _LabWalk:
                 walkers.append((self.order_key(student_id, review_position), organisation))
             else:
                 walkers.append((review_position[student_id], organisation))
+        if len(held) > capacity:
+            violations.append(
+                f"lab '{lab_id}' holds {len(held)} students but has capacity {capacity}"
+            )
+        if cap is not None and len(held) > cap:  # fewer students cannot exceed the cap
+            per_organisation = Counter(students[student_id]["organisation"] for student_id in held)
+            for organisation, count in per_organisation.items():
+                if count > cap:
+                    violations.append(
+                        f"lab '{lab_id}' holds {count} students from '{organisation}' "
+                        f"but its organisation_cap is {cap}"
+                    )
 
         self.seats_gone_after: float = -1 if admitted >= capacity else math.inf
         self.places_gone_after: dict[str, float] = {}

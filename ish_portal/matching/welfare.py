@@ -89,7 +89,7 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
 
     flowing = np.bincount(pair_student[acceptable], minlength=student_count) > 0
     flowing_count = int(flowing.sum())
-    # Seats and cap room above the number of students cannot bind; clamping them keeps every
+    # Seats and caps beyond the number of students cannot bind; clamping them keeps every
     # figure within the solver's 64-bit integers whatever the instance says.
     seats = list(instance.capacity)
     pinned_per_organisation: dict[tuple[int, int], int] = {}
@@ -104,8 +104,10 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
     pair_organisation = np.array(instance.student_organisation, dtype=np.int64)[pair_student]
     pair_key = pair_lab * organisation_count + pair_organisation
     capped = np.array([cap is not None for cap in instance.organisation_cap], dtype=bool)
+    # A cap above this leaves more room than there are students to fill it, even after pins.
+    no_bind = flowing_count + len(pins) + 1
     cap = np.array(
-        [min(cap, flowing_count + 1) if cap is not None else 0 for cap in instance.organisation_cap],
+        [min(cap, no_bind) if cap is not None else 0 for cap in instance.organisation_cap],
         dtype=np.int64,
     )
     under_cap = acceptable & capped[pair_lab]
@@ -162,7 +164,7 @@ def welfare_assignment(instance: Instance, must_place: Collection[int] = ()) -> 
         [2 + flowing_students, 2 + student_count + keys[cap_arcs] // organisation_count, head]
     )
     capacities = np.concatenate(
-        [np.ones(flowing_count, dtype=np.int64), room[cap_arcs], np.ones(len(arcs_at), dtype=np.int64)]
+        [np.ones(flowing_count, dtype=np.int64), room[cap_arcs], np.ones_like(arcs_at)]
     )
     costs = np.concatenate(
         [np.zeros(flowing_count + len(cap_arcs), dtype=np.int64), choice_cost]
