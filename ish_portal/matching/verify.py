@@ -42,8 +42,8 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
             if student_id not in assignments:
                 violations.append(f"student '{student_id}' is missing from the assignments")
     holders: dict[str, list[str]] = {lab_id: [] for lab_id in labs}
-    # Per student, the labs they rank above their place: every lab they rank when unplaced,
-    # or placed at a lab they did not rank (who are also noted in `unranked`).
+    # Per student with any, the labs they rank above their place: every lab they rank when
+    # unplaced, or placed at a lab they did not rank (who are also noted in `unranked`).
     preferred: dict[str, list[str]] = {}
     unranked: set[str] = set()
     for student_id, student in students.items():
@@ -57,10 +57,13 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
             continue
         held.append(student_id)
         try:
-            preferred[student_id] = preferences[: preferences.index(lab_id)]
+            rank = preferences.index(lab_id)
         except ValueError:
             preferred[student_id] = preferences
             unranked.add(student_id)
+            continue
+        if rank:  # else placed at their first choice, the common case: nothing to check
+            preferred[student_id] = preferences[:rank]
 
     for student_id, pinned_lab in pins.items():
         placed = assignments.get(student_id)
