@@ -76,6 +76,8 @@ def _explanations(
     ):
         if student in pins:
             status, higher_choices = "pinned", []
+        elif rank == 1:
+            status, higher_choices = "placed", []  # the common case: nothing ranked higher
         else:
             status = "placed" if lab >= 0 else "unplaced"
             higher_choices = [

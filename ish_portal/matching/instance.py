@@ -147,6 +147,9 @@ class _Reader:
         if not value:
             self.problem(path, "must not be empty")
             return None
+        if not _is_unicode_text(value):
+            self.problem(path, "contains a lone surrogate escape, which is not Unicode text")
+            return None
         return value
 
     def integer(self, path: str, value: object, minimum: int | None) -> int | None:
@@ -449,6 +452,7 @@ class _Students:
             or _types(languages) - {list}
             or _types(chain.from_iterable(languages)) - {str}
             or _types(preference_names) - {list}
+            or not _is_unicode_text("".join(ids) + "".join(organisations))
         ):
             return None
         index = dict(zip(ids, range(len(ids))))
@@ -472,6 +476,16 @@ class _Students:
 
 def _types(values: Iterable) -> set[type]:
     return set(map(type, values))
+
+
+def _is_unicode_text(value: str) -> bool:
+    """False for a string holding a lone surrogate, which JSON's \\u escapes can spell but
+    which no UTF-8 output can carry: a result naming it could not be printed."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _build(

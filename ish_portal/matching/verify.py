@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
 
 
 def verify(instance: dict, assignments: dict[str, str | None], seed: int | None = None) -> dict:
@@ -146,10 +145,12 @@ class _LabWalk:
         self.violations = violations = []
         admitted = 0
         admitted_per_organisation: dict[str, int] = {}
+        held_per_organisation: dict[str, int] = {}
         walkers = []  # (key, organisation) of every student held but not pinned here
         for student_id in held:
             student = students[student_id]
             organisation = student["organisation"]
+            held_per_organisation[organisation] = held_per_organisation.get(organisation, 0) + 1
             pinned_here = pins.get(student_id) == lab_id
             if student_id in unranked and not pinned_here:
                 violations.append(
@@ -178,9 +179,8 @@ class _LabWalk:
             violations.append(
                 f"lab '{lab_id}' holds {len(held)} students but has capacity {capacity}"
             )
-        if cap is not None and len(held) > cap:  # fewer students cannot exceed the cap
-            per_organisation = Counter(students[student_id]["organisation"] for student_id in held)
-            for organisation, count in per_organisation.items():
+        if cap is not None:
+            for organisation, count in held_per_organisation.items():
                 if count > cap:
                     violations.append(
                         f"lab '{lab_id}' holds {count} students from '{organisation}' "

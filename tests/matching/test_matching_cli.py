@@ -177,3 +177,18 @@ def test_importing_the_matching_command_line_imports_no_solver_library():
         timeout=60,
     )
     assert (completed.returncode, completed.stdout, completed.stderr) == (0, "[]\n", "")
+
+
+def test_match_app_solve_command_exits_2_for_an_id_with_a_lone_surrogate_escape(tmp_path):
+    # Valid JSON, but the id is not Unicode text: the result naming it could not be printed.
+    path = tmp_path / "surrogate.json"
+    path.write_text(
+        '{"students": [{"id": "s\\ud800", "organisation": "x", "age": 17, "languages": [], "preferences": []}],'
+        ' "labs": []}'
+    )
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "students[0].id: contains a lone surrogate escape, which is not Unicode text\n",
+    )

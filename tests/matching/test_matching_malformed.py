@@ -101,6 +101,7 @@ BREAKS = (
             "unknown_pin_student",
             "unknown_pinned_lab",
             "pinned_lab_not_a_string",
+            "lone_surrogate_in_a_name",
         )
     ]
 )
@@ -191,6 +192,14 @@ def broken_instances(draw, what: str, name: str | None):
     if what == "duplicate_priority_student":
         instance["priority"] = [students[0]["id"], students[0]["id"]]
         return instance, f"priority[1]: duplicate student '{students[0]['id']}' (already at priority[0])"
+    if what == "lone_surrogate_in_a_name":
+        # Valid JSON ("\\ud800"), but not Unicode text: a result naming it could not be printed.
+        entries, collection, field = draw(
+            st.sampled_from([(students, "students", "id"), (students, "students", "organisation"), (labs, "labs", "id")])
+        )
+        index = pick_index(entries)
+        entries[index][field] = entries[index][field] + "\ud800"
+        return instance, f"{collection}[{index}].{field}: contains a lone surrogate escape"
     if what == "unknown_pin_student":
         instance["pins"] = {**(instance.get("pins") or {}), "nobody": labs[0]["id"]}
         return instance, "pins['nobody']: unknown student 'nobody'"
