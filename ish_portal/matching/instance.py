@@ -462,14 +462,19 @@ class _Students:
             preferences = [list(map(lab_index.__getitem__, names)) for names in preference_names]
         except (KeyError, TypeError):  # an unknown lab, or an item that cannot be an id
             return None
-        if list(map(len, map(set, preferences))) != list(map(len, preferences)):
+        if sum(map(len, map(set, preferences))) != sum(map(len, preferences)):
             return None  # a lab ranked twice
         students = cls()
         students.index = index
         students.ids = ids
         students.organisations = organisations
         students.ages = ages
-        students.languages = list(map(frozenset, languages))
+        # Students share a few lists of languages; one set per distinct list saves memory.
+        language_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        students.languages = [
+            language_sets.get(spoken) or language_sets.setdefault(spoken, frozenset(spoken))
+            for spoken in map(tuple, languages)
+        ]
         students.preferences = preferences
         return students
 
