@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 
 def verify(instance: dict, assignments: dict[str, str | None], seed: int | None = None) -> dict:
@@ -142,57 +143,69 @@ class _LabWalk:
         self.ranking_position = {student_id: place for place, student_id in enumerate(ranking)}
         self.ranking_length = len(ranking)
 
+        entries = [students[student_id] for student_id in held]
+        organisations = [entry["organisation"] for entry in entries]
+        pinned_here = [student_id for student_id in held if pins.get(student_id) == lab_id]
+
+        # Most labs have no rule a student could break by being there: only the others, or
+        # labs holding a student who did not rank them, need each student looked at.
         self.violations = violations = []
-        admitted = 0
-        admitted_per_organisation: dict[str, int] = {}
-        held_per_organisation: dict[str, int] = {}
-        walkers = []  # (key, organisation) of every student held but not pinned here
-        for student_id in held:
-            student = students[student_id]
-            organisation = student["organisation"]
-            held_per_organisation[organisation] = held_per_organisation.get(organisation, 0) + 1
-            pinned_here = pins.get(student_id) == lab_id
-            if student_id in unranked and not pinned_here:
-                violations.append(
-                    f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank"
-                )
-            if min_age is not None and student["age"] < min_age:
-                violations.append(
-                    f"student '{student_id}' is placed at lab '{lab_id}' "
-                    f"whose minimum age is {min_age} (student's age: {student['age']})"
-                )
-            if required and required.isdisjoint(student["languages"]):
-                violations.append(
-                    f"student '{student_id}' is placed at lab '{lab_id}' "
-                    "without a common working language"
-                )
-            if pinned_here:
-                admitted += 1
-                admitted_per_organisation[organisation] = (
-                    admitted_per_organisation.get(organisation, 0) + 1
-                )
-            elif self.ranking_position:
-                walkers.append((self.order_key(student_id, review_position), organisation))
-            else:
-                walkers.append((review_position[student_id], organisation))
+        if min_age is not None or required or (unranked and not unranked.isdisjoint(held)):
+            for student_id, entry in zip(held, entries):
+                if student_id in unranked and pins.get(student_id) != lab_id:
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}', "
+                        "which they did not rank"
+                    )
+                if min_age is not None and entry["age"] < min_age:
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}' "
+                        f"whose minimum age is {min_age} (student's age: {entry['age']})"
+                    )
+                if required and required.isdisjoint(entry["languages"]):
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}' "
+                        "without a common working language"
+                    )
         if len(held) > capacity:
             violations.append(
                 f"lab '{lab_id}' holds {len(held)} students but has capacity {capacity}"
             )
-        if cap is not None:
-            for organisation, count in held_per_organisation.items():
+        if cap is not None and len(held) > cap:  # fewer students cannot exceed the cap
+            for organisation, count in Counter(organisations).items():
                 if count > cap:
                     violations.append(
                         f"lab '{lab_id}' holds {count} students from '{organisation}' "
                         f"but its organisation_cap is {cap}"
                     )
 
+        # The walk: pinned students first, then the others in the lab's order.
+        admitted = len(pinned_here)
+        admitted_per_organisation: dict[str, int] = {}
+        for student_id in pinned_here:
+            organisation = students[student_id]["organisation"]
+            admitted_per_organisation[organisation] = (
+                admitted_per_organisation.get(organisation, 0) + 1
+            )
         self.seats_gone_after: float = -1 if admitted >= capacity else math.inf
         self.places_gone_after: dict[str, float] = {}
         if cap is not None:
             for organisation, count in admitted_per_organisation.items():
                 if count >= cap:
                     self.places_gone_after[organisation] = -1
+        if pinned_here:
+            walkers = [
+                (self.order_key(student_id, review_position), organisation)
+                for student_id, organisation in zip(held, organisations)
+                if pins.get(student_id) != lab_id
+            ]
+        elif ranking:
+            walkers = [
+                (self.order_key(student_id, review_position), organisation)
+                for student_id, organisation in zip(held, organisations)
+            ]
+        else:
+            walkers = list(zip(map(review_position.__getitem__, held), organisations))
         walkers.sort()
         for key, organisation in walkers:
             if admitted >= capacity:
