@@ -228,6 +228,9 @@ class _Reader:
         if not isinstance(raw_labs, list):
             self.problem("labs", f"expected an array, got {_describe(raw_labs)}")
             return None
+        clean = _Labs.from_clean(raw_labs)
+        if clean is not None:
+            return clean
         labs = _Labs()
         for position, entry in enumerate(raw_labs):
             path = f"labs[{position}]"
@@ -403,6 +406,55 @@ class _Labs:
         self.languages: list[frozenset[str]] = []
         self.rankings: list = []
 
+    @classmethod
+    def from_clean(cls, entries: list) -> _Labs | None:
+        """The labs when every one passes every check, else None; as for students, this path
+        decides only *that* they are clean, and the reader's checks word any problem."""
+        allowed = frozenset(_LAB_REQUIRED + _LAB_OPTIONAL)
+        if _types(entries) - {dict} or not all(entry.keys() <= allowed for entry in entries):
+            return None
+        try:
+            ids = [entry["id"] for entry in entries]
+            capacity = [entry["capacity"] for entry in entries]
+        except KeyError:
+            return None
+        caps = [entry.get("organisation_cap") for entry in entries]
+        min_ages = [entry.get("min_age") for entry in entries]
+        languages = [entry.get("languages") for entry in entries]
+        rankings = [entry.get("ranking") for entry in entries]
+        given_caps = [cap for cap in caps if cap is not None]
+        given_min_ages = [age for age in min_ages if age is not None]
+        given_languages = [names for names in languages if names is not None]
+        given_rankings = [names for names in rankings if names is not None]
+        if (
+            _types(ids) - {str}
+            or not all(ids)
+            or not _is_unicode_text("".join(ids))
+            or _types(capacity) - {int}
+            or min(capacity, default=0) < 0
+            or _types(given_caps) - {int}
+            or min(given_caps, default=1) < 1
+            or _types(given_min_ages) - {int}
+            or min(given_min_ages, default=0) < 0
+            or _types(given_languages) - {list}
+            or _types(chain.from_iterable(given_languages)) - {str}
+            or _types(given_rankings) - {list}
+            or _types(chain.from_iterable(given_rankings)) - {str}
+        ):
+            return None
+        index = dict(zip(ids, range(len(ids))))
+        if len(index) != len(ids):
+            return None  # a duplicate id
+        labs = cls()
+        labs.index = index
+        labs.ids = ids
+        labs.capacity = capacity
+        labs.organisation_cap = caps
+        labs.min_age = min_ages
+        labs.languages = [frozenset(names or ()) for names in languages]
+        labs.rankings = rankings
+        return labs
+
 
 class _Students:
     """Students as read, one column per field, indexed by student."""
@@ -496,11 +548,11 @@ def _is_unicode_text(value: str) -> bool:
 def _build(
     students: _Students, labs: _Labs, priority: list[int], pins: dict[int, int], seed: int
 ) -> Instance:
-    organisation_index: dict[str, int] = {}
-    student_organisation = [
-        organisation_index.setdefault(name, len(organisation_index))
-        for name in students.organisations
-    ]
+    # Organisations numbered in the order they first appear.
+    organisation_index: dict[str, int] = dict.fromkeys(students.organisations)
+    for number, name in enumerate(organisation_index):
+        organisation_index[name] = number
+    student_organisation = list(map(organisation_index.__getitem__, students.organisations))
 
     # The lottery draws an order for the students the priority list leaves out, taken in
     # the order they were given, so the same seed always yields the same review order.
