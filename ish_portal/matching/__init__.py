@@ -1,6 +1,7 @@
 """Lab placement matching: stable and welfare-optimal, explained and independently verified.
 
-Pure Python apart from OR-Tools for welfare mode; it knows nothing of the web or the database.
+Pure Python apart from numpy and OR-Tools for welfare mode, which are imported only when a
+welfare placement is computed; it knows nothing of the web or the database.
 """
 
 from .api import MODES, rematch, solve

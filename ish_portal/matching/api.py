@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from .errors import InstanceError
-from .explain import explanations, statistics
+from .explain import explain
 from .instance import Instance, read_instance
 from .stable import stable_assignment
 from .verify import verify
@@ -152,12 +152,13 @@ def _result(
         student_id: checked.lab_ids[lab] if lab >= 0 else None
         for student_id, lab in zip(checked.student_ids, assignment)
     }
+    explanations, statistics = explain(checked, assignment, declined)
     return {
         "mode": mode,
         "seed": checked.seed,
         "assignments": assignments,
-        "explanations": explanations(checked, assignment),
-        "stats": statistics(checked, assignment, declined),
+        "explanations": explanations,
+        "stats": statistics,
         "verification": verify(raw, assignments, seed=checked.seed),
     }
 

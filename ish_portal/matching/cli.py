@@ -74,3 +74,7 @@ def load_instance(path: Path) -> object:
         raise InstanceError(
             [f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"]
         ) from None
+    except RecursionError:
+        raise InstanceError([f"{path}: JSON nested too deeply to read"]) from None
+    except ValueError as error:  # a number with more digits than Python converts
+        raise InstanceError([f"{path}: cannot read the JSON: {error}"]) from None

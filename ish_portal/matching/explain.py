@@ -20,42 +20,82 @@ from collections import Counter
 from .instance import Instance
 
 
-def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
-    """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
-    filled, held_per_organisation = _occupancy(instance, assignment)
-    full = [count >= capacity for count, capacity in zip(filled, instance.capacity)]
-    lab_ids = instance.lab_ids
-    result: dict[str, dict] = {}
-    for student, student_id in enumerate(instance.student_ids):
-        lab = assignment[student]
-        rank = placement_rank(instance, student, lab)
-        if student in instance.pins:
-            status = "pinned"
-        elif lab >= 0:
-            status = "placed"
-        else:
-            status = "unplaced"
+def explain(
+    instance: Instance, assignment: list[int], declined: int = 0
+) -> tuple[dict[str, dict], dict]:
+    """The explanations per student and the statistics of the placement, from one pass over it.
 
-        higher_choices = []
-        if status != "pinned":
-            preferences = instance.preferences[student]
-            closed = instance.closed_labs[student]
-            organisation = instance.student_organisation[student]
-            considered = preferences if rank is None else preferences[: rank - 1]
-            for position, higher in enumerate(considered):
-                if higher not in closed:
-                    reasons = []
-                    cap = instance.organisation_cap[higher]
-                    held = held_per_organisation[higher].get(organisation, 0)
-                    if cap is not None and held >= cap:
-                        reasons.append("organisation_cap")
-                    if full[higher]:
-                        reasons.append("full")
-                else:
-                    reasons = instance.unmet_requirements(student, higher)
-                higher_choices.append(
-                    {"lab": lab_ids[higher], "rank": position + 1, "reasons": reasons}
+    `declined` students (after re-matching) are not in the instance given, only counted.
+    """
+    filled, held_per_organisation = _occupancy(instance, assignment)
+    ranks = placement_ranks(instance, assignment)
+    return (
+        _explanations(instance, assignment, ranks, filled, held_per_organisation),
+        _statistics(instance, assignment, ranks, filled, held_per_organisation, declined),
+    )
+
+
+def _explanations(
+    instance: Instance,
+    assignment: list[int],
+    ranks: list[int | None],
+    filled: list[int],
+    held_per_organisation: list[dict[int, int]],
+) -> dict[str, dict]:
+    """Per student id: status, lab, rank, and the reasons for every lab ranked higher."""
+    # A lab the student may take stops them for the same reasons as every other student of
+    # their organisation, so the reasons are worked out once per lab: those for organisations
+    # at the lab's cap, those for the rest, and which organisations are at the cap.
+    reasons_at_cap, reasons_under_cap, at_cap = [], [], []
+    for lab, (count, capacity, cap) in enumerate(
+        zip(filled, instance.capacity, instance.organisation_cap)
+    ):
+        full = ("full",) if count >= capacity else ()
+        reasons_at_cap.append(("organisation_cap", *full))
+        reasons_under_cap.append(full)
+        at_cap.append(
+            frozenset(
+                organisation
+                for organisation, held in held_per_organisation[lab].items()
+                if cap is not None and held >= cap
+            )
+        )
+    lab_ids = instance.lab_ids
+    pins = instance.pins
+    unmet_requirements = instance.unmet_requirements
+    result: dict[str, dict] = {}
+    for student, (student_id, lab, rank, preferences, closed, organisation) in enumerate(
+        zip(
+            instance.student_ids,
+            assignment,
+            ranks,
+            instance.preferences,
+            instance.closed_labs,
+            instance.student_organisation,
+        )
+    ):
+        if student in pins:
+            status, higher_choices = "pinned", []
+        elif rank == 1:
+            status, higher_choices = "placed", []  # the common case: nothing ranked higher
+        else:
+            status = "placed" if lab >= 0 else "unplaced"
+            higher_choices = [
+                {
+                    "lab": lab_ids[higher],
+                    "rank": position,
+                    "reasons": unmet_requirements(student, higher)
+                    if higher in closed
+                    else list(
+                        reasons_at_cap[higher]
+                        if organisation in at_cap[higher]
+                        else reasons_under_cap[higher]
+                    ),
+                }
+                for position, higher in enumerate(
+                    preferences if rank is None else preferences[: rank - 1], start=1
                 )
+            ]
         result[student_id] = {
             "status": status,
             "lab": lab_ids[lab] if lab >= 0 else None,
@@ -65,20 +105,23 @@ def explanations(instance: Instance, assignment: list[int]) -> dict[str, dict]:
     return result
 
 
-def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> dict:
-    """Placed, unplaced and declined counts, the histogram of ranks, and each lab's fill.
-
-    `declined` students (after re-matching) are not in the instance given, only counted.
-    """
-    filled, held_per_organisation = _occupancy(instance, assignment)
-    ranks: Counter[int | None] = Counter(
-        placement_rank(instance, student, lab)
-        for student, lab in enumerate(assignment)
-        if lab >= 0
+def _statistics(
+    instance: Instance,
+    assignment: list[int],
+    ranks: list[int | None],
+    filled: list[int],
+    held_per_organisation: list[dict[int, int]],
+    declined: int,
+) -> dict:
+    """Placed, unplaced and declined counts, the histogram of ranks, and each lab's fill."""
+    rank_counts: Counter[int | None] = Counter(
+        rank for rank, lab in zip(ranks, assignment) if lab >= 0
     )
-    histogram = {str(rank): ranks[rank] for rank in sorted(r for r in ranks if r is not None)}
-    if None in ranks:
-        histogram["unranked"] = ranks[None]  # pinned to a lab the student did not rank
+    histogram = {
+        str(rank): rank_counts[rank] for rank in sorted(r for r in rank_counts if r is not None)
+    }
+    if None in rank_counts:
+        histogram["unranked"] = rank_counts[None]  # pinned to a lab the student did not rank
     placed = sum(filled)
     return {
         "students": len(assignment) + declined,
@@ -97,24 +140,20 @@ def statistics(instance: Instance, assignment: list[int], declined: int = 0) -> 
     }
 
 
-def placement_rank(instance: Instance, student: int, lab: int) -> int | None:
-    """1 for the student's first choice; None when unplaced or placed at an unranked lab."""
-    if lab < 0:
-        return None
-    preferences = instance.preferences[student]
-    for position, ranked in enumerate(preferences):
-        if ranked == lab:
-            return position + 1
-    return None
+def placement_ranks(instance: Instance, assignment: list[int]) -> list[int | None]:
+    """Per student, 1 for their first choice; None when unplaced or placed at an unranked lab."""
+    return [
+        preferences.index(lab) + 1 if lab >= 0 and lab in preferences else None
+        for lab, preferences in zip(assignment, instance.preferences)
+    ]
 
 
 def _occupancy(instance: Instance, assignment: list[int]) -> tuple[list[int], list[dict[int, int]]]:
     filled = [0] * len(instance.lab_ids)
     held_per_organisation: list[dict[int, int]] = [{} for _ in instance.lab_ids]
-    for student, lab in enumerate(assignment):
+    for lab, organisation in zip(assignment, instance.student_organisation):
         if lab >= 0:
             filled[lab] += 1
             counts = held_per_organisation[lab]
-            organisation = instance.student_organisation[student]
             counts[organisation] = counts.get(organisation, 0) + 1
     return filled, held_per_organisation

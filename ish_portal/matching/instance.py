@@ -9,7 +9,9 @@ dictionary look-ups by string.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from .errors import InstanceError
 
@@ -145,6 +147,9 @@ class _Reader:
         if not value:
             self.problem(path, "must not be empty")
             return None
+        if not _is_unicode_text(value):
+            self.problem(path, "contains a lone surrogate escape, which is not Unicode text")
+            return None
         return value
 
     def integer(self, path: str, value: object, minimum: int | None) -> int | None:
@@ -201,10 +206,11 @@ class _Reader:
         position: int,
         collection: str,
         kind: str,
-    ) -> None:
+    ) -> str | None:
+        """The id when it is a non-empty string, noting where it first occurs."""
         identifier = self.string(path, value)
         if identifier is None:
-            return
+            return None
         if identifier in index:
             self.problem(
                 path,
@@ -212,6 +218,7 @@ class _Reader:
             )
         else:
             index[identifier] = position
+        return identifier
 
     # -- labs, students, priority, pins -------------------------------------------------
 
@@ -221,6 +228,9 @@ class _Reader:
         if not isinstance(raw_labs, list):
             self.problem("labs", f"expected an array, got {_describe(raw_labs)}")
             return None
+        clean = _Labs.from_clean(raw_labs)
+        if clean is not None:
+            return clean
         labs = _Labs()
         for position, entry in enumerate(raw_labs):
             path = f"labs[{position}]"
@@ -235,8 +245,9 @@ class _Reader:
                 continue
             self.fields(path, entry, _LAB_REQUIRED, _LAB_OPTIONAL)
             if "id" in entry:
-                self.unique_id(f"{path}.id", entry["id"], labs.index, position, "labs", "lab")
-                labs.ids[position] = entry["id"]
+                labs.ids[position] = self.unique_id(
+                    f"{path}.id", entry["id"], labs.index, position, "labs", "lab"
+                )
             if "capacity" in entry:
                 labs.capacity[position] = self.integer(f"{path}.capacity", entry["capacity"], 0)
             labs.organisation_cap[position] = self.optional_integer(
@@ -258,42 +269,45 @@ class _Reader:
         if not isinstance(raw_students, list):
             self.problem("students", f"expected an array, got {_describe(raw_students)}")
             return None
+        if labs is not None:
+            clean = _Students.from_clean(raw_students, labs.index)
+            if clean is not None:
+                return clean
         students = _Students()
-        lab_index = labs.index if labs is not None else None
         for position, entry in enumerate(raw_students):
-            if not students.take_if_clean(entry, lab_index):
-                self.read_student(position, entry, students, labs)
-        students.finish()
+            self.read_student(position, entry, students, labs)
         return students
 
     def read_student(
         self, position: int, entry: object, students: _Students, labs: _Labs | None
     ) -> None:
-        """Check one student field by field, reporting every problem; adds a row either way."""
+        """Check one student field by field, reporting every problem; adds a row either way.
+
+        A field that is missing or wrong is None in the row (languages: empty), so the checks
+        of pins that follow never meet a value that was not checked.
+        """
         path = f"students[{position}]"
         if not isinstance(entry, dict):
             self.problem(path, f"expected an object, got {_describe(entry)}")
             students.add(None, None, None, frozenset(), None)
             return
         self.fields(path, entry, _STUDENT_REQUIRED)
+        student_id = organisation = age = languages = preferences = None
         if "id" in entry:
-            self.unique_id(
+            student_id = self.unique_id(
                 f"{path}.id", entry["id"], students.index, position, "students", "student"
             )
-        organisation = entry.get("organisation", _MISSING)
-        if organisation is not _MISSING:
-            organisation = self.string(f"{path}.organisation", organisation)
-        age = entry.get("age", _MISSING)
-        age = self.integer(f"{path}.age", age, 0) if age is not _MISSING else None
-        languages = entry.get("languages", _MISSING)
-        if languages is not _MISSING:
-            languages = self.strings(f"{path}.languages", languages)
-        preferences = entry.get("preferences", _MISSING)
-        if preferences is not _MISSING:
-            preferences = self.strings(f"{path}.preferences", preferences)
-            if preferences is not None and labs is not None:
-                preferences = self.references(f"{path}.preferences", preferences, labs.index, "lab")
-        students.add(entry.get("id"), organisation, age, frozenset(languages or ()), preferences)
+        if "organisation" in entry:
+            organisation = self.string(f"{path}.organisation", entry["organisation"])
+        if "age" in entry:
+            age = self.integer(f"{path}.age", entry["age"], 0)
+        if "languages" in entry:
+            languages = self.strings(f"{path}.languages", entry["languages"])
+        if "preferences" in entry:
+            names = self.strings(f"{path}.preferences", entry["preferences"])
+            if names is not None and labs is not None:
+                preferences = self.references(f"{path}.preferences", names, labs.index, "lab")
+        students.add(student_id, organisation, age, frozenset(languages or ()), preferences)
 
     def read_priority(self, raw_priority: object, students: _Students | None) -> list[int] | None:
         if raw_priority is None:
@@ -371,7 +385,8 @@ class _Reader:
             per_organisation: dict[str, int] = {}
             for student in pinned:
                 organisation = students.organisations[student]
-                per_organisation[organisation] = per_organisation.get(organisation, 0) + 1
+                if organisation is not None:  # else the student's own problem is reported
+                    per_organisation[organisation] = per_organisation.get(organisation, 0) + 1
             for organisation, count in per_organisation.items():
                 if count > cap:
                     self.problem(
@@ -391,75 +406,153 @@ class _Labs:
         self.languages: list[frozenset[str]] = []
         self.rankings: list = []
 
+    @classmethod
+    def from_clean(cls, entries: list) -> _Labs | None:
+        """The labs when every one passes every check, else None; as for students, this path
+        decides only *that* they are clean, and the reader's checks word any problem."""
+        allowed = frozenset(_LAB_REQUIRED + _LAB_OPTIONAL)
+        if _types(entries) - {dict} or not all(entry.keys() <= allowed for entry in entries):
+            return None
+        try:
+            ids = [entry["id"] for entry in entries]
+            capacity = [entry["capacity"] for entry in entries]
+        except KeyError:
+            return None
+        caps = [entry.get("organisation_cap") for entry in entries]
+        min_ages = [entry.get("min_age") for entry in entries]
+        languages = [entry.get("languages") for entry in entries]
+        rankings = [entry.get("ranking") for entry in entries]
+        given_caps = [cap for cap in caps if cap is not None]
+        given_min_ages = [age for age in min_ages if age is not None]
+        given_languages = [names for names in languages if names is not None]
+        given_rankings = [names for names in rankings if names is not None]
+        if (
+            _types(ids) - {str}
+            or not all(ids)
+            or not _is_unicode_text("".join(ids))
+            or _types(capacity) - {int}
+            or min(capacity, default=0) < 0
+            or _types(given_caps) - {int}
+            or min(given_caps, default=1) < 1
+            or _types(given_min_ages) - {int}
+            or min(given_min_ages, default=0) < 0
+            or _types(given_languages) - {list}
+            or _types(chain.from_iterable(given_languages)) - {str}
+            or _types(given_rankings) - {list}
+            or _types(chain.from_iterable(given_rankings)) - {str}
+        ):
+            return None
+        index = dict(zip(ids, range(len(ids))))
+        if len(index) != len(ids):
+            return None  # a duplicate id
+        labs = cls()
+        labs.index = index
+        labs.ids = ids
+        labs.capacity = capacity
+        labs.organisation_cap = caps
+        labs.min_age = min_ages
+        labs.languages = [frozenset(names or ()) for names in languages]
+        labs.rankings = rankings
+        return labs
+
 
 class _Students:
-    """Students as read: one row each while reading, then one column per field."""
+    """Students as read, one column per field, indexed by student."""
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
-        self.rows: list[tuple] = []
         self.ids: list = []
         self.organisations: list = []
         self.ages: list = []
         self.languages: list[frozenset[str]] = []
         self.preferences: list = []
 
-    def take_if_clean(self, entry: object, lab_index: dict[str, int] | None) -> bool:
-        """Add a student that passes every check at once, and say whether it did.
-
-        Tens of thousands of students are read per instance, nearly all of them clean; this
-        path decides only *that* a student is clean. Anything doubtful goes to the reader's
-        field-by-field checks, which alone word the problems.
-        """
-        if type(entry) is not dict or len(entry) != len(_STUDENT_REQUIRED) or lab_index is None:
-            return False
-        try:
-            student_id = entry["id"]
-            organisation = entry["organisation"]
-            age = entry["age"]
-            languages = entry["languages"]
-            preferences = entry["preferences"]
-            if not (
-                type(student_id) is str
-                and student_id
-                and student_id not in self.index
-                and type(organisation) is str
-                and organisation
-                and type(age) is int
-                and age >= 0
-                and type(languages) is list
-                and type(preferences) is list
-            ):
-                return False
-            "".join(languages)  # TypeError unless every item is a string
-            labs = list(map(lab_index.__getitem__, preferences))  # KeyError: unknown lab
-        except (TypeError, KeyError):
-            return False
-        if len(set(labs)) != len(labs):
-            return False
-        self.index[student_id] = len(self.rows)
-        self.rows.append((student_id, organisation, age, frozenset(languages), labs))
-        return True
-
     def add(self, student_id, organisation, age, languages, preferences) -> None:
-        self.rows.append((student_id, organisation, age, languages, preferences))
+        self.ids.append(student_id)
+        self.organisations.append(organisation)
+        self.ages.append(age)
+        self.languages.append(languages)
+        self.preferences.append(preferences)
 
-    def finish(self) -> None:
-        """Turn the rows into columns, the shape the checks and solvers index by student."""
-        if self.rows:
-            columns = [list(column) for column in zip(*self.rows)]
-            self.ids, self.organisations, self.ages, self.languages, self.preferences = columns
-        self.rows = []
+    @classmethod
+    def from_clean(cls, entries: list, lab_index: dict[str, int]) -> _Students | None:
+        """The students when every one passes every check, else None.
+
+        Tens of thousands of students are read per instance, nearly always clean. This path
+        decides only *that* they are clean, one column at a time with loops that run in C;
+        anything doubtful goes to the reader's field-by-field checks, which alone word the
+        problems.
+        """
+        if _types(entries) - {dict} or set(map(len, entries)) - {len(_STUDENT_REQUIRED)}:
+            return None
+        try:
+            # Exactly five fields, all of them found: no field is missing or unknown.
+            ids = [entry["id"] for entry in entries]
+            organisations = [entry["organisation"] for entry in entries]
+            ages = [entry["age"] for entry in entries]
+            languages = [entry["languages"] for entry in entries]
+            preference_names = [entry["preferences"] for entry in entries]
+        except KeyError:
+            return None
+        if (
+            _types(ids) - {str}
+            or not all(ids)
+            or _types(organisations) - {str}
+            or not all(organisations)
+            or _types(ages) - {int}  # bool is not int here, as in the checks
+            or min(ages, default=0) < 0
+            or _types(languages) - {list}
+            or _types(chain.from_iterable(languages)) - {str}
+            or _types(preference_names) - {list}
+            or not _is_unicode_text("".join(ids) + "".join(organisations))
+        ):
+            return None
+        index = dict(zip(ids, range(len(ids))))
+        if len(index) != len(ids):
+            return None  # a duplicate id
+        try:
+            preferences = [list(map(lab_index.__getitem__, names)) for names in preference_names]
+        except (KeyError, TypeError):  # an unknown lab, or an item that cannot be an id
+            return None
+        if sum(map(len, map(set, preferences))) != sum(map(len, preferences)):
+            return None  # a lab ranked twice
+        students = cls()
+        students.index = index
+        students.ids = ids
+        students.organisations = organisations
+        students.ages = ages
+        # Students share a few lists of languages; one set per distinct list saves memory.
+        language_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        students.languages = [
+            language_sets.get(spoken) or language_sets.setdefault(spoken, frozenset(spoken))
+            for spoken in map(tuple, languages)
+        ]
+        students.preferences = preferences
+        return students
+
+
+def _types(values: Iterable) -> set[type]:
+    return set(map(type, values))
+
+
+def _is_unicode_text(value: str) -> bool:
+    """False for a string holding a lone surrogate, which JSON's \\u escapes can spell but
+    which no UTF-8 output can carry: a result naming it could not be printed."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _build(
     students: _Students, labs: _Labs, priority: list[int], pins: dict[int, int], seed: int
 ) -> Instance:
-    organisation_index: dict[str, int] = {}
-    student_organisation = [
-        organisation_index.setdefault(name, len(organisation_index))
-        for name in students.organisations
-    ]
+    # Organisations numbered in the order they first appear.
+    organisation_index: dict[str, int] = dict.fromkeys(students.organisations)
+    for number, name in enumerate(organisation_index):
+        organisation_index[name] = number
+    student_organisation = list(map(organisation_index.__getitem__, students.organisations))
 
     # The lottery draws an order for the students the priority list leaves out, taken in
     # the order they were given, so the same seed always yields the same review order.
@@ -501,16 +594,15 @@ def _closed_labs(students: _Students, labs: _Labs) -> list[frozenset[int]]:
     restricted = [
         lab for lab in range(len(labs.ids)) if labs.min_age[lab] is not None or labs.languages[lab]
     ]
-    closed_to_profile: dict[tuple[int, frozenset[str]], frozenset[int]] = {}
-    closed_labs = []
-    for age, spoken in zip(students.ages, students.languages):
-        closed = closed_to_profile.get((age, spoken))
-        if closed is None:
-            closed = closed_to_profile[age, spoken] = frozenset(
-                lab
-                for lab in restricted
-                if (labs.min_age[lab] is not None and age < labs.min_age[lab])
-                or (labs.languages[lab] and labs.languages[lab].isdisjoint(spoken))
-            )
-        closed_labs.append(closed)
-    return closed_labs
+
+    def closed_to(age: int, spoken: frozenset[str]) -> frozenset[int]:
+        return frozenset(
+            lab
+            for lab in restricted
+            if (labs.min_age[lab] is not None and age < labs.min_age[lab])
+            or (labs.languages[lab] and labs.languages[lab].isdisjoint(spoken))
+        )
+
+    profiles = list(zip(students.ages, students.languages))
+    closed_to_profile = {profile: closed_to(*profile) for profile in dict.fromkeys(profiles)}
+    return list(map(closed_to_profile.__getitem__, profiles))

@@ -6,7 +6,8 @@ cannot hide itself. The lab's choice is applied literally (pins first, then a wa
 order while a seat is left and the organisation is under its cap). To keep it linear, each lab's
 walk over the students it holds is done once: the walk up to a newcomer's turn does not depend
 on the newcomer, so the newcomer is admitted exactly when their turn comes before the seats, and
-before their organisation's places, ran out.
+before their organisation's places, ran out. Each lab's walk is summed up once, as those two
+points, before any student is checked against it.
 
 The instance is expected to have passed the reader's checks.
 """
@@ -33,21 +34,36 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
         seed = 0
 
     violations: list[str] = []
+    if assignments.keys() != students.keys():  # else neither loop below can find anything
+        for student_id in assignments:
+            if student_id not in students:
+                violations.append(f"student '{student_id}' is not in the instance")
+        for student_id in students:
+            if student_id not in assignments:
+                violations.append(f"student '{student_id}' is missing from the assignments")
     holders: dict[str, list[str]] = {lab_id: [] for lab_id in labs}
-    for student_id in assignments:
-        if student_id not in students:
-            violations.append(f"student '{student_id}' is not in the instance")
-    for student_id in students:
-        if student_id not in assignments:
-            violations.append(f"student '{student_id}' is missing from the assignments")
+    # Per student with any, the labs they rank above their place: every lab they rank when
+    # unplaced, or placed at a lab they did not rank (who are also noted in `unranked`).
+    preferred: dict[str, list[str]] = {}
+    unranked: set[str] = set()
+    for student_id, student in students.items():
+        preferences = student["preferences"]
+        lab_id = assignments.get(student_id)
+        held = holders.get(lab_id) if lab_id is not None else None
+        if held is None:
+            if lab_id is not None:
+                violations.append(f"student '{student_id}' is placed at unknown lab '{lab_id}'")
+            preferred[student_id] = preferences
             continue
-        lab_id = assignments[student_id]
-        if lab_id is None:
+        held.append(student_id)
+        try:
+            rank = preferences.index(lab_id)
+        except ValueError:
+            preferred[student_id] = preferences
+            unranked.add(student_id)
             continue
-        if lab_id in labs:
-            holders[lab_id].append(student_id)
-        else:
-            violations.append(f"student '{student_id}' is placed at unknown lab '{lab_id}'")
+        if rank:  # else placed at their first choice, the common case: nothing to check
+            preferred[student_id] = preferences[:rank]
 
     for student_id, pinned_lab in pins.items():
         placed = assignments.get(student_id)
@@ -55,36 +71,28 @@ def verify(instance: dict, assignments: dict[str, str | None], seed: int | None 
             where = "unplaced" if placed is None else f"placed at lab '{placed}'"
             violations.append(f"student '{student_id}' is pinned to lab '{pinned_lab}' but {where}")
 
-    for lab_id, held in holders.items():
-        violations.extend(_lab_violations(labs[lab_id], held, students, pins))
-
     review_position = _review_positions(instance, students, seed)
-    lab_rules = {
-        lab_id: (lab.get("min_age"), frozenset(lab.get("languages") or ()))
-        for lab_id, lab in labs.items()
+    walks = {}
+    for lab_id, lab in labs.items():
+        walk = _LabWalk(lab, holders[lab_id], students, pins, unranked, review_position)
+        walks[lab_id] = walk
+        violations.extend(walk.violations)
+    # A student the lab does not rank is refused when their review position is at or past
+    # this point, whatever their organisation or eligibility: nearly every pair ends here.
+    refused_from = {
+        lab_id: math.inf if walk.ranking_position else walk.seats_gone_after
+        for lab_id, walk in walks.items()
     }
-    lab_views: dict[str, _LabView] = {}
     blocking_pairs = []
-    for student_id, student in students.items():
-        if student_id in pins:
-            continue  # organisers fixed this student; no lab can win them away
-        age, spoken = student["age"], frozenset(student["languages"])
-        preferences = student["preferences"]
-        current = assignments.get(student_id)
-        if current in preferences:
-            preferred = preferences[: preferences.index(current)]
-        else:
-            preferred = preferences  # unplaced, or placed against the rules
-        for lab_id in preferred:
-            min_age, required = lab_rules[lab_id]
-            if (min_age is not None and age < min_age) or (required and required.isdisjoint(spoken)):
-                continue  # the student may not take this lab
-            view = lab_views.get(lab_id)
-            if view is None:
-                view = lab_views[lab_id] = _LabView(
-                    labs[lab_id], holders[lab_id], students, pins, review_position
-                )
-            if view.would_admit(student_id, student["organisation"]):
+    for student_id, higher in preferred.items():
+        if not higher or student_id in pins:
+            continue  # nothing ranked higher, or fixed by the organisers: no lab can win them
+        student = students[student_id]
+        in_review = review_position[student_id]
+        for lab_id in higher:
+            if in_review >= refused_from[lab_id]:
+                continue
+            if walks[lab_id].would_admit(student_id, student, in_review):
                 blocking_pairs.append({"student": student_id, "lab": lab_id})
 
     return {"blocking_pairs": blocking_pairs, "violations": violations}
@@ -99,52 +107,25 @@ def _review_positions(instance: dict, students: dict[str, dict], seed: int) -> d
     return {student_id: position for position, student_id in enumerate(listed + unlisted)}
 
 
-def _unmet_rules(student: dict, lab: dict) -> list[str]:
-    unmet = []
-    min_age = lab.get("min_age")
-    if min_age is not None and student["age"] < min_age:
-        unmet.append(f"whose minimum age is {min_age} (student's age: {student['age']})")
-    required = lab.get("languages") or []
-    if required and not set(required) & set(student["languages"]):
-        unmet.append("without a common working language")
-    return unmet
-
-
-def _lab_violations(
-    lab: dict, held: list[str], students: dict[str, dict], pins: dict[str, str]
-) -> list[str]:
-    lab_id = lab["id"]
-    violations = []
-    for student_id in held:
-        student = students[student_id]
-        if pins.get(student_id) != lab_id and lab_id not in student["preferences"]:
-            violations.append(
-                f"student '{student_id}' is placed at lab '{lab_id}', which they did not rank"
-            )
-        for rule in _unmet_rules(student, lab):
-            violations.append(f"student '{student_id}' is placed at lab '{lab_id}' {rule}")
-    if len(held) > lab["capacity"]:
-        violations.append(
-            f"lab '{lab_id}' holds {len(held)} students but has capacity {lab['capacity']}"
-        )
-    cap = lab.get("organisation_cap")
-    if cap is not None:
-        per_organisation = Counter(students[student_id]["organisation"] for student_id in held)
-        for organisation, count in per_organisation.items():
-            if count > cap:
-                violations.append(
-                    f"lab '{lab_id}' holds {count} students from '{organisation}' "
-                    f"but its organisation_cap is {cap}"
-                )
-    return violations
-
-
-class _LabView:
-    """A lab's walk over the students it holds, summed up as the points where it runs out.
+class _LabWalk:
+    """A lab's rules, the rules broken by the students it holds, and its walk over them summed
+    up as the points where it runs out.
 
     Keys order students as the lab does: its ranking first (key = position in the ranking),
-    then the review order (key = length of the ranking + review position).
+    then the review order (key = length of the ranking + review position). A newcomer is
+    admitted when its key is below both `seats_gone_after` and its organisation's entry in
+    `places_gone_after` (-1: gone before the walk starts).
     """
+
+    __slots__ = (
+        "min_age",
+        "languages",
+        "ranking_position",
+        "ranking_length",
+        "seats_gone_after",
+        "places_gone_after",
+        "violations",
+    )
 
     def __init__(
         self,
@@ -152,50 +133,109 @@ class _LabView:
         held: list[str],
         students: dict[str, dict],
         pins: dict[str, str],
+        unranked: set[str],
         review_position: dict[str, int],
     ) -> None:
+        lab_id, capacity, cap = lab["id"], lab["capacity"], lab.get("organisation_cap")
+        self.min_age = min_age = lab.get("min_age")
+        self.languages = required = frozenset(lab.get("languages") or ())
         ranking = lab.get("ranking") or []
-        self.ranking_position = {student_id: position for position, student_id in enumerate(ranking)}
+        self.ranking_position = {student_id: place for place, student_id in enumerate(ranking)}
         self.ranking_length = len(ranking)
-        self.review_position = review_position
 
-        capacity, cap = lab["capacity"], lab.get("organisation_cap")
-        pinned = [student_id for student_id in held if pins.get(student_id) == lab["id"]]
-        walkers = sorted(
-            (student_id for student_id in held if pins.get(student_id) != lab["id"]),
-            key=self.order_key,
-        )
-        admitted = len(pinned)
-        admitted_per_organisation = Counter(students[s]["organisation"] for s in pinned)
+        entries = [students[student_id] for student_id in held]
+        organisations = [entry["organisation"] for entry in entries]
+        pinned_here = [student_id for student_id in held if pins.get(student_id) == lab_id]
 
-        # A newcomer whose key is above one of these reaches its turn in the walk after the
-        # seats, or its organisation's places, are gone. -1 means gone before the walk starts.
-        self.seats_gone_after = -1 if admitted >= capacity else math.inf
+        # Most labs have no rule a student could break by being there: only the others, or
+        # labs holding a student who did not rank them, need each student looked at.
+        self.violations = violations = []
+        if min_age is not None or required or (unranked and not unranked.isdisjoint(held)):
+            for student_id, entry in zip(held, entries):
+                if student_id in unranked and pins.get(student_id) != lab_id:
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}', "
+                        "which they did not rank"
+                    )
+                if min_age is not None and entry["age"] < min_age:
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}' "
+                        f"whose minimum age is {min_age} (student's age: {entry['age']})"
+                    )
+                if required and required.isdisjoint(entry["languages"]):
+                    violations.append(
+                        f"student '{student_id}' is placed at lab '{lab_id}' "
+                        "without a common working language"
+                    )
+        if len(held) > capacity:
+            violations.append(
+                f"lab '{lab_id}' holds {len(held)} students but has capacity {capacity}"
+            )
+        if cap is not None and len(held) > cap:  # fewer students cannot exceed the cap
+            for organisation, count in Counter(organisations).items():
+                if count > cap:
+                    violations.append(
+                        f"lab '{lab_id}' holds {count} students from '{organisation}' "
+                        f"but its organisation_cap is {cap}"
+                    )
+
+        # The walk: pinned students first, then the others in the lab's order.
+        admitted = len(pinned_here)
+        admitted_per_organisation: dict[str, int] = {}
+        for student_id in pinned_here:
+            organisation = students[student_id]["organisation"]
+            admitted_per_organisation[organisation] = (
+                admitted_per_organisation.get(organisation, 0) + 1
+            )
+        self.seats_gone_after: float = -1 if admitted >= capacity else math.inf
         self.places_gone_after: dict[str, float] = {}
         if cap is not None:
             for organisation, count in admitted_per_organisation.items():
                 if count >= cap:
                     self.places_gone_after[organisation] = -1
-        for student_id in walkers:
+        if pinned_here:
+            walkers = [
+                (self.order_key(student_id, review_position), organisation)
+                for student_id, organisation in zip(held, organisations)
+                if pins.get(student_id) != lab_id
+            ]
+        elif ranking:
+            walkers = [
+                (self.order_key(student_id, review_position), organisation)
+                for student_id, organisation in zip(held, organisations)
+            ]
+        else:
+            walkers = list(zip(map(review_position.__getitem__, held), organisations))
+        walkers.sort()
+        for key, organisation in walkers:
             if admitted >= capacity:
                 break
-            organisation = students[student_id]["organisation"]
-            if cap is not None and admitted_per_organisation[organisation] >= cap:
+            count = admitted_per_organisation.get(organisation, 0)
+            if cap is not None and count >= cap:
                 continue
             admitted += 1
-            admitted_per_organisation[organisation] += 1
-            key = self.order_key(student_id)
+            admitted_per_organisation[organisation] = count + 1
             if admitted == capacity:
                 self.seats_gone_after = key
-            if cap is not None and admitted_per_organisation[organisation] == cap:
+            if cap is not None and count + 1 == cap:
                 self.places_gone_after[organisation] = key
 
-    def order_key(self, student_id: str) -> int:
-        if student_id in self.ranking_position:
-            return self.ranking_position[student_id]
-        return self.ranking_length + self.review_position[student_id]
+    def would_admit(self, student_id: str, student: dict, in_review: int) -> bool:
+        """Whether the student may take the lab and its choice from its students plus them
+        includes them."""
+        if self.min_age is not None and student["age"] < self.min_age:
+            return False
+        if self.languages and self.languages.isdisjoint(student["languages"]):
+            return False
+        position = self.ranking_position.get(student_id)
+        key = self.ranking_length + in_review if position is None else position
+        return key < self.seats_gone_after and key < self.places_gone_after.get(
+            student["organisation"], math.inf
+        )
 
-    def would_admit(self, student_id: str, organisation: str) -> bool:
-        """Whether the lab's choice from its students plus this one includes this one."""
-        key = self.order_key(student_id)
-        return key < self.seats_gone_after and key < self.places_gone_after.get(organisation, math.inf)
+    def order_key(self, student_id: str, review_position: dict[str, int]) -> int:
+        if self.ranking_position:
+            position = self.ranking_position.get(student_id)
+            if position is not None:
+                return position
+        return self.ranking_length + review_position[student_id]

@@ -36,10 +36,11 @@ def instances(
     pins: bool = True,
     rankings: bool = True,
     min_capacity: int = 0,
+    min_students: int = 0,
 ) -> dict:
     """A valid instance; every optional feature can be switched off."""
     lab_ids = [f"lab-{number}" for number in range(draw(st.integers(1, max_labs)))]
-    student_ids = [f"s{number}" for number in range(draw(st.integers(0, max_students)))]
+    student_ids = [f"s{number}" for number in range(draw(st.integers(min_students, max_students)))]
 
     students = []
     for student_id in student_ids:

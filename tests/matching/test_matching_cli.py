@@ -118,3 +118,77 @@ def test_match_app_solve_command_exits_2_for_a_bad_instance(tmp_path):
         "",
         "labs[0].capacity: expected an integer, got number 1.5\n",
     )
+
+
+def test_match_app_solve_command_exits_2_for_a_student_missing_fields_and_an_unknown_lab(tmp_path):
+    # Issue 13: this instance crashed `ish-portal match solve` with a TypeError traceback.
+    path = tmp_path / "bad.json"
+    path.write_text(
+        json.dumps({"students": [{"id": "a", "organisation": "x", "preferences": ["nope"]}], "labs": []})
+    )
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "students[0]: missing field 'age'\n"
+        "students[0]: missing field 'languages'\n"
+        "students[0].preferences[0]: unknown lab 'nope'\n",
+    )
+
+
+def test_match_app_solve_command_exits_2_for_json_nested_too_deeply(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"{path}: JSON nested too deeply to read\n")
+
+
+def test_match_app_solve_command_exits_2_for_a_number_too_long_to_read(tmp_path):
+    path = tmp_path / "digits.json"
+    path.write_text('{"seed": ' + "9" * 5000 + ', "students": [], "labs": []}')
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"{path}: cannot read the JSON: ")
+
+
+def test_match_app_solve_command_takes_a_capacity_beyond_64_bits_in_welfare_mode(tmp_path):
+    instance = json.loads(json.dumps(INSTANCE))
+    instance["labs"][1]["capacity"] = 10**30
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps(instance))
+    result = CliRunner().invoke(match_app, ["solve", str(path), "--mode", "welfare"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == solve(instance, mode="welfare")
+
+
+def test_importing_the_matching_command_line_imports_no_solver_library():
+    # The portal's `ish-portal` command imports this module on every start; OR-Tools and numpy
+    # load only when a welfare placement is computed.
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ish_portal.matching, ish_portal.matching.cli; "
+            "print(sorted({name.split('.')[0] for name in sys.modules} & {'numpy', 'ortools'}))",
+        ],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "[]\n", "")
+
+
+def test_match_app_solve_command_exits_2_for_an_id_with_a_lone_surrogate_escape(tmp_path):
+    # Valid JSON, but the id is not Unicode text: the result naming it could not be printed.
+    path = tmp_path / "surrogate.json"
+    path.write_text(
+        '{"students": [{"id": "s\\ud800", "organisation": "x", "age": 17, "languages": [], "preferences": []}],'
+        ' "labs": []}'
+    )
+    result = CliRunner().invoke(match_app, ["solve", str(path)])
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2,
+        "",
+        "students[0].id: contains a lone surrogate escape, which is not Unicode text\n",
+    )

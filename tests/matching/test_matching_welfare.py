@@ -96,3 +96,22 @@ def test_welfare_result_breaks_no_rule_and_reports_every_blocking_pair(instance)
 @given(instances())
 def test_welfare_result_is_the_same_for_the_same_input(instance):
     assert solve(instance, mode="welfare") == solve(copy.deepcopy(instance), mode="welfare")
+
+
+def test_welfare_takes_capacities_and_caps_beyond_64_bits():
+    instance = {
+        "pins": {"p1": "lab-a", "p2": "lab-a"},
+        "students": [
+            student("p1", ["lab-a"]),
+            student("p2", ["lab-a"]),
+            student("s1", ["lab-a", "lab-b"]),
+            student("s2", ["lab-a"], "lyon"),
+        ],
+        "labs": [
+            {"id": "lab-a", "capacity": 10**30, "organisation_cap": 10**20},
+            {"id": "lab-b", "capacity": 10**25},
+        ],
+    }
+    result = solve(instance, mode="welfare")
+    assert result["assignments"] == {"p1": "lab-a", "p2": "lab-a", "s1": "lab-a", "s2": "lab-a"}
+    assert result["verification"] == {"blocking_pairs": [], "violations": []}
