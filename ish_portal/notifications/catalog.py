@@ -55,8 +55,10 @@ class Occasion:
 
 
 Context = Callable[[Occasion], dict[str, str]]
-# (session, the message's facts, who acts) -> None; runs in the transaction that releases or discards.
-DraftConsequence = Callable[[Session, dict[str, Any], Any], None]
+# (session, the message's facts, who acts); runs in the transaction that releases or discards. On
+# release it may return False: what the draft was for has gone (an offer withdrawn meanwhile), and
+# the draft is dropped rather than sent.
+DraftConsequence = Callable[[Session, dict[str, Any], Any], bool | None]
 
 
 @dataclass(frozen=True)

@@ -381,28 +381,37 @@ def release_drafts(session: Session, actor: Actor, edition_id: int, batch: str) 
     what its kind says releasing means (an offer's response time starts), then is written again
     from its facts as they now are. Caller-free: opens its own transaction."""
     with transaction(session):
-        count = _release(session, actor, edition_id, batch)
-        if count == 0:
+        count, handled = _release(session, actor, edition_id, batch)
+        if handled == 0:
             raise DomainError(_("This batch has no drafts left to send."))
         record(session, actor, "batch_sent", "outbox_batch", None, edition_id=edition_id,
                changes={"batch": batch, "messages": count})
     return count
 
 
-def _release(session: Session, actor: Actor, edition_id: int, batch: str) -> int:
+def _release(session: Session, actor: Actor, edition_id: int, batch: str) -> tuple[int, int]:
+    """(drafts queued, drafts handled: queued or dropped)."""
     drafts = session.exec(select(OutboxMessage).where(
         OutboxMessage.edition_id == edition_id, OutboxMessage.batch == batch,
         OutboxMessage.status == OutboxStatus.DRAFT).order_by(OutboxMessage.id)
         .with_for_update().execution_options(populate_existing=True)).all()
     now = utcnow()
+    released = 0
     for message in drafts:
         consequence = kind_of(message.kind).when_released
         if consequence is not None:
-            consequence(session, facts_of(message), actor)
+            if consequence(session, facts_of(message), actor) is False:
+                session.exec(delete(OutboxAttachment).where(OutboxAttachment.outbox_message_id == message.id))
+                record(session, actor, "draft_dropped", "outbox_message", message.id, edition_id=edition_id,
+                       nomination_id=message.nomination_id, reason=_("what the draft was for has ended"),
+                       changes={"batch": batch, "kind": message.kind, "recipient": message.recipient})
+                session.delete(message)
+                continue
             _render(session, message)
         message.status, message.next_attempt_at = OutboxStatus.QUEUED, now
         session.add(message)
-    return len(drafts)
+        released += 1
+    return released, len(drafts)
 
 
 def regenerate_batch(session: Session, actor: Actor, edition_id: int, batch: str) -> int:

@@ -66,8 +66,14 @@ def _with(*names: str):
 
 # -- drafts of offers carry their consequences ------------------------------------------------------------
 
-def _release(session: Session, facts: dict[str, Any], actor: Actor) -> None:
+def _release(session: Session, facts: dict[str, Any], actor: Actor) -> bool:
+    """Sending an offer's email releases the offer; an offer withdrawn meanwhile (its candidate
+    withdrew) is not sent at all."""
+    offer = session.get(Offer, facts["offer"])
+    if offer is None or offer.status != OfferStatus.PROPOSED:
+        return False
     offers.release(session, facts["offer"], actor)
+    return True
 
 
 def _discard(session: Session, facts: dict[str, Any], actor: Actor) -> None:

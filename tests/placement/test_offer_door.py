@@ -160,3 +160,15 @@ def test_stale_run_unchanged_edition_publishes(db, world):
     run = runs.create_run(db, world.organiser, world.edition.id, "stable", 1)
     assert runs.changes_since(db, run) == []
     assert runs.publish_run(fresh(db), world.organiser, world.edition.id, run.id) == 2
+
+
+def test_offer_door_a_candidate_withdrawn_before_the_emails_go_gets_none(db, make, world):
+    run = publish(db, world, send=False)
+    withdraw(db, coordinator_of(db, make, world.ben), world.ben.id, "Changed schools")
+
+    assert runs.send_run_drafts(fresh(db), world.organiser, world.edition.id, run.id) == 1
+
+    mails = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.kind == "offer_made")).all()
+    assert [(m.recipient, m.status) for m in mails] == [(world.ada.email, "queued")]
+    assert (offer_of(db, world.ben).status, offer_of(db, world.ada).status) == ("withdrawn", "pending")
+    assert no_silent_offers(db)
