@@ -258,19 +258,29 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     total = count_nominations(session, edition, filters)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    complete = completeness_expression(edition).label("complete")
+    # The organisations that have nominations in this edition (the filter's choices): EXISTS finds
+    # each one's first nomination by index instead of reading every nomination of the edition.
+    organisations = list(session.exec(select(Organisation).where(exists().where(
+        Nomination.organisation_id == Organisation.id, Nomination.edition_id == edition.id))
+        .order_by(Organisation.name)).all())
+    # Every row's organisation is among them, so the rows need no join, but to sort by its name.
+    names = {organisation.id: organisation.name for organisation in organisations}
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
-                    Organisation.name, Nomination.status, Nomination.submitted_at, Nomination.review_score,
-                    complete, Nomination.subjects)
-             .join(Organisation, Organisation.id == Nomination.organisation_id)
+                    Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
+                    Nomination.review_score, Nomination.subjects)
              .where(*_conditions(session, edition, filters))
              .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=r[4], status=r[5],
-                      submitted_at=r[6], review_score=r[7], complete=bool(r[8]), subjects=r[9] or [])
-            for r in session.exec(query).all()]
-    organisations = list(session.exec(select(Organisation).where(Organisation.id.in_(
-        select(Nomination.organisation_id).where(Nomination.edition_id == edition.id).distinct()))
-        .order_by(Organisation.name)).all())
+    if filters.sort == "organisation":
+        query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
+    found = session.exec(query).all()
+    # Completeness only for the page's rows: in the query above it would be worked out for every
+    # matching nomination before the sort keeps fifty.
+    ids = [r[0] for r in found]
+    complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
+                                                            completeness_expression(edition))).all()) if ids else set()
+    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=names[r[4]], status=r[5],
+                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete, subjects=r[8] or [])
+            for r in found]
     subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
                       organisations=organisations, subjects=subjects)
