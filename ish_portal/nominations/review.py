@@ -226,7 +226,6 @@ class ReviewRow:
     submitted_at: datetime | None
     review_score: int | None
     complete: bool
-    subjects: list[str]
 
 
 @dataclass
@@ -249,13 +248,17 @@ class ReviewPage:
 
 
 def count_nominations(session: Session, edition: Edition, filters: ReviewFilters) -> int:
-    return session.exec(select(func.count()).select_from(Nomination)
-                        .where(*_conditions(session, edition, filters))).one()
+    return _count(session, _conditions(session, edition, filters))
+
+
+def _count(session: Session, conditions: list) -> int:
+    return session.exec(select(func.count()).select_from(Nomination).where(*conditions)).one()
 
 
 def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> ReviewPage:
     """One page of the list; a page past the end shows the last one."""
-    total = count_nominations(session, edition, filters)
+    conditions = _conditions(session, edition, filters)
+    total = _count(session, conditions)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
     # The organisations that have nominations in this edition (the filter's choices): EXISTS finds
@@ -267,8 +270,8 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     names = {organisation.id: organisation.name for organisation in organisations}
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
                     Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
-                    Nomination.review_score, Nomination.subjects)
-             .where(*_conditions(session, edition, filters))
+                    Nomination.review_score)
+             .where(*conditions)
              .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     if filters.sort == "organisation":
         query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
@@ -279,7 +282,7 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
                                                             completeness_expression(edition))).all()) if ids else set()
     rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=names[r[4]], status=r[5],
-                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete, subjects=r[8] or [])
+                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete)
             for r in found]
     subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
