@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, case, cast, exists, func, literal, not_, or_, true
+from sqlalchemy import and_, cast, exists, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -209,10 +209,11 @@ def _order(filters: ReviewFilters) -> list:
     elif filters.sort == "status":
         keys = [directed(Nomination.status), Nomination.family_name, Nomination.given_name]
     elif filters.sort == "score":
-        # Unscored nominations last in either direction: they have not been looked at yet.
-        keys = [case((Nomination.review_score.is_(None), 1), else_=0), directed(Nomination.review_score)]
+        # Unscored nominations last in either direction: they have not been looked at yet. NULLS
+        # LAST (SQLite 3.30+, PostgreSQL) sorts on one key where a CASE would add a second.
+        keys = [directed(Nomination.review_score).nulls_last()]
     else:
-        keys = [case((Nomination.submitted_at.is_(None), 1), else_=0), directed(Nomination.submitted_at)]
+        keys = [directed(Nomination.submitted_at).nulls_last()]
     return keys + [directed(Nomination.id)]
 
 
