@@ -14,9 +14,9 @@ from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
 from ish_portal.labs.models import Lab
 from ish_portal.labs.service import language_name
 from ish_portal.nominations.forms import countries
-from ish_portal.nominations.service import documents_of, is_minor
+from ish_portal.nominations.service import is_minor
 from ish_portal.placement import messages as letters, offers as placement
-from ish_portal.programme.models import Edition, Organisation
+from ish_portal.programme.models import Edition
 from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
@@ -33,18 +33,15 @@ def _edition(db, nomination) -> Edition:
 @router.get("/applicant", response_class=HTMLResponse)
 def applicant_status(request: Request, db: DB, nomination: Applicant):
     edition = _edition(db, nomination)
-    offer = placement.latest_offer(db, nomination)
+    standing = service.standing(db, nomination, edition)
     return render(request, "applicants/status.html", {
         "nomination": nomination, "edition": edition,
-        "organisation": db.get(Organisation, nomination.organisation_id),
-        "coordinators": service.coordinators_of(db, nomination),
-        "stages": service.timeline(db, nomination, edition),
-        "pending": service.pending_items(db, nomination, edition),
-        "offer": offer, "offer_lab": db.get(Lab, offer.lab_id) if offer else None,
+        "organisation": standing.organisation, "coordinators": standing.coordinators,
+        "stages": standing.stages, "pending": standing.pending,
+        "offer": standing.offer, "offer_lab": standing.offer_lab,
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
         "can_rank": service.can_rank(nomination, edition),
-        "consent_missing": placement.consent_missing(db, nomination),
-        "documents": documents_of(db, nomination)})
+        "consent_missing": standing.consent_missing, "documents": standing.documents})
 
 
 @router.post("/applicant/sign-out")

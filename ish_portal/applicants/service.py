@@ -36,12 +36,12 @@ from ish_portal.nominations.service import (
     history_of,
     is_minor,
     change_status,
-    missing_items,
+    required_documents,
 )
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
-from ish_portal.placement.models import Offer
-from ish_portal.placement.offers import latest_offer, open_offer
+from ish_portal.placement.models import Offer, OfferStatus
+from ish_portal.placement.offers import consent_missing
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.timefmt import format_datetime
@@ -66,15 +66,50 @@ class Stage:
     note: str = ""
 
 
-def timeline(session: Session, nomination: Nomination, edition: Edition) -> list[Stage]:
+@dataclass(frozen=True)
+class Standing:
+    """Everything the status page shows, each fetched once: the offer alone feeds the highlight,
+    the timeline and the to-do list, and the documents both the timeline and the list of files."""
+
+    organisation: Organisation
+    coordinators: list[User]
+    offer: Offer | None  # the newest offer the applicant was told about
+    offer_lab: Lab | None
+    documents: list[Document]
+    stages: list[Stage]
+    pending: list[str]
+    consent_missing: list[str]
+
+
+def standing(session: Session, nomination: Nomination, edition: Edition) -> Standing:
+    # One query for the offers: the newest told-about one and the open one are both among them
+    # (the same choices as placement.offers.latest_offer and open_offer make).
+    offers = session.exec(select(Offer, Lab).join(Lab, Lab.id == Offer.lab_id)
+                          .where(Offer.nomination_id == nomination.id, Offer.status != OfferStatus.PROPOSED)
+                          .order_by(Offer.created_at.desc(), Offer.id.desc())).all()
+    offer, offer_lab = offers[0] if offers else (None, None)
+    open_offer = next((o for o, _lab in offers if o.status == OfferStatus.PENDING), None)
     interview = session.exec(select(Interview).where(Interview.nomination_id == nomination.id)
                              .order_by(Interview.scheduled_at.desc())).first()
-    offer = latest_offer(session, nomination)
-    documents_complete = not [m for m in missing_items(session, nomination, edition)
-                              if m.startswith(_("Document: %(kind)s", kind=""))]
+    documents = documents_of(session, nomination)
+    uploaded = {document.kind for document in documents}
+    documents_complete = all(kind in uploaded for kind in required_documents(nomination, edition))
+    ranked = can_rank(nomination, edition) and bool(preferences_of(session, nomination))
+    return Standing(
+        organisation=session.get(Organisation, nomination.organisation_id),
+        coordinators=coordinators_of(session, nomination),
+        offer=offer, offer_lab=offer_lab, documents=documents,
+        stages=timeline(nomination, edition, interview, offer, documents_complete),
+        pending=pending_items(nomination, edition, ranked, open_offer is not None),
+        consent_missing=consent_missing(session, nomination))
+
+
+def timeline(nomination: Nomination, edition: Edition, interview: Interview | None, offer: Offer | None,
+             documents_complete: bool) -> list[Stage]:
     # An interview counts as done once it has happened and its outcome is recorded.
-    interviewed = interview is not None and interview.outcome != "pending" and interview.scheduled_at <= utcnow()
-    planned = interview is not None and not interviewed and interview.scheduled_at > utcnow()
+    now = utcnow()
+    interviewed = interview is not None and interview.outcome != "pending" and interview.scheduled_at <= now
+    planned = interview is not None and not interviewed and interview.scheduled_at > now
     stages = [
         Stage(_("Nominated"), nomination.submitted_at is not None, nomination.submitted_at),
         Stage(_("Documents complete"), documents_complete),
@@ -91,7 +126,7 @@ def timeline(session: Session, nomination: Nomination, edition: Edition) -> list
     return stages
 
 
-def pending_items(session: Session, nomination: Nomination, edition: Edition) -> list[str]:
+def pending_items(nomination: Nomination, edition: Edition, ranked: bool, offer_open: bool) -> list[str]:
     """What is still to be done by the applicant or their guardian."""
     items = []
     if nomination.applicant_consent_at is None:
@@ -100,9 +135,9 @@ def pending_items(session: Session, nomination: Nomination, edition: Edition) ->
         items.append(_("Your guardian's consent (we emailed them a link)"))
     if not profile_complete(nomination):
         items.append(_("Your profile: emergency contact and passport details"))
-    if can_rank(nomination, edition) and not preferences_of(session, nomination):
+    if can_rank(nomination, edition) and not ranked:
         items.append(_("Your lab preferences"))
-    if open_offer(session, nomination) is not None:
+    if offer_open:
         items.append(_("Your answer to the offer"))
     return items
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, case, cast, exists, func, literal, not_, or_, true
+from sqlalchemy import and_, cast, exists, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -209,10 +209,11 @@ def _order(filters: ReviewFilters) -> list:
     elif filters.sort == "status":
         keys = [directed(Nomination.status), Nomination.family_name, Nomination.given_name]
     elif filters.sort == "score":
-        # Unscored nominations last in either direction: they have not been looked at yet.
-        keys = [case((Nomination.review_score.is_(None), 1), else_=0), directed(Nomination.review_score)]
+        # Unscored nominations last in either direction: they have not been looked at yet. NULLS
+        # LAST (SQLite 3.30+, PostgreSQL) sorts on one key where a CASE would add a second.
+        keys = [directed(Nomination.review_score).nulls_last()]
     else:
-        keys = [case((Nomination.submitted_at.is_(None), 1), else_=0), directed(Nomination.submitted_at)]
+        keys = [directed(Nomination.submitted_at).nulls_last()]
     return keys + [directed(Nomination.id)]
 
 
@@ -226,7 +227,6 @@ class ReviewRow:
     submitted_at: datetime | None
     review_score: int | None
     complete: bool
-    subjects: list[str]
 
 
 @dataclass
@@ -249,28 +249,42 @@ class ReviewPage:
 
 
 def count_nominations(session: Session, edition: Edition, filters: ReviewFilters) -> int:
-    return session.exec(select(func.count()).select_from(Nomination)
-                        .where(*_conditions(session, edition, filters))).one()
+    return _count(session, _conditions(session, edition, filters))
+
+
+def _count(session: Session, conditions: list) -> int:
+    return session.exec(select(func.count()).select_from(Nomination).where(*conditions)).one()
 
 
 def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> ReviewPage:
     """One page of the list; a page past the end shows the last one."""
-    total = count_nominations(session, edition, filters)
+    conditions = _conditions(session, edition, filters)
+    total = _count(session, conditions)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    complete = completeness_expression(edition).label("complete")
-    query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
-                    Organisation.name, Nomination.status, Nomination.submitted_at, Nomination.review_score,
-                    complete, Nomination.subjects)
-             .join(Organisation, Organisation.id == Nomination.organisation_id)
-             .where(*_conditions(session, edition, filters))
-             .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=r[4], status=r[5],
-                      submitted_at=r[6], review_score=r[7], complete=bool(r[8]), subjects=r[9] or [])
-            for r in session.exec(query).all()]
-    organisations = list(session.exec(select(Organisation).where(Organisation.id.in_(
-        select(Nomination.organisation_id).where(Nomination.edition_id == edition.id).distinct()))
+    # The organisations that have nominations in this edition (the filter's choices): EXISTS finds
+    # each one's first nomination by index instead of reading every nomination of the edition.
+    organisations = list(session.exec(select(Organisation).where(exists().where(
+        Nomination.organisation_id == Organisation.id, Nomination.edition_id == edition.id))
         .order_by(Organisation.name)).all())
+    # Every row's organisation is among them, so the rows need no join, but to sort by its name.
+    names = {organisation.id: organisation.name for organisation in organisations}
+    query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
+                    Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
+                    Nomination.review_score)
+             .where(*conditions)
+             .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    if filters.sort == "organisation":
+        query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
+    found = session.exec(query).all()
+    # Completeness only for the page's rows: in the query above it would be worked out for every
+    # matching nomination before the sort keeps fifty.
+    ids = [r[0] for r in found]
+    complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
+                                                            completeness_expression(edition))).all()) if ids else set()
+    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=names[r[4]], status=r[5],
+                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete)
+            for r in found]
     subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
                       organisations=organisations, subjects=subjects)
