@@ -38,21 +38,19 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
 from review import fill  # the review benchmark's data: the same nominations in both
 
+from scratch import scratch_database  # a database of the benchmark's own
 from ish_portal.accounts.models import Role, User
 from ish_portal.accounts.service import password_hash
 from ish_portal.db import make_engine
@@ -68,23 +66,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def database(server: str | None, count: int) -> Iterator[tuple[str, int]]:
     """A database of its own with count nominations and an organiser; yields its URL and the
     edition's id, and removes the database afterwards."""
-    if server is None:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'exports.sqlite3'}"
-            yield url, _prepare(url, count)
-        return
-    base = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"ish_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
+    with scratch_database(server, "exports.sqlite3") as url:
         yield url, _prepare(url, count)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _prepare(url: str, count: int) -> int:

@@ -53,11 +53,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, func
+from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 import ish_portal.areas  # noqa: F401  (the message kinds)
+from scratch import scratch_database  # a database of the benchmark's own
 from ish_portal.db import make_engine, transaction, utcnow
 from ish_portal.nominations.models import Nomination
 from ish_portal.notifications.catalog import Reader
@@ -469,12 +470,13 @@ class Figures:
 
 def postgresql_cases(server: str, sink: Sink, messages: int, batch_size: int,
                      wakeups: int) -> Figures:
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"ish_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    database_url = url.set(database=name).render_as_string(hide_password=False)
+    with scratch_database(server) as database_url:
+        return _postgresql_cases(database_url, sink, messages, batch_size, wakeups)
+
+
+def _postgresql_cases(database_url: str, sink: Sink, messages: int, batch_size: int,
+                      wakeups: int) -> Figures:
+    name = make_url(database_url).database
     engine = make_engine(database_url)
     args = (database_url, sink.port, batch_size)
     try:
@@ -504,10 +506,7 @@ def postgresql_cases(server: str, sink: Sink, messages: int, batch_size: int,
         return Figures(floor_emails, floor_smtplib, one, two, latencies, floor)
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-        print(f"PostgreSQL database {name} dropped")
+        print(f"PostgreSQL database {name} is dropped")
 
 
 def fill(engine, messages: int) -> None:

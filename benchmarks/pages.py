@@ -26,7 +26,6 @@ import argparse
 import re
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,10 +33,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from jinja2 import DictLoader, Environment
-from sqlalchemy import create_engine, event
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from scratch import scratch_database  # a database of the benchmark's own
 from ish_portal.accounts.models import Role, TokenPurpose, User
 from ish_portal.accounts.service import issue_token, password_hash
 from ish_portal.db import make_engine, utcnow
@@ -169,22 +169,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server; a database is created and dropped")
     args = parser.parse_args()
-    if not args.postgres:
-        with tempfile.TemporaryDirectory() as folder:
-            run(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args.nominations, args.requests, args.rounds)
-        return
-    server = make_url(args.postgres).set(drivername="postgresql+psycopg")
-    name = f"ish_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.nominations, args.requests,
-            args.rounds)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_database(args.postgres) as url:
+        run(url, args.nominations, args.requests, args.rounds)
 
 
 if __name__ == "__main__":

@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 from sqlmodel import Session
 
+from scratch import scratch_database  # a database of the benchmark's own
 from ish_portal.db import make_engine
 from ish_portal.migrate import upgrade
 from ish_portal.nominations.models import Document, DocumentBlob, Nomination
@@ -134,21 +131,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server; a database is created and dropped")
     args = parser.parse_args()
-    if not args.postgres:
-        with tempfile.TemporaryDirectory() as folder:
-            run(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args.nominations, args.repeat)
-        return
-    server = make_url(args.postgres).set(drivername="postgresql+psycopg")
-    name = f"ish_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.nominations, args.repeat)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_database(args.postgres) as url:
+        run(url, args.nominations, args.repeat)
 
 
 if __name__ == "__main__":
