@@ -79,6 +79,13 @@ def issue_token(session: Session, purpose: TokenPurpose, email: str, valid_for: 
     return raw
 
 
+def active_coordinators(session: Session, organisation_id: int) -> list[User]:
+    """The coordinators of one organisation who can sign in, in the order they were added."""
+    return list(session.exec(select(User).where(User.organisation_id == organisation_id,
+                                                User.role == Role.COORDINATOR, User.is_active)
+                             .order_by(User.id)).all())
+
+
 def reader_of(user: User) -> Reader:
     """A staff member as the reader of a message: organisers read in Heidelberg's zone."""
     return Reader(user.email, user.full_name, user.language, None)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError
-from ish_portal.accounts.models import Role, TokenPurpose, User
-from ish_portal.accounts.service import consume_token, find_token, normalise_email
+from ish_portal.accounts.models import TokenPurpose, User
+from ish_portal.accounts.service import active_coordinators, consume_token, find_token, normalise_email
 from ish_portal.applicants.forms import ProfileForm
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -97,7 +97,7 @@ def standing(session: Session, nomination: Nomination, edition: Edition) -> Stan
     ranked = can_rank(nomination, edition) and bool(preferences_of(session, nomination))
     return Standing(
         organisation=session.get(Organisation, nomination.organisation_id),
-        coordinators=coordinators_of(session, nomination),
+        coordinators=active_coordinators(session, nomination.organisation_id),
         offer=offer, offer_lab=offer_lab, documents=documents,
         stages=timeline(nomination, edition, interview, offer, documents_complete),
         pending=pending_items(nomination, edition, ranked, open_offer is not None),
@@ -150,11 +150,6 @@ def can_rank(nomination: Nomination, edition: Edition) -> bool:
 def profile_complete(nomination: Nomination) -> bool:
     return all([nomination.emergency_contact_name, nomination.emergency_contact_phone,
                 nomination.passport_number, nomination.passport_expiry])
-
-
-def coordinators_of(session: Session, nomination: Nomination) -> list[User]:
-    return list(session.exec(select(User).where(User.organisation_id == nomination.organisation_id,
-                                                User.role == Role.COORDINATOR, User.is_active)).all())
 
 
 # -- profile and consent ------------------------------------------------------------------------

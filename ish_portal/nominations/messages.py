@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ish_portal.accounts.models import Role, TokenPurpose, User
-from ish_portal.accounts.service import issue_token, reader_of
+from ish_portal.accounts.models import TokenPurpose, User
+from ish_portal.accounts.service import active_coordinators, issue_token
 from ish_portal.db import transaction, utcnow
 from ish_portal.nominations.models import Interview, Nomination, NominationStatus
 from ish_portal.notifications.catalog import APPLICANT, COORDINATOR, GUARDIAN, PREVIEWS, Occasion, Reader, define
@@ -42,12 +42,6 @@ def guardian_reader(session: Session, nomination: Nomination) -> Reader:
                   _organisation(session, nomination).time_zone)
 
 
-def coordinators_of(session: Session, organisation_id: int) -> list[User]:
-    return list(session.exec(select(User).where(User.organisation_id == organisation_id,
-                                                User.role == Role.COORDINATOR, User.is_active)
-                             .order_by(User.id)).all())
-
-
 def coordinator_reader(session: Session, coordinator: User) -> Reader:
     organisation = session.get(Organisation, coordinator.organisation_id)
     return Reader(coordinator.email, coordinator.full_name, coordinator.language,
@@ -56,7 +50,7 @@ def coordinator_reader(session: Session, coordinator: User) -> Reader:
 
 def tell_coordinators(session: Session, kind: str, nomination: Nomination, facts: dict[str, Any]) -> None:
     """The same message to every active coordinator of the nomination's organisation."""
-    for coordinator in coordinators_of(session, nomination.organisation_id):
+    for coordinator in active_coordinators(session, nomination.organisation_id):
         enqueue(session, kind, coordinator_reader(session, coordinator), facts,
                 edition_id=nomination.edition_id, nomination_id=nomination.id)
 
@@ -76,9 +70,12 @@ def applicant_link(occasion: Occasion, nomination: Nomination, target: str = "/a
 
 # -- the facts every message about a nomination shares ----------------------------------------------
 
-def nomination_facts(occasion: Occasion) -> tuple[Nomination, Edition, dict[str, str]]:
+def nomination_facts(occasion: Occasion, nomination_id: int | None = None
+                     ) -> tuple[Nomination, Edition, dict[str, str]]:
+    """The nomination the occasion is about (the facts', unless the caller found it another way,
+    through an offer, say) and what every message may say of it."""
     session = occasion.session
-    nomination = session.get(Nomination, occasion.facts["nomination"])
+    nomination = session.get(Nomination, nomination_id or occasion.facts["nomination"])
     edition = session.get(Edition, nomination.edition_id)
     organisation = _organisation(session, nomination)
     return nomination, edition, {
@@ -220,13 +217,10 @@ def send_missing_documents_reminders(session: Session, base_url: str, now: datet
                 OutboxMessage.created_at > now - timedelta(days=1))).one()
             if recent or not missing_items(session, nomination, edition):
                 continue
-            for coordinator in coordinators_of(session, nomination.organisation_id):
+            for coordinator in active_coordinators(session, nomination.organisation_id):
                 enqueue(session, "missing_documents_reminder", coordinator_reader(session, coordinator),
                         {"nomination": nomination.id}, edition_id=edition.id, nomination_id=nomination.id,
                         base_url=base_url)
                 sent += 1
     return sent
 
-
-__all__ = ["applicant_link", "candidate_reader", "coordinator_reader", "coordinators_of", "guardian_reader",
-           "notify_withdrawal", "reader_of", "send_missing_documents_reminders", "tell_coordinators"]

@@ -433,8 +433,6 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
     """Withdraws a candidate; their place is free again at once."""
     with transaction(session):
         nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
-        if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
-            raise DomainError(_("This nomination can no longer be withdrawn."))
         withdraw_candidate(session, nomination, Actor.of_user(coordinator), reason)
     return nomination
 

@@ -434,6 +434,13 @@ def regenerate_batch(session: Session, actor: Actor, edition_id: int, batch: str
 
 # -- failures and a person's messages -------------------------------------------------------------
 
+def status_word(status: str) -> str:
+    """A message's status, in words."""
+    return {OutboxStatus.DRAFT: _("draft"), OutboxStatus.QUEUED: _("queued"), OutboxStatus.SENDING: _("sending"),
+            OutboxStatus.SENT: _("sent"), OutboxStatus.FAILED: _("failed")}.get(status, status)
+
+
+
 def failed_messages(session: Session, page: int = 1) -> tuple[list[OutboxMessage], int]:
     where = OutboxMessage.status == OutboxStatus.FAILED
     total = session.exec(select(func.count()).select_from(OutboxMessage).where(where)).one()

@@ -42,9 +42,7 @@ def _offer_of(session: Session, facts: dict[str, Any]) -> Offer | None:
 def offer_facts(occasion: Occasion) -> dict[str, str]:
     """Everything an offer's messages may say: the nomination's facts, the lab, the deadline."""
     offer = _offer_of(occasion.session, occasion.facts)
-    facts = {**occasion.facts, "nomination": offer.nomination_id} if offer else occasion.facts
-    nomination, _edition, values = nomination_facts(Occasion(occasion.session, facts, occasion.reader,
-                                                             occasion.base_url, occasion.preview))
+    nomination, _edition, values = nomination_facts(occasion, offer.nomination_id if offer else None)
     lab = occasion.session.get(Lab, offer.lab_id) if offer else None
     values.update({"lab": lab.label if lab else "", "subject_area": lab.subject_area if lab else "",
                    "deadline": format_deadline(offer.response_deadline) if offer else "",

@@ -13,6 +13,7 @@ from ish_portal.reports.audit_log import action_label
 from ish_portal.labs.service import language_name
 from ish_portal.nominations.review import history_summary, outcome_label
 from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label
+from ish_portal.notifications.service import status_word as message_status_word
 from ish_portal.settings import PROJECT_ROOT
 from ish_portal.text import i18n, timefmt
 from ish_portal.web.flash import pop_flashes
@@ -38,9 +39,7 @@ env.globals.update(
     outcome_label=outcome_label,
     history_summary=history_summary,
     action_label=action_label,
-    message_status_label=lambda status: {
-        "draft": i18n.gettext("draft"), "queued": i18n.gettext("queued"), "sending": i18n.gettext("sending"),
-        "sent": i18n.gettext("sent"), "failed": i18n.gettext("failed")}.get(status, status),
+    message_status_label=message_status_word,
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).
