@@ -6,9 +6,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ish_portal.nominations.forms import PHONE, countries
+from ish_portal.nominations.forms import countries
 from ish_portal.text import i18n
-from ish_portal.text.vocabulary import WORKING_LANGUAGES  # noqa: F401
+from ish_portal.text.vocabulary import PHONE, WORKING_LANGUAGES
 from ish_portal.text.i18n import gettext as _
 
 

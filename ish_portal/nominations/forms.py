@@ -11,7 +11,7 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.text import i18n
-from ish_portal.text.vocabulary import EMAIL, PHONE  # noqa: F401  (used by other areas' forms)
+from ish_portal.text.vocabulary import EMAIL, PHONE
 from ish_portal.text.i18n import current_language, gettext as _
 
 CEFR_LEVELS = ["A1", "A2", "B1", "B2", "C1", "C2"]

@@ -10,7 +10,6 @@ from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
-from ish_portal.programme.models import DocumentKind  # noqa: F401  (the kinds an edition may require)
 
 
 class NominationStatus(StrEnum):

@@ -26,7 +26,6 @@ from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import (
     Document,
-    DocumentKind,
     Interview,
     LabPreference,
     Nomination,
@@ -36,7 +35,7 @@ from ish_portal.nominations.service import change_status, status_label, withdraw
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
-from ish_portal.programme.models import Edition, Organisation
+from ish_portal.programme.models import DocumentKind, Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 
 S = NominationStatus

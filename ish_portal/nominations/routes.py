@@ -11,9 +11,9 @@ from starlette.datastructures import UploadFile
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import service
 from ish_portal.nominations.forms import CEFR_LEVELS, GERMAN_LEVELS, CandidateForm, WithdrawForm, countries
-from ish_portal.nominations.models import DocumentKind, Nomination, NominationStatus
+from ish_portal.nominations.models import Nomination, NominationStatus
 
-from ish_portal.programme.models import Edition, Organisation
+from ish_portal.programme.models import DocumentKind, Edition, Organisation
 from ish_portal.nominations.places import places_of
 from ish_portal.programme.service import current_edition, deadline_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user

@@ -26,13 +26,12 @@ from ish_portal.nominations.models import (
     ALLOWED_TRANSITIONS,
     Document,
     DocumentBlob,
-    DocumentKind,
     Nomination,
     NominationStatus,
 )
 from ish_portal.nominations import messages
 from ish_portal.notifications.service import enqueue
-from ish_portal.programme.models import Edition, Quota
+from ish_portal.programme.models import DocumentKind, Edition, Quota
 from ish_portal.nominations.places import places_used
 from ish_portal.programme.service import deadline_of
 from ish_portal.text.i18n import gettext as _

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from ish_portal.audit.service import Actor, record
@@ -490,11 +490,3 @@ def resend(session: Session, actor: Actor, message_id: int, nomination_id: int) 
                edition_id=original.edition_id, nomination_id=nomination_id,
                changes={"kind": original.kind, "recipient": original.recipient, "original": original.id})
     return copy
-
-
-def mail_counts(session: Session) -> dict[str, int]:
-    """How many messages are failed and how many wait as drafts, for the organisers' dashboard."""
-    return dict(session.exec(select(OutboxMessage.status, func.count())
-                             .where(or_(OutboxMessage.status == OutboxStatus.FAILED,
-                                        OutboxMessage.status == OutboxStatus.DRAFT))
-                             .group_by(OutboxMessage.status)).all())
