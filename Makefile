@@ -36,8 +36,15 @@ test: $(VENV)/.installed-dev
 	scripts/ensure-chromium
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
-# After changing user-facing text: refresh the catalogue, then translate the new German entries.
+# After changing user-facing text: refresh the template catalogue and every language's .po file,
+# translate the new entries (tests/web/test_translations.py lists what is missing), then compile.
+# The compiled .mo files are committed: the portal loads them, and they are what a test checks
+# against the .po files.
+LOCALES = $(notdir $(wildcard ish_portal/locale/*))
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
-		--omit-header -o ish_portal/locale/messages.pot .
-	$(VENV)/bin/pybabel update -i ish_portal/locale/messages.pot -d ish_portal/locale -l de --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
+		-k npgettext:1c,2,3 --no-location --omit-header -o ish_portal/locale/messages.pot .
+	for lang in $(filter-out messages.pot,$(LOCALES)); do \
+		$(VENV)/bin/pybabel update -i ish_portal/locale/messages.pot -d ish_portal/locale -l $$lang \
+			--no-fuzzy-matching; done
+	$(VENV)/bin/pybabel compile -d ish_portal/locale --statistics

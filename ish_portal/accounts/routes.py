@@ -16,7 +16,8 @@ from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
 from ish_portal.web.flash import flash
-from ish_portal.text.i18n import LANGUAGES, gettext as _
+from ish_portal.text import i18n
+from ish_portal.text.i18n import gettext as _
 from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
@@ -97,7 +98,7 @@ def logout(request: Request):
 def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
     """Switches the language of every page; remembered in the session (and for staff, their account)."""
     code = str(form.get("language", ""))
-    if code in LANGUAGES:
+    if i18n.known(code):
         request.session["lang"] = code
         if user is not None:
             service.remember_language(db, user, code)

@@ -152,7 +152,7 @@ define("missing_documents_reminder",
        COORDINATOR, ["name", "candidate", "edition", "deadline", "missing", "link"], _missing_documents,
        own={"missing": ("the missing items, one line each starting with '- '",
                         "- Document: CV\n- Document: School report"),
-            "deadline": ("the organisation's nomination deadline", "15 Mar 2027, 23:59 CET"),
+            "deadline": ("the organisation's nomination deadline", "15 March 2027, 23:59 CET"),
             "link": ("the draft in the portal", "https://ish.example/coordinator/nominations/42")})
 define("submission_confirmation", "Confirms to the coordinator that a nomination was submitted.",
        COORDINATOR, ["name", "candidate", "edition", "used", "places", "link"], _submission_confirmation,
@@ -160,7 +160,7 @@ define("submission_confirmation", "Confirms to the coordinator that a nomination
             "link": ("the nomination in the portal", "https://ish.example/coordinator/nominations/42")})
 define("interview_invitation", "Invites a nominee to the English interview by phone.",
        APPLICANT, ["name", "edition", "when", "interviewer"], _interview,
-       own={"when": ("date and time of the interview, in the reader's time zone", "20 Apr 2027, 10:30 CEST"),
+       own={"when": ("date and time of the interview, in the reader's time zone", "20 April 2027, 10:30 CEST"),
             "interviewer": ("who will call", "Dr. Anna Schmidt")})
 define("withdrawal", "Tells the candidate their nomination was withdrawn.",
        APPLICANT, ["name", "edition", "organisation", "reason"], _with("name", "edition", "organisation", "reason"))

@@ -91,15 +91,15 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "guardian": ("the parent's or guardian's name", "Yui Nakamura"),
     "organisation": ("the sending organisation", "City of Kumamoto"),
     "edition": ("the edition's title", "ISH 2027"),
-    "starts_on": ("the first day of the programme", "12 Jul 2027"),
-    "ends_on": ("the last day of the programme", "7 Aug 2027"),
+    "starts_on": ("the first day of the programme", "12 July 2027"),
+    "ends_on": ("the last day of the programme", "7 August 2027"),
     "lab": ("the lab: group and institute", "Structural Biology, EMBL"),
     "subject_area": ("the lab's subject area", "Biology"),
     "link": ("a personal web address that opens the right page (it works once)",
              "https://ish.example/access/EXAMPLE"),
     "days": ("how many days the link stays valid", "14"),
     "hours": ("how many hours the link stays valid", "2"),
-    "deadline": ("a deadline, in the reader's time zone", "15 Mar 2027, 23:59 CET"),
+    "deadline": ("a deadline, in the reader's time zone", "15 March 2027, 23:59 CET"),
     "reason": ("the reason given (may be empty)", "Illness in the family"),
 }
 

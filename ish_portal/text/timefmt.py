@@ -9,18 +9,14 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates, numbers
+
 from ish_portal.text import i18n
-from ish_portal.text.i18n import current_language, gettext as _, ngettext
+from ish_portal.text.i18n import gettext as _, ngettext
 
 _zone = ZoneInfo("Europe/Berlin")
 # The zone of whoever reads what is being rendered, when it is not the portal's (an email to Kumamoto).
 _reader_zone: ContextVar[ZoneInfo | None] = ContextVar("reader_zone", default=None)
-
-MONTHS = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "de": ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sep.", "Okt.", "Nov.", "Dez."],
-}
-
 
 def configure(zone: ZoneInfo) -> None:
     global _zone
@@ -59,34 +55,51 @@ def local(value: datetime) -> datetime:
 
 
 def format_date(value: date | None) -> str:
+    """The reader's long date: '15 March 2027', '15. März 2027', '2027年3月15日'."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = local(value).date()
-    month = MONTHS.get(current_language(), MONTHS["en"])[value.month - 1]
-    return f"{value.day} {month} {value.year}"
+    return i18n.mark(dates.format_date(value, "long", locale=i18n.locale()))
+
+
+def _clock(moment: datetime) -> str:
+    """'15. März 2027, 23:59 MEZ': the locale's date, time and their joining, and the zone's short
+    name where the locale has one that people use (MEZ, JST), otherwise its long name, never a bare
+    offset."""
+    locale = i18n.locale()
+    zone_name = dates.format_datetime(moment, "zzz", locale=locale)
+    if zone_name[:1] in "+-" or zone_name.startswith(("GMT+", "GMT-", "UTC")):
+        zone_name = dates.format_datetime(moment, "zzzz", locale=locale)
+    joined = locale.datetime_formats["medium"].format(
+        dates.format_time(moment, "short", locale=locale),
+        dates.format_date(moment.date(), "long", locale=locale))
+    return f"{joined} {zone_name}"
 
 
 def format_datetime(value: datetime | None) -> str:
-    """'15 Mar 2027, 23:59 CET' in the portal's time zone."""
+    """A moment in the reader's zone, named: '15 March 2027, 23:59 CET'."""
     if value is None:
         return ""
-    shown = local(value)
-    return f"{format_date(shown.date())}, {shown:%H:%M} {shown.tzname()}"
+    return i18n.mark(_clock(local(value)))
 
 
 def format_deadline(value: datetime | None) -> str:
     """A deadline in the reader's zone; for a reader elsewhere, Heidelberg's time follows, since
-    that is the clock the deadline was set by: '1 May 2027, 06:59 JST (30 Apr 2027, 23:59 CEST
-    in Heidelberg)'."""
+    that is the clock the deadline was set by: '1 May 2027, 06:59 Japan Standard Time (30 April
+    2027, 23:59 CEST in Heidelberg)'."""
     if value is None:
         return ""
     shown = format_datetime(value)
     if reader_zone().key == _zone.key:
         return shown
-    here = value.astimezone(_zone)
     return _("%(when)s (%(heidelberg)s in Heidelberg)", when=shown,
-             heidelberg=f"{format_date(here.date())}, {here:%H:%M} {here.tzname()}")
+             heidelberg=i18n.mark(_clock(value.astimezone(_zone))))
+
+
+def format_number(value: float | int) -> str:
+    """A number as the reader writes it: '9,212', '9.212', '9 212'."""
+    return i18n.mark(numbers.format_decimal(value, locale=i18n.locale()))
 
 
 def from_local_input(day: date, clock: time) -> datetime:

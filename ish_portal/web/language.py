@@ -15,7 +15,7 @@ class LanguageMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             chosen = scope.get("session", {}).get("lang")
-            if chosen not in i18n.LANGUAGES:
+            if not i18n.known(chosen):
                 headers = dict(scope.get("headers", []))
                 chosen = i18n.best_match(headers.get(b"accept-language", b"").decode("latin-1"))
             i18n.set_language(chosen)

@@ -31,7 +31,7 @@ def test_audit_log_lists_newest_first_with_summary_and_link(as_organiser, db, ma
     assert "review_score: “–” → “85”" in page.text
     assert "Reason: Too old" in page.text
     assert f'href="/organiser/nominations/{nomination.id}"' in page.text
-    assert "2 Mar 2027, 10:00 CET" in page.text
+    assert "2 March 2027, 10:00 CET" in page.text
 
 
 def test_audit_log_filters_by_who_what_entity_and_local_dates(as_organiser, db):

@@ -96,7 +96,7 @@ def test_nominate_errors_are_shown_beside_fields_and_values_survive(signed_in, d
 def test_nominate_age_outside_the_range_is_explained(signed_in, db):
     response = create(signed_in, date_of_birth="2015-01-01")
     assert response.status_code == 400
-    assert "Candidates must be 16 to 21 years old on the first day of the programme (12 Jul 2027); " \
+    assert "Candidates must be 16 to 21 years old on the first day of the programme (12 July 2027); " \
            "this candidate would be 12." in response.text
 
 
@@ -376,7 +376,7 @@ def test_submit_each_family_member_reads_their_own_language_whatever_the_coordin
     assert guardian["Content-Language"] == "de"
     text = smtp.text_of(guardian)
     assert text.startswith("Guten Tag Aiko Nakamura,")
-    assert re.search(r"\d+ Juli 2027 bis \d+ Aug\. 2027", text)  # German dates, not the coordinator's choice
+    assert re.search(r"\d+\. Juli 2027 bis \d+\. August 2027", text)  # German dates, not the coordinator's choice
 
 
 def test_submit_refuses_a_language_the_portal_does_not_write(signed_in, db):

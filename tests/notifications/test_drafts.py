@@ -151,7 +151,7 @@ def test_drafts_batch_sent_during_an_outage_is_delivered_exactly_once(organiser,
 
 
 def test_drafts_certificates_wait_for_the_end_of_the_programme(db, world):
-    with pytest.raises(DomainError, match="from the last day of the programme, 7 Aug 2027"):
+    with pytest.raises(DomainError, match="from the last day of the programme, 7 August 2027"):
         create_certificate_batch(db, Actor.of_user(world.organiser), world.edition)
     assert drafts(db) == []
 
@@ -169,7 +169,7 @@ def test_drafts_certificate_carries_the_pdf(db, world, smtp, deliver, organiser)
     deliver()
     [message] = smtp.to("tom@example.org")
     assert message["Subject"] == "Your certificate of participation in ISH 2027"
-    assert "thank you for taking part in ISH 2027 and for your work in Structural Biology, EMBL." in smtp.text_of(message)
+    assert "Thank you for taking part in ISH 2027 and for your work in Structural Biology, EMBL." in smtp.text_of(message)
     [pdf] = list(message.iter_attachments())
     assert pdf.get_filename() == f"certificate-{world.accepted_en.id}.pdf"
     assert pdf.get_content().startswith(b"%PDF")

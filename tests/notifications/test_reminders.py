@@ -38,7 +38,7 @@ def test_reminders_offer_is_reminded_once_within_the_edition_window(db, world, s
     assert message["Subject"].startswith("[Action required] Please answer your offer for ISH 2027 by ")
     text = smtp.text_of(message)
     assert "Dear Lena," in text
-    assert "you have been offered a place in Structural Biology, EMBL for ISH 2027" in text
+    assert "You have been offered a place in Structural Biology, EMBL for ISH 2027" in text
     assert "http://testserver/access" in text
 
 
@@ -97,7 +97,7 @@ def test_reminders_withdrawal_tells_candidate_and_coordinators(db, world, smtp, 
     deliver()
     [candidate] = smtp.to("lena@example.org")
     assert candidate["Subject"] == "Your nomination for ISH 2027 has been withdrawn"
-    assert "your nomination by Bautzen for ISH 2027 has been withdrawn. The reason given: Broke a leg" in smtp.text_of(candidate)
+    assert "Your nomination by Bautzen for ISH 2027 has been withdrawn. The reason given: Broke a leg" in smtp.text_of(candidate)
     [coordinator] = smtp.to("koordination@bautzen.example")
     assert coordinator["Subject"] == "Nominierung zurückgezogen: Lena Schulz"
     assert "Angegebener Grund: Broke a leg" in smtp.text_of(coordinator)

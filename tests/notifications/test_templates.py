@@ -27,7 +27,7 @@ def test_templates_own_wording_is_used_by_new_messages_of_the_edition(organiser,
         other_language = enqueue(db, "welcome_information", Reader("z@example.org", "Z", "de"),
                                  {"nomination": world.accepted.id}, edition_id=world.edition.id)
     assert message.subject == "Welcome to ISH 2027"
-    assert message.body_text.split("\n\n-- \n")[0] == "Hello Tom,\n\nsee you in Structural Biology, EMBL on 12 Jul 2027."
+    assert message.body_text.split("\n\n-- \n")[0] == "Hello Tom,\n\nsee you in Structural Biology, EMBL on 12 July 2027."
     assert other_language.subject == "ISH 2027: was du vor deiner Ankunft in Heidelberg wissen solltest"
     [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "message_template_saved")).all()
     assert event.changes["subject"][1] == "Welcome to {{ edition }}"
@@ -71,7 +71,7 @@ def test_templates_typed_markup_is_escaped_in_the_html_part(organiser, db, world
 def test_templates_preview_uses_the_chosen_candidates_data(organiser, world):
     page = organiser.get(f"{PAGE}?candidate={world.accepted_en.id}").text
     assert "Dear Tom," in page
-    assert "You will work in Structural Biology, EMBL until 7 Aug 2027." in page
+    assert "You will work in Structural Biology, EMBL until 7 August 2027." in page
     typed = post_form(organiser, PAGE, PAGE, {"subject": "Hi", "body": "Hi {{ name }} in {{ lab }}",
                                               "candidate": str(world.accepted_en.id), "action": "preview"})
     assert typed.status_code == 200

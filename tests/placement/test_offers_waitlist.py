@@ -69,7 +69,7 @@ def test_offer_deadline_runs_from_the_release_and_ends_at_midnight_in_heidelberg
     assert (local.hour, local.minute) == (23, 59)
     assert local.date() == released_on.astimezone(ZoneInfo("Europe/Berlin")).date() + timedelta(days=7)
     mail = db.exec(select(OutboxMessage).where(OutboxMessage.nomination_id == world.ada.id)).one()
-    assert f"{local.day} {local:%b} {local.year}, 23:59" in mail.subject  # the draft was written again
+    assert f"{local.day} {local:%B} {local.year}, 23:59" in mail.subject  # the draft was written again
 
 
 def test_german_offer_addresses_the_applicant_with_du(db, world):

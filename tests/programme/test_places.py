@@ -164,7 +164,7 @@ def test_an_extension_must_end_after_the_general_deadline(organiser_client, db, 
     for typed in ("2027-03-01T12:00", "2027-03-15T23:59"):
         response = _row(organiser_client, mostar, places="3", deadline_extended_to=typed, reason="Late post")
         assert response.status_code == 400
-        assert "An extension must end after the general deadline, 15 Mar 2027, 23:59 CET." in response.text
+        assert "An extension must end after the general deadline, 15 March 2027, 23:59 CET." in response.text
         assert f'value="{typed}"' in response.text
         assert 'value="Late post"' in response.text
         assert 'value="3"' in response.text

@@ -37,7 +37,7 @@ def events(db, action):
 def test_review_detail_shows_profile_with_medical_and_passport_details(as_organiser, nomination):
     page = as_organiser.get(url(nomination))
     assert page.status_code == 200
-    for text in ("Haruto Nakamura", "Kumamoto", "Peanut allergy", "TK1234567", "31 Jan 2031", "Vegetarian",
+    for text in ("Haruto Nakamura", "Kumamoto", "Peanut allergy", "TK1234567", "31 January 2031", "Vegetarian",
                  "haruto@example.org"):
         assert text in page.text
 

@@ -45,7 +45,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
             response = browser.get(path, headers={"accept-language": language})
             assert response.status_code in (200, 404), f"{path}: {response.status_code}"
             if response.status_code == 200 and response.headers["content-type"].startswith("text/html"):
-                assert f'<html lang="{language}">' in response.text, path
+                assert f'<html lang="{language}" dir="ltr">' in response.text, path
 
     post_form(client, "/login", "/login", {"email": "organiser@ish.example", "password": settings.demo_password})
     post_form(client, "/organiser", "/language", {"language": language})

@@ -78,14 +78,14 @@ def test_language_switch_is_remembered_on_every_page(client):
     assert "Sign in" in client.get("/login").text
     post_form(client, "/login", "/language", {"language": "de", "next": "/login"})
     page = client.get("/login")
-    assert '<html lang="de">' in page.text
+    assert '<html lang="de" dir="ltr">' in page.text
     assert "Anmelden" in page.text
-    assert '<html lang="de">' in client.get("/access").text
+    assert '<html lang="de" dir="ltr">' in client.get("/access").text
 
 
 def test_browser_language_is_the_default(client):
     page = client.get("/login", headers={"accept-language": "de-DE,de;q=0.9,en;q=0.5"})
-    assert '<html lang="de">' in page.text
+    assert '<html lang="de" dir="ltr">' in page.text
 
 
 def test_forms_label_every_field(client):
