@@ -7,7 +7,6 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
-from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.text import i18n
@@ -21,8 +20,9 @@ GERMAN_LEVELS = ["none", *CEFR_LEVELS]
 @lru_cache
 def countries(language: str) -> list[tuple[str, str]]:
     """ISO 3166 alpha-2 codes with their names in the given language, sorted by name."""
-    names = Locale(language).territories
-    return sorted(((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()
+    names = i18n.locale(language).territories
+    shown = (lambda name: i18n.PSEUDO_OPEN + name + i18n.PSEUDO_CLOSE) if language == i18n.PSEUDO else str
+    return sorted(((code, shown(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()
                    and code not in {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}), key=lambda item: item[1])
 
 

@@ -23,7 +23,8 @@ from ish_portal.audit.models import AuditEvent
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination
 from ish_portal.nominations.review import clean_text, lower_function, outcome_label
-from ish_portal.nominations.service import status_label
+from ish_portal.nominations.service import field_label, status_label
+from ish_portal.notifications.catalog import kind_title
 from ish_portal.placement.models import MatchRun, Offer
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text import timefmt
@@ -261,6 +262,24 @@ def _mode_word(mode: str) -> str:
     return {"stable": _("Stable"), "welfare": _("Welfare")}.get(mode, mode)
 
 
+mode_word = _mode_word
+
+
+def _change_words() -> dict[str, str]:
+    """What the keys of events' changes are called, where they are not a nomination's field."""
+    return {
+        "mode": _("mode"), "seed": _("seed"), "placed": _("placed"), "unplaced": _("unplaced"),
+        "offers": _("offers"), "attempts": _("attempts"), "auto_promote_waitlist": _("waitlist moves up by itself"),
+        "batch": _("batch"), "capacity": _("capacity"), "email": _("email"), "file": _("file"),
+        "format": _("format"), "guardian": _("guardian"), "interviewer": _("interviewer"),
+        "kind": _("message"), "lab": _("lab"), "last_error": _("last error"), "list": _("list"),
+        "messages": _("messages"), "original": _("original message"),
+        "preferences_locked_at": _("lab choices locked"), "recipient": _("recipient"),
+        "rows": _("rows"), "run": _("matching run"), "scheduled_at": _("scheduled for"),
+        "sensitive": _("sensitive columns"), "review_score": _("review score"),
+    }
+
+
 # -- one event as a line of text --------------------------------------------------------------------
 
 def _entity_words() -> dict[str, str]:
@@ -360,8 +379,12 @@ def summary(event: AuditEvent, names: Names) -> str:
             parts.append(_change(_("dormant"), value, _shown))
         elif key == "deadline_extended_to":
             parts.append(_change(_("deadline extension"), value, _moment))
+        elif key == "mode":
+            parts.append(_change(_("mode"), value, _mode_word))
+        elif key == "kind":
+            parts.append(_change(_("message"), value, kind_title))
         else:
-            parts.append(_change(key, value, _shown))
+            parts.append(_change(_change_words().get(key) or field_label(key), value, _shown))
     return "; ".join(parts)
 
 
