@@ -34,7 +34,7 @@ def _organisation(session: Session, nomination: Nomination) -> Organisation:
 
 
 def candidate_reader(session: Session, nomination: Nomination) -> Reader:
-    return Reader(nomination.email, nomination.given_name, nomination.language,
+    return Reader(nomination.email, nomination.addressed_name, nomination.language,
                   _organisation(session, nomination).time_zone)
 
 

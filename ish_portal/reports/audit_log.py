@@ -28,6 +28,7 @@ from ish_portal.notifications.catalog import kind_title
 from ish_portal.placement.models import MatchRun, Offer
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text import timefmt
+from ish_portal.text.names import written_name
 from ish_portal.text.i18n import gettext as _, ngettext
 
 PAGE_SIZE = 50
@@ -205,9 +206,9 @@ def lab_label(group_name: str, institute: str) -> str:
     return f"{group_name}, {institute}"
 
 
-def student_label(given_name: str, family_name: str) -> str:
-    """Given and family name; an erased nomination keeps no name and reads as '(deleted)'."""
-    name = f"{given_name} {family_name}".strip()
+def student_label(given_name: str, family_name: str, order: str | None = None) -> str:
+    """The name as its owner writes it; an erased nomination keeps no name and reads as '(deleted)'."""
+    name = written_name(given_name, family_name, order)
     return _("(deleted)") if not name or name == ERASED else name
 
 
@@ -242,9 +243,9 @@ def resolve_names(session: Session, events: list[AuditEvent]) -> Names:
         rows = session.exec(select(Lab.id, Lab.group_name, Lab.institute).where(Lab.id.in_(lab_ids))).all()
         names.labs = {lid: lab_label(group, institute) for lid, group, institute in rows}
     if nomination_ids:
-        rows = session.exec(select(Nomination.id, Nomination.given_name, Nomination.family_name)
-                            .where(Nomination.id.in_(nomination_ids))).all()
-        names.students = {nid: student_label(given, family) for nid, given, family in rows}
+        rows = session.exec(select(Nomination.id, Nomination.given_name, Nomination.family_name,
+                                   Nomination.name_order).where(Nomination.id.in_(nomination_ids))).all()
+        names.students = {nid: student_label(given, family, order) for nid, given, family, order in rows}
     if user_ids:
         rows = session.exec(select(User.id, User.full_name, User.email).where(User.id.in_(user_ids))).all()
         names.accounts = {uid: f"{full_name} <{email}>" for uid, full_name, email in rows}
