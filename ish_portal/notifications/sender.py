@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from email.encoders import encode_base64
+from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -44,6 +45,7 @@ from ish_portal.notifications.models import (
 )
 from ish_portal.notifications.service import render_missing_attachments
 from ish_portal.settings import Settings
+from ish_portal.text import i18n
 
 log = logging.getLogger("ish_portal.sender")
 
@@ -92,7 +94,7 @@ class Sender:
         # How each wait for work ended ("notified", "timeout", "listening", "stopped"): for tests.
         self.wakeups: Counter[str] = Counter()
         display_name, address = parseaddr(settings.mail_from)
-        self._from = formataddr((display_name, address))
+        self._from = mailbox(display_name, address)
         self._from_address = address
         self._domain = address.rpartition("@")[2] or "ish-portal"
 
@@ -210,7 +212,10 @@ class Sender:
 
     def _build(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> Message:
         """Text and HTML as alternatives (inside multipart/mixed when there are attachments),
-        built with the standard library's compat32 classes: the cheapest correct MIME it offers."""
+        built with the standard library's compat32 classes: the cheapest correct MIME it offers.
+        Both parts are UTF-8 in base64; a subject or name in any script goes in RFC 2047 encoded
+        words (the Header class splits them between characters, never inside one), which every
+        server and client reads, so no SMTPUTF8 is needed."""
         body = MIMEMultipart("alternative", boundary=_boundary(), policy=MIME_POLICY)
         body.attach(MIMEText(message.body_text, "plain", "utf-8", policy=MIME_POLICY))
         body.attach(MIMEText(message.body_html, "html", "utf-8", policy=MIME_POLICY))
@@ -226,12 +231,12 @@ class Sender:
                 part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
                 mime.attach(part)
         mime["From"] = self._from
-        mime["To"] = message.recipient
+        mime["To"] = mailbox(((message.context or {}).get("reader") or {}).get("name", ""), message.recipient)
         mime["Subject"] = message.subject
         mime["Date"] = format_datetime(utcnow())
         mime["Message-ID"] = f"<{message.message_id}@{self._domain}>"
         mime["Auto-Submitted"] = "auto-generated"
-        mime["Content-Language"] = message.language
+        mime["Content-Language"] = i18n.html_lang(message.language)
         return mime
 
     def _write_eml(self, message: OutboxMessage, mime: Message) -> Outcome:
@@ -378,6 +383,17 @@ class Sender:
                 self._listener.close()
             finally:
                 self._listener = None
+
+
+def mailbox(name: str, address: str) -> str:
+    """A From or To header's value: the display name (on one line) and the address. A name in
+    ASCII is quoted where it must be; any other is sent as RFC 2047 encoded words of UTF-8."""
+    name = " ".join((name or "").split())
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{Header(name, 'utf-8', header_name='To').encode()} <{address}>"
 
 
 def _boundary() -> str:
