@@ -64,6 +64,7 @@ for _env in (_text_env, _html_env, _sandbox):
 # A web address; a value may be part of it, so it may hold marks, but never begins or ends with one.
 _URL_CHAR = f"[^\\s<>\"{OPEN}{CLOSE}]"
 URL = re.compile(f"https?://{_URL_CHAR}+(?:[{OPEN}{CLOSE}]+{_URL_CHAR}+)*")
+_AFTER_URL = ".,;:!?" + OPEN + CLOSE
 
 
 @dataclass(frozen=True)
@@ -239,13 +240,15 @@ def _inline(line: str, depth: int = 0) -> tuple[str, int]:
     """One line: the values open before it continue in it, those still open at its end are closed
     (and continue on the next line); returns the HTML and how many values stay open."""
     out, last = ["<bdi>" * depth], 0
-    for match in URL.finditer(line):
+    while match := URL.search(line, last):
+        # A full stop or comma after an address ends the sentence, not the address.
+        end = match.start() + len(match.group(0).rstrip(_AFTER_URL))
         depth = _written(line[last:match.start()], depth, out)
-        url = escape(match.group(0).translate(_NO_MARKS))
+        url = escape(line[match.start():end].translate(_NO_MARKS))
         out.append(f'<a href="{url}">{url}</a>')
         # A value that begins or ends inside a link is shown around the whole link.
-        depth = _written(_marks_in(match.group(0)), depth, out)
-        last = match.end()
+        depth = _written(_marks_in(line[match.start():end]), depth, out)
+        last = end
     depth = _written(line[last:], depth, out)
     out.append("</bdi>" * depth)
     return "".join(out), depth
