@@ -21,8 +21,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from base64 import b64encode
 from email.encoders import encode_base64
-from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -214,8 +214,7 @@ class Sender:
         """Text and HTML as alternatives (inside multipart/mixed when there are attachments),
         built with the standard library's compat32 classes: the cheapest correct MIME it offers.
         Both parts are UTF-8 in base64; a subject or name in any script goes in RFC 2047 encoded
-        words (the Header class splits them between characters, never inside one), which every
-        server and client reads, so no SMTPUTF8 is needed."""
+        words, which every server and client reads, so no SMTPUTF8 is needed."""
         body = MIMEMultipart("alternative", boundary=_boundary(), policy=MIME_POLICY)
         body.attach(MIMEText(message.body_text, "plain", "utf-8", policy=MIME_POLICY))
         body.attach(MIMEText(message.body_html, "html", "utf-8", policy=MIME_POLICY))
@@ -232,7 +231,7 @@ class Sender:
                 mime.attach(part)
         mime["From"] = self._from
         mime["To"] = mailbox(((message.context or {}).get("reader") or {}).get("name", ""), message.recipient)
-        mime["Subject"] = message.subject
+        mime["Subject"] = unstructured(message.subject)
         mime["Date"] = format_datetime(utcnow())
         mime["Message-ID"] = f"<{message.message_id}@{self._domain}>"
         mime["Auto-Submitted"] = "auto-generated"
@@ -385,15 +384,57 @@ class Sender:
                 self._listener = None
 
 
-def mailbox(name: str, address: str) -> str:
+# Bytes of UTF-8 per encoded word: 56 characters of base64, so "=?utf-8?b?...?=" is 68 long and
+# even after "Subject: " a line stays within the 78 that RFC 5322 asks for (RFC 2047: at most 75).
+WORD_BYTES = 42
+
+
+class Folded:
+    """A header value already made of RFC 2047 encoded words, folded between them. The compat32
+    policy writes such a value as it is (it takes it for a Header), where its own folding of a
+    long subject in Japanese or Chinese would leave one line of hundreds of characters."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+
+    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
+        return (linesep + " ").join(self.parts)
+
+    def __str__(self) -> str:
+        return " ".join(self.parts)
+
+
+def encoded_words(text: str) -> list[str]:
+    """The text as encoded words of UTF-8 in base64, split between characters (never inside one,
+    so each word decodes by itself) and at most WORD_BYTES bytes each."""
+    words, start, size = [], 0, 0
+    for index, char in enumerate(text):
+        length = 1 if char < "\x80" else len(char.encode("utf-8"))
+        if size + length > WORD_BYTES:
+            words.append(text[start:index])
+            start, size = index, 0
+        size += length
+    words.append(text[start:])
+    return [f"=?utf-8?b?{b64encode(word.encode('utf-8')).decode('ascii')}?=" for word in words]
+
+
+def unstructured(text: str) -> str | Folded:
+    """A Subject: ASCII as it is (compat32 folds it between words), any other text encoded, and
+    so is ASCII that would read as an encoded word ("=?...?=")."""
+    return text if text.isascii() and "=?" not in text else Folded(encoded_words(text))
+
+
+def mailbox(name: str, address: str) -> str | Folded:
     """A From or To header's value: the display name (on one line) and the address. A name in
-    ASCII is quoted where it must be; any other is sent as RFC 2047 encoded words of UTF-8."""
+    ASCII is quoted where it must be; any other is sent as encoded words."""
     name = " ".join((name or "").split())
     if not name:
         return address
-    if name.isascii():
+    if name.isascii() and "=?" not in name:
         return formataddr((name, address))
-    return f"{Header(name, 'utf-8', header_name='To').encode()} <{address}>"
+    return Folded([*encoded_words(name), f"<{address}>"])
 
 
 def _boundary() -> str:
