@@ -31,8 +31,12 @@ EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "emails"
 
 # Where a placeholder's value begins and ends in the rendered text (see the module's docstring).
 OPEN, CLOSE = "\ufdd0", "\ufdd1"
-_NO_MARKS = str.maketrans("", "", OPEN + CLOSE)
 _MARK = re.compile(f"([{OPEN}{CLOSE}])")
+
+
+def _unmarked(text: str) -> str:
+    # Two replaces: much faster than str.translate, which maps each character in Python.
+    return text.replace(OPEN, "").replace(CLOSE, "")
 
 
 class _Value(str):
@@ -45,7 +49,7 @@ class _Value(str):
 def _finalize(value: Any) -> Any:
     # Applied to everything a template writes with {{ ... }}; only placeholders' values are marked.
     if isinstance(value, _Value):
-        return OPEN + value.translate(_NO_MARKS) + CLOSE if value else ""
+        return OPEN + _unmarked(value) + CLOSE if value else ""
     return value
 
 
@@ -97,14 +101,14 @@ def render_email(kind: str, language: str, context: dict[str, Any],
             if not first.startswith("Subject:"):
                 raise ValueError(f"email template {language}/{kind}.txt must start with 'Subject:'")
             subject = first.removeprefix("Subject:")
-        return assemble(" ".join(subject.translate(_NO_MARKS).split()), text, language)
+        return assemble(" ".join(_unmarked(subject).split()), text, language)
 
 
 @lru_cache(maxsize=256)
 def _compiled(source: str) -> Template:
     """An organiser's wording, compiled once for every message that uses it (a bulk message uses
     the same wording for each reader). Marks cannot be typed into it."""
-    return _sandbox.from_string(source.translate(_NO_MARKS))
+    return _sandbox.from_string(_unmarked(source))
 
 
 def footer() -> str:
@@ -120,7 +124,7 @@ def assemble(subject: str, text: str, language: str) -> RenderedEmail:
     with i18n.language(language):
         closing = footer()
         marked = text.replace("\r\n", "\n")
-        plain = marked.translate(_NO_MARKS).strip() + "\n"
+        plain = _unmarked(marked).strip() + "\n"
         html = _html_env.get_template("layout.html").render(
             subject=subject, body=text_to_html(marked), lang=i18n.html_lang(language),
             dir=i18n.direction(language), footer=text_to_html(closing))
@@ -184,7 +188,7 @@ def text_to_html(text: str) -> Markup:
         nonlocal depth
         if not paragraph:
             return
-        listed = all(line.translate(_NO_MARKS).startswith("- ") for line in paragraph)
+        listed = all(_unmarked(line).startswith("- ") for line in paragraph)
         lines = []
         for line in paragraph:
             html, depth = _inline(_without_bullet(line) if listed else line, depth)
@@ -196,7 +200,7 @@ def text_to_html(text: str) -> Markup:
         paragraph.clear()
 
     for line in text.split("\n"):
-        if line.translate(_NO_MARKS).strip():
+        if _unmarked(line).strip():
             paragraph.append(line)
         else:
             end_paragraph()
@@ -213,6 +217,8 @@ def _without_bullet(line: str) -> str:
 
 def _marks_in(text: str) -> str:
     """The marks of the text, less the values it holds whole (they open and close in it)."""
+    if OPEN not in text and CLOSE not in text:
+        return ""
     marks = "".join(char for char in text if char in (OPEN, CLOSE))
     while OPEN + CLOSE in marks:
         marks = marks.replace(OPEN + CLOSE, "")
@@ -223,6 +229,10 @@ def _written(text: str, depth: int, out: list[str]) -> int:
     """Appends the text, escaped, with <bdi> and </bdi> for its marks; returns how many values are
     open after it. A close mark without an open value (text the portal renders has none) is
     dropped."""
+    if OPEN not in text and CLOSE not in text:  # most of a message: one escape for all of it
+        if text:
+            out.append(str(escape(text)))
+        return depth
     for piece in _MARK.split(text):
         if piece == OPEN:
             out.append("<bdi>")
@@ -244,7 +254,7 @@ def _inline(line: str, depth: int = 0) -> tuple[str, int]:
         # A full stop or comma after an address ends the sentence, not the address.
         end = match.start() + len(match.group(0).rstrip(_AFTER_URL))
         depth = _written(line[last:match.start()], depth, out)
-        url = escape(line[match.start():end].translate(_NO_MARKS))
+        url = escape(_unmarked(line[match.start():end]))
         out.append(f'<a href="{url}">{url}</a>')
         # A value that begins or ends inside a link is shown around the whole link.
         depth = _written(_marks_in(line[match.start():end]), depth, out)
