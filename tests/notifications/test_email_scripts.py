@@ -351,3 +351,15 @@ def test_email_scripts_assembled_text_has_the_footer_and_direction_of_its_langua
         closing = footer()
     assert rendered.text.endswith(f"\n-- \n{closing}\n")
     assert escape(closing.splitlines()[0]) in rendered.html
+
+
+def test_email_scripts_a_sender_name_in_any_script_decodes_exactly(withdrawal, engine, settings, smtp):
+    sender_name = "Internationale Sommerschule Heidelberg – Zulassungsbüro · ハイデルベルク国際サマースクール"
+    _stored, reader = withdrawal("ja", *PEOPLE["ja"][:3], "", wording=Wording("{{ candidate }}", "{{ name }}\n"))
+    Sender(engine, settings.model_copy(update={"mail_from": f"{sender_name} <ish@ish.example>"})).run_until_idle()
+    message, raw = received(smtp, reader.email)
+    assert decoded(raw_headers(raw)["From"]) == f"{sender_name} <ish@ish.example>"
+    assert message["From"].addresses[0].addr_spec == "ish@ish.example"
+    assert all(len(line) <= 78 for line in folded_lines(raw, "From"))
+    for word in encoded_words(raw, "From"):
+        word.decode("utf-8")
