@@ -1,5 +1,6 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests to read back.
-It can be told to answer with a temporary or permanent failure, or be stopped and started again."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests to read back
+(parsed as a client would, and as the bytes that came over the wire). It can be told to answer with
+a temporary or permanent failure, or be stopped and started again."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class _Handler:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.sink.lock:
             self.sink.received.append((list(envelope.rcpt_tos), message))
+            self.sink.raw.append(envelope.original_content or envelope.content)
         return "250 Message accepted"
 
 
@@ -28,6 +30,7 @@ class SMTPSink:
     def __init__(self, port: int) -> None:
         self.port = port
         self.received: list[tuple[list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message as received, in the order of `received`
         self.answer: str | None = None  # e.g. "451 4.3.0 Try again later"
         self.lock = threading.Lock()
         self._controller: Controller | None = None
@@ -49,6 +52,12 @@ class SMTPSink:
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [message for recipients, message in self.received if address in recipients]
+
+    @staticmethod
+    def address_of(message: EmailMessage) -> str:
+        """The address in the To header, without the display name."""
+        [address] = message["To"].addresses
+        return address.addr_spec
 
     @staticmethod
     def text_of(message: EmailMessage) -> str:

@@ -21,6 +21,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from base64 import b64encode
 from email.encoders import encode_base64
 from email.message import Message
 from email.mime.base import MIMEBase
@@ -44,6 +45,7 @@ from ish_portal.notifications.models import (
 )
 from ish_portal.notifications.service import render_missing_attachments
 from ish_portal.settings import Settings
+from ish_portal.text import i18n
 
 log = logging.getLogger("ish_portal.sender")
 
@@ -92,7 +94,7 @@ class Sender:
         # How each wait for work ended ("notified", "timeout", "listening", "stopped"): for tests.
         self.wakeups: Counter[str] = Counter()
         display_name, address = parseaddr(settings.mail_from)
-        self._from = formataddr((display_name, address))
+        self._from = mailbox(display_name, address)
         self._from_address = address
         self._domain = address.rpartition("@")[2] or "ish-portal"
 
@@ -210,7 +212,9 @@ class Sender:
 
     def _build(self, message: OutboxMessage, attachments: list[OutboxAttachment]) -> Message:
         """Text and HTML as alternatives (inside multipart/mixed when there are attachments),
-        built with the standard library's compat32 classes: the cheapest correct MIME it offers."""
+        built with the standard library's compat32 classes: the cheapest correct MIME it offers.
+        Both parts are UTF-8 in base64; a subject or name in any script goes in RFC 2047 encoded
+        words, which every server and client reads, so no SMTPUTF8 is needed."""
         body = MIMEMultipart("alternative", boundary=_boundary(), policy=MIME_POLICY)
         body.attach(MIMEText(message.body_text, "plain", "utf-8", policy=MIME_POLICY))
         body.attach(MIMEText(message.body_html, "html", "utf-8", policy=MIME_POLICY))
@@ -226,12 +230,12 @@ class Sender:
                 part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
                 mime.attach(part)
         mime["From"] = self._from
-        mime["To"] = message.recipient
-        mime["Subject"] = message.subject
+        mime["To"] = mailbox(((message.context or {}).get("reader") or {}).get("name", ""), message.recipient)
+        mime["Subject"] = unstructured(message.subject)
         mime["Date"] = format_datetime(utcnow())
         mime["Message-ID"] = f"<{message.message_id}@{self._domain}>"
         mime["Auto-Submitted"] = "auto-generated"
-        mime["Content-Language"] = message.language
+        mime["Content-Language"] = i18n.html_lang(message.language)
         return mime
 
     def _write_eml(self, message: OutboxMessage, mime: Message) -> Outcome:
@@ -378,6 +382,59 @@ class Sender:
                 self._listener.close()
             finally:
                 self._listener = None
+
+
+# Bytes of UTF-8 per encoded word: 56 characters of base64, so "=?utf-8?b?...?=" is 68 long and
+# even after "Subject: " a line stays within the 78 that RFC 5322 asks for (RFC 2047: at most 75).
+WORD_BYTES = 42
+
+
+class Folded:
+    """A header value already made of RFC 2047 encoded words, folded between them. The compat32
+    policy writes such a value as it is (it takes it for a Header), where its own folding of a
+    long subject in Japanese or Chinese would leave one line of hundreds of characters."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+
+    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
+        return (linesep + " ").join(self.parts)
+
+    def __str__(self) -> str:
+        return " ".join(self.parts)
+
+
+def encoded_words(text: str) -> list[str]:
+    """The text as encoded words of UTF-8 in base64, split between characters (never inside one,
+    so each word decodes by itself) and at most WORD_BYTES bytes each."""
+    words, start, size = [], 0, 0
+    for index, char in enumerate(text):
+        length = 1 if char < "\x80" else len(char.encode("utf-8"))
+        if size + length > WORD_BYTES:
+            words.append(text[start:index])
+            start, size = index, 0
+        size += length
+    words.append(text[start:])
+    return [f"=?utf-8?b?{b64encode(word.encode('utf-8')).decode('ascii')}?=" for word in words]
+
+
+def unstructured(text: str) -> str | Folded:
+    """A Subject: ASCII as it is (compat32 folds it between words), any other text encoded, and
+    so is ASCII that would read as an encoded word ("=?...?=")."""
+    return text if text.isascii() and "=?" not in text else Folded(encoded_words(text))
+
+
+def mailbox(name: str, address: str) -> str | Folded:
+    """A From or To header's value: the display name (on one line) and the address. A name in
+    ASCII is quoted where it must be; any other is sent as encoded words."""
+    name = " ".join((name or "").split())
+    if not name:
+        return address
+    if name.isascii() and "=?" not in name:
+        return formataddr((name, address))
+    return Folded([*encoded_words(name), f"<{address}>"])
 
 
 def _boundary() -> str:

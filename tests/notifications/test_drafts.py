@@ -94,7 +94,7 @@ def test_drafts_discard_asks_first_then_deletes_only_that_draft(organiser, db, w
     assert [r.id for r in drafts(db)] == [second_id]
     post_form(organiser, f"/organiser/messages/batches/{batch}/send", f"/organiser/messages/batches/{batch}/send", {})
     deliver()
-    assert [m["To"] for m in smtp.messages] == [second_to]
+    assert [smtp.address_of(m) for m in smtp.messages] == [second_to]
     assert fresh(db).exec(select(AuditEvent.action).where(AuditEvent.action.in_(["draft_discarded", "batch_sent"]))
                    .order_by(AuditEvent.id)).all() == ["draft_discarded", "batch_sent"]
 
@@ -146,7 +146,7 @@ def test_drafts_batch_sent_during_an_outage_is_delivered_exactly_once(organiser,
     db.commit()
     deliver()
     deliver()
-    assert sorted(m["To"] for m in smtp.messages) == ["tom@example.org", "zofia@example.org"]
+    assert sorted(smtp.address_of(m) for m in smtp.messages) == ["tom@example.org", "zofia@example.org"]
     assert [(r.status, r.attempts) for r in drafts(db)] == [(OutboxStatus.SENT, 2)] * 2
 
 

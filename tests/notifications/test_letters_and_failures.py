@@ -93,7 +93,7 @@ def test_failures_are_listed_and_retried_with_attempts_kept(organiser, db, world
     assert (retried.status, retried.attempts) == (OutboxStatus.QUEUED, 1)
     smtp.answer = None
     deliver()
-    assert [m["To"] for m in smtp.messages] == ["nobody@example.org"]
+    assert [smtp.address_of(m) for m in smtp.messages] == ["nobody@example.org"]
     assert (fresh(db).get(OutboxMessage, failed.id).attempts) == 2
     assert "No message has failed." in organiser.get("/organiser/messages/failed").text
 

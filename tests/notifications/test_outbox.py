@@ -113,7 +113,7 @@ def test_outbox_server_down_then_back_delivers_each_message_exactly_once(db, eng
     db.commit()
     Sender(engine, settings).run_until_idle()
     Sender(engine, settings).run_until_idle()
-    assert sorted(m["To"] for m in smtp.messages) == [
+    assert sorted(smtp.address_of(m) for m in smtp.messages) == [
         "noemie+0@example.org", "noemie+1@example.org", "noemie+2@example.org"]
 
 

@@ -64,7 +64,7 @@ def test_templates_typed_markup_is_escaped_in_the_html_part(organiser, db, world
         message = enqueue(db, "welcome_information", Reader("tom@example.org", "<b>Tom</b>"),
                           {"nomination": world.accepted_en.id}, edition_id=world.edition.id)
     assert "<script>" not in message.body_html and "<b>" not in message.body_html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Tom&lt;/b&gt;" in message.body_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <bdi>&lt;b&gt;Tom&lt;/b&gt;</bdi>" in message.body_html
     assert message.body_text.split("\n\n-- \n")[0] == "<script>alert(1)</script> <b>Tom</b>"
 
 
