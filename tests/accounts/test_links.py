@@ -52,7 +52,7 @@ def test_password_reset_unknown_address_gets_the_same_answer_and_no_mail(client,
     unknown = post_form(client, "/password/forgot", "/password/forgot", {"email": "nobody@ish.example"})
     assert known.text.replace("olga@ish.example", "X") == unknown.text.replace("nobody@ish.example", "X")
     deliver()
-    assert [m["To"] for m in smtp.messages] == ["olga@ish.example"]
+    assert [smtp.address_of(m) for m in smtp.messages] == ["olga@ish.example"]
 
 
 def test_password_reset_expired_link_is_refused(client, db, make, smtp, deliver):
@@ -160,7 +160,7 @@ def test_access_link_same_answer_whether_or_not_the_address_is_known(client, db,
     unknown = post_form(client, "/access", "/access", {"email": "nobody@example.org"})
     assert known.text.replace("noemie@example.org", "X") == unknown.text.replace("nobody@example.org", "X")
     deliver()
-    assert [m["To"] for m in smtp.messages] == ["noemie@example.org"]
+    assert [smtp.address_of(m) for m in smtp.messages] == ["noemie@example.org"]
     assert smtp.messages[0]["Subject"] == "Your personal link to the ISH portal"
 
 
