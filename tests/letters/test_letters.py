@@ -363,8 +363,8 @@ def test_letter_loads_a_script_font_only_when_its_text_needs_one():
     assert fonts(letter_data(full_name="נועה כהן")) == {"NotoSans", "NotoSansBold", "NotoSansHebrew"}
     # The certificate sets the lab in bold.
     assert "NotoSansHebrewBold" in fonts(letter_data(lab_group="מעבדה"), certificate)
-    assert fonts(letter_data(full_name="王晓明")) == {"NotoSans", "NotoSansBold", "NotoSansSC-Regular"}
-    assert fonts(letter_data(full_name="熊本 さくら")) == {"NotoSans", "NotoSansBold", "NotoSansJP-Regular"}
+    assert fonts(letter_data(full_name="王晓明")) == {"NotoSans", "NotoSansBold", "NotoSansSC"}
+    assert fonts(letter_data(full_name="熊本 さくら")) == {"NotoSans", "NotoSansBold", "NotoSansJP"}
 
 
 def test_letter_with_a_chinese_name_stays_small():
