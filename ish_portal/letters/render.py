@@ -68,16 +68,27 @@ def certificate(data: LetterData) -> bytes:
     return _render("certificate", data)
 
 
-def missing_characters(data: LetterData) -> str:
+# What each letter leaves out of the data: the visa letter names the person as in the passport,
+# the others as they write their name, without the passport's facts.
+NOT_PRINTED = {
+    "visa": frozenset({"full_name"}),
+    "acceptance": frozenset({"passport_name", "passport_number", "nationality"}),
+    "certificate": frozenset({"passport_name", "passport_number", "nationality"}),
+}
+
+
+def missing_characters(data: LetterData, letter: str | None = None) -> str:
     """The characters of the data that no font of the letters can draw (an emoji, a script none of
     them has, such as Tifinagh), each once, in order of appearance; empty when everything prints.
+    With a letter ("acceptance", "visa", "certificate"), only the values that letter prints count.
     Such characters would be left out of the PDF (fpdf2 logs a warning), so a caller can warn before
     issuing the letter. Spaces and invisible formatting characters (such as a right-to-left mark)
     print as nothing and are not missing."""
     covered = covered_characters()
+    skipped = NOT_PRINTED.get(letter, frozenset()) if letter else frozenset()
     missing: dict[str, None] = {}
-    for value in data.as_context().values():
-        if isinstance(value, str):
+    for name, value in data.as_context().items():
+        if isinstance(value, str) and name not in skipped:
             for character in value:
                 if (ord(character) not in covered and not character.isspace()
                         and unicodedata.category(character) != "Cf"):
