@@ -13,9 +13,11 @@ process: the first letter on a machine takes a few seconds, every later one a fr
 
 Noto Sans Hebrew is variable too; its cuts keep the layout tables, as Hebrew text is shaped (text
 shaping puts right-to-left text in its visual order and places its marks). The Japanese and Chinese
-fonts are static OpenType (CFF) files, used as they come; they have no bold, so bold text in those
-scripts is set in the regular weight. fpdf2 embeds only the glyphs a letter uses, so a letter with
-a Chinese name stays small although the font has 30,000 glyphs.
+fonts are static OpenType (CFF) files with 17,000 and 31,000 glyphs; they have no bold, so bold
+text in those scripts is set in the regular weight. Their copies in the cache folder leave out the
+layout and vertical-writing tables (which fpdf2 decodes, then drops, on every letter), which takes
+a second once; fpdf2 embeds only the glyphs a letter uses, so a letter with a Chinese name stays
+small.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ STYLES = (
 
 # Tables fpdf2 ignores without text shaping, and which cost most of the instancing time.
 LAYOUT_TABLES = ("GPOS", "GSUB", "GDEF", "JSTF")
+# What the Japanese and Chinese copies leave out besides: baselines, vertical writing, a signature.
+CJK_TABLES = (*LAYOUT_TABLES, "BASE", "VORG", "vhea", "vmtx", "DSIG")
 
 
 class FontMissing(RuntimeError):
@@ -74,6 +78,7 @@ class Face:
 _lock = threading.Lock()
 _fonts: dict[str, Path] | None = None
 _hebrew: dict[str, Path] | None = None
+_lean: dict[Path, Path] = {}
 
 
 def static_fonts() -> dict[str, Path]:
@@ -114,12 +119,40 @@ def _package_file(module: str, package: str, function: str) -> Path:
 
 
 def _japanese() -> Face:
-    return Face("NotoSansJP", {"": _package_file("pylopdf_fonts_jp", "pylopdf-fonts-jp", "sans_path")})
+    return Face("NotoSansJP", {"": _lean_copy(_package_file("pylopdf_fonts_jp", "pylopdf-fonts-jp",
+                                                             "sans_path"))})
 
 
 def _chinese() -> Face:
-    return Face("NotoSansSC", {"": _package_file("pylopdf_fonts_zh_cn", "pylopdf-fonts-zh-cn",
-                                                 "sans_path")})
+    return Face("NotoSansSC", {"": _lean_copy(_package_file("pylopdf_fonts_zh_cn", "pylopdf-fonts-zh-cn",
+                                                             "sans_path"))})
+
+
+def _lean_copy(source: Path) -> Path:
+    """The font without CJK_TABLES, in the cache folder; made once (the tables are dropped as they
+    are, without decoding the font)."""
+    with _lock:
+        target = _lean.get(source)
+        if target is not None and target.exists():
+            return target
+        stat = source.stat()
+        digest = hashlib.sha256(f"{RECIPE}/{fontTools.version}/{source}/{stat.st_size}/{stat.st_mtime_ns}"
+                                .encode()).hexdigest()[:16]
+        target = cache_dir() / f"{source.stem}-lean-{digest}{source.suffix}"
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+            try:
+                font = ttLib.TTFont(source, lazy=True)
+                for tag in CJK_TABLES:
+                    if tag in font:
+                        del font[tag]
+                font.save(partial)
+                font.close()
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+        _lean[source] = target
+        return target
 
 
 def _hebrew_face() -> Face:

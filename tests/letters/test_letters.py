@@ -481,3 +481,30 @@ def test_preview_writes_every_sample_letter(tmp_path, capsys):
                              ("acceptance", "visa", "certificate", "acceptance-unplaced"))
     assert all(path.read_bytes().startswith(b"%PDF-") for path in (tmp_path / "letters").iterdir())
     assert len(capsys.readouterr().out.splitlines()) == 4 * len(WRITTEN)
+
+
+def test_japanese_and_chinese_fonts_are_used_from_lean_copies_with_every_character():
+    from ish_portal.letters.fonts import CJK_TABLES, fallback_faces
+
+    faces = {face.family: face for face in fallback_faces("zh")}
+    for family, package in (("NotoSansSC", "pylopdf_fonts_zh_cn"), ("NotoSansJP", "pylopdf_fonts_jp")):
+        lean = ttLib.TTFont(faces[family].files[""], lazy=True)
+        original = ttLib.TTFont(__import__(package).sans_path(), lazy=True)
+        assert not any(tag in lean for tag in CJK_TABLES)
+        assert lean.getBestCmap() == original.getBestCmap()
+        lean.close()
+        original.close()
+
+
+def test_han_characters_are_drawn_the_japanese_way_in_japanese_text_and_the_chinese_way_elsewhere():
+    from ish_portal.letters.fonts import fonts_for
+
+    def families(language: str, text: str) -> list[str]:
+        return [face.family for face in fonts_for(language, frozenset(map(ord, text)))]
+
+    assert families("en", "Łukasz Олександра") == []
+    assert families("en", "山田 太郎") == ["NotoSansSC"]
+    assert families("ja", "山田 太郎") == ["NotoSansJP"]
+    assert families("de", "山田 はなこ") == ["NotoSansJP"]          # kana: a Japanese name
+    assert families("ja", "王晓明") == ["NotoSansJP", "NotoSansSC"]   # 晓 is not in the Japanese font
+    assert families("he", "נועה כהן 王晓明") == ["NotoSansHebrew", "NotoSansSC"]
