@@ -121,6 +121,7 @@ class LetterPDF(FPDF):
         for style in styles:
             self.add_font(FONT, style, fonts[style])
         fallbacks = fonts_for(frame.language, characters)
+        self.fallbacks = bool(fallbacks)
         for face in fallbacks:
             for style, path in face.files.items():
                 self.add_font(face.family, style, path)
@@ -192,6 +193,15 @@ class LetterPDF(FPDF):
         if second:
             self.cell(width / 2, 4, second, align=Align.R)
         self.set_text_color(*INK)
+
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 (2.8) draws a line that uses a fallback face inside q ... Q, with its font (Tf)
+        # inside, and then holds the font as written to the page, although Q has restored the one
+        # before; the next line in that font would be drawn in the older size (a table's 9 pt
+        # labels, say). Each line therefore writes its font again.
+        if self.fallbacks:
+            self.current_font_is_set_on_page = False
+        return super()._render_styled_text_line(*args, **kwargs)
 
     @property
     def start(self) -> Align:

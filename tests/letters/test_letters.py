@@ -85,22 +85,24 @@ def cjk_squashed(text: str) -> str:
     return re.sub(f"(?<=[{CJK}]) (?=[{CJK}])", "", text)
 
 
-def logical_lines(pdf: bytes) -> list[str]:
-    """The lines of a right-to-left letter as a reader of Hebrew reads them (logical order).
+def logical_lines(pdf: bytes, rtl: bool = True) -> list[str]:
+    """The lines of a letter with Hebrew text as a reader reads them (logical order).
 
     pypdf gives each line's pieces from left to right as they are painted, with Hebrew words in
     their own order; turned back into the painted string and read with the Unicode bidirectional
-    algorithm (at a right-to-left paragraph level), that gives the logical text, so a line painted in
-    the wrong order reads wrong here. Spaces beside punctuation are dropped: pypdf cannot tell on which
-    side of a comma between two Hebrew words the space was."""
+    algorithm (at the letter's paragraph direction), that gives the logical text, so a line painted
+    in the wrong order reads wrong here. Spaces beside punctuation are dropped: pypdf cannot tell on
+    which side of a comma between two Hebrew words the space was."""
+    base = TextDirection.RTL if rtl else TextDirection.LTR
     lines = []
     for page in PdfReader(io.BytesIO(pdf)).pages:
-        for line in page.extract_text().splitlines():
+        for line in page.extract_text().replace("\x00", "").splitlines():
             painted = HEBREW.sub(lambda match: match.group()[::-1], line)
-            runs = BidiParagraph(text=painted, base_direction=TextDirection.RTL).get_bidi_fragments()
+            runs = BidiParagraph(text=painted, base_direction=base).get_bidi_fragments()
+            in_order = runs[::-1] if rtl else runs
             text = "".join(run[::-1] if direction == TextDirection.RTL else run
-                           for run, direction in runs[::-1])
-            lines.append(squashed(text))
+                           for run, direction in in_order)
+            lines.append(squashed(cjk_squashed(text)))
     return lines
 
 
@@ -266,7 +268,10 @@ def test_acceptance_letter_and_certificate_print_a_name_in_every_script(language
     for make in (acceptance_letter, certificate):
         pdf = make(data)
         assert page_count(pdf) == 1
-        text = pdf_text(pdf) if language != "he" and script != "hebrew" else " ".join(logical_lines(pdf))
+        if language == "he" or script == "hebrew":
+            text = " ".join(logical_lines(pdf, rtl=language == "he"))
+        else:
+            text = pdf_text(pdf)
         assert cjk_squashed(SCRIPTS[script]) in text
     assert "missing the following glyphs" not in caplog.text
 
@@ -350,6 +355,8 @@ def test_hebrew_name_inside_a_latin_letter_keeps_its_order():
     # Painted right to left inside the left-to-right line: pypdf, reading left to right, meets the
     # family name first.
     assert line.strip() == "כהן נועה"
+    acceptance = acceptance_letter(letter_data("en", full_name="נועה כהן"))
+    assert squashed("Dear נועה כהן,") in logical_lines(acceptance, rtl=False)
 
 
 def test_letter_loads_a_script_font_only_when_its_text_needs_one():
@@ -508,3 +515,18 @@ def test_han_characters_are_drawn_the_japanese_way_in_japanese_text_and_the_chin
     assert families("de", "山田 はなこ") == ["NotoSansJP"]          # kana: a Japanese name
     assert families("ja", "王晓明") == ["NotoSansJP", "NotoSansSC"]   # 晓 is not in the Japanese font
     assert families("he", "נועה כהן 王晓明") == ["NotoSansHebrew", "NotoSansSC"]
+
+
+@pytest.mark.parametrize("tutor", ["Dr. Yael Levi", "ד\"ר יעל לוי", "王晓明"])
+def test_text_after_a_table_value_in_another_script_keeps_its_size(tutor):
+    # fpdf2 draws a line with a fallback face inside q ... Q; the paragraph after the table must
+    # still be set in 10 pt, not in the table labels' 9 pt.
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if "The programme begins" in text:
+            sizes.append(round(size * tm[0], 2))
+    for language in ("en", "he"):
+        pdf = acceptance_letter(letter_data(language if language in WRITTEN else "en", tutor_name=tutor))
+        PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    assert sizes and set(sizes) == {10.0}
