@@ -1,5 +1,6 @@
 """Letters as PDF: the acceptance letter, the visa invitation letter and the certificate of
-participation, in English and German.
+participation, in the portal's languages (English where a language's letters are not written yet),
+with names and text in Latin, Cyrillic, Hebrew (laid out right to left), Chinese and Japanese script.
 
 Plain data in, PDF bytes out. Nothing here touches the web layer or the database, so a service can
 make a letter inside its own transaction (and attach it to an outbox message) from values it has
@@ -14,7 +15,14 @@ sample letters to look at.
 
 from ish_portal.letters.data import LANGUAGES, LetterData, LetterDataError, country_name
 from ish_portal.letters.markup import MarkupError
-from ish_portal.letters.render import acceptance_letter, certificate, missing_characters, visa_letter
+from ish_portal.letters.render import (
+    acceptance_letter,
+    certificate,
+    missing_characters,
+    visa_letter,
+    wording_language,
+    written_languages,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -26,4 +34,6 @@ __all__ = [
     "country_name",
     "missing_characters",
     "visa_letter",
+    "wording_language",
+    "written_languages",
 ]

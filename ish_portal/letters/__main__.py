@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ish_portal.letters import LANGUAGES, acceptance_letter, certificate, visa_letter
+from ish_portal.letters import acceptance_letter, certificate, visa_letter, written_languages
 from ish_portal.letters.samples import sample
 
 LETTERS = {"acceptance": acceptance_letter, "visa": visa_letter, "certificate": certificate}
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for language in LANGUAGES:
+    for language in written_languages():
         for name, make in LETTERS.items():
             path = args.out_dir / f"{name}-{language}.pdf"
             path.write_bytes(make(sample(language)))

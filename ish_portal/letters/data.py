@@ -7,7 +7,11 @@ from datetime import date
 
 from babel import Locale, UnknownLocaleError
 
-LANGUAGES = ("en", "de")
+from ish_portal.text import i18n
+
+# The portal's languages. A language whose templates/letters/<code>/ is not written yet gets the
+# English letter (render.wording_language()).
+LANGUAGES = tuple(i18n.LANGUAGES)
 
 
 class LetterDataError(ValueError):
@@ -16,9 +20,10 @@ class LetterDataError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class LetterData:
-    language: str                       # "en" or "de": the letter's wording and date format
-    full_name: str                      # as the participant writes it: "Łukasz Kowalski"
-    passport_name: str = ""             # exactly as in the passport (visa letter)
+    language: str                       # one of LANGUAGES: the letter's wording and date format
+    full_name: str                      # as the participant writes it, in any script and order:
+                                        # "Łukasz Kowalski", "熊本 太郎", "נועה כהן"
+    passport_name: str = ""             # exactly as in the passport, Latin script (visa letter)
     date_of_birth: date | None = None   # visa letter
     nationality: str = ""               # a country name in the letter's language (country_name())
     passport_number: str = ""           # visa letter

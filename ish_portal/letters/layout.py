@@ -1,16 +1,25 @@
 """Laying out a letter on A4 with fpdf2: the letterhead and footer on every page, then the blocks
-read from the template. All measures are in millimetres; font sizes in points."""
+read from the template. All measures are in millimetres; font sizes in points.
+
+A letter in a right-to-left language (Hebrew) is laid out mirrored: text flows from the right margin,
+the date line and the signature stand left, the labels of a table right of their values. Text with
+right-to-left characters is shaped (fpdf2 with HarfBuzz), which puts each line in visual order by
+the Unicode bidirectional algorithm, so a Hebrew name in an English sentence, or a Latin name, a
+date or a number in a Hebrew one, reads as it should. Characters Noto Sans lacks are drawn from the
+fallback faces of fonts.py, loaded only when the letter has some."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from ish_portal.letters.fonts import static_fonts
+from ish_portal.letters.fonts import fonts_for, static_fonts
 from ish_portal.letters.markup import Block
+from ish_portal.text.i18n import RIGHT_TO_LEFT
 
 FONT = "NotoSans"
 
@@ -70,9 +79,11 @@ def render_pdf(frame: Frame, blocks: list[Block]) -> bytes:
 
 
 def lay_out(frame: Frame, blocks: list[Block]) -> "LetterPDF":
-    # Loading a font is most of what a letter costs: the italic only when the text has some.
+    # Loading a font is most of what a letter costs: the italic only when the text has some, a
+    # script's font only when the text has that script.
     italic = any(run.italic for block in blocks for line in block.lines for run in line)
-    pdf = LetterPDF(frame, styles=("", "B", "I") if italic else ("", "B"))
+    pdf = LetterPDF(frame, styles=("", "B", "I") if italic else ("", "B"),
+                    characters=characters_of(frame, blocks))
     pdf.add_page()
     if frame.certificate:
         pdf.centred_blocks(blocks)
@@ -81,13 +92,46 @@ def lay_out(frame: Frame, blocks: list[Block]) -> "LetterPDF":
     return pdf
 
 
+def characters_of(frame: Frame, blocks: list[Block]) -> frozenset[int]:
+    """Every code point the letter prints (its page numbers are digits, which Noto Sans has)."""
+    texts = [frame.letterhead, frame.office, frame.footer, frame.page_label]
+    for block in blocks:
+        texts.append(block.text)
+        texts.extend(text for row in block.rows for text in row)
+    return frozenset(ord(character) for text in texts for character in text)
+
+
+def _needs_shaping(characters: frozenset[int]) -> bool:
+    """Right-to-left letters, and bidirectional controls (which only the shaping engine understands
+    rather than printing as missing glyphs)."""
+    return any(unicodedata.bidirectional(chr(code)) in ("R", "AL")
+               or unicodedata.category(chr(code)) == "Cf" for code in characters)
+
+
+_MIRRORED = {Align.L: Align.R, Align.R: Align.L}
+
+
 class LetterPDF(FPDF):
-    def __init__(self, frame: Frame, styles: tuple[str, ...] = ("", "B", "I")) -> None:
+    def __init__(self, frame: Frame, styles: tuple[str, ...] = ("", "B", "I"),
+                 characters: frozenset[int] = frozenset()) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.frame = frame
+        self.rtl = frame.language in RIGHT_TO_LEFT
         fonts = static_fonts()
         for style in styles:
             self.add_font(FONT, style, fonts[style])
+        fallbacks = fonts_for(frame.language, characters)
+        self.fallbacks = bool(fallbacks)
+        for face in fallbacks:
+            for style, path in face.files.items():
+                self.add_font(face.family, style, path)
+        if fallbacks:
+            # Bold or italic text in a script whose font has no such cut is set in its regular one
+            # rather than left out.
+            self.set_fallback_fonts([face.family for face in fallbacks], exact_match=False)
+        self.shaping = self.rtl or _needs_shaping(characters)
+        if self.shaping:
+            self.set_text_shaping(True, direction="rtl" if self.rtl else "ltr")
         side = CERTIFICATE_MARGIN if frame.certificate else RIGHT
         self.set_margins(LEFT, TOP, side)
         self.indent = CERTIFICATE_INDENT if frame.certificate else 0.0
@@ -115,7 +159,7 @@ class LetterPDF(FPDF):
             self.set_line_width(0.2)
             self.rect(10, 10, self.w - 20, self.h - 20)
         # A letter's letterhead sits left, above the text; a certificate's is centred like it.
-        align = Align.C if self.frame.certificate else Align.L
+        align = Align.C if self.frame.certificate else self.start
         self.set_xy(self.l_margin, 17)
         self.set_font(FONT, "B", 11)
         self.set_text_color(*ACCENT)
@@ -138,11 +182,34 @@ class LetterPDF(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(*MUTED)
         width = self.w - self.l_margin - self.r_margin
-        self.cell(width / 2, 4, self.frame.footer)
+        # The reference where the text starts (left, or right in a right-to-left letter), the page
+        # number at the other end.
+        label = ""
         if self.frame.pages > 1:
             label = self.frame.page_label.replace("{page}", str(self.page_no()))
-            self.cell(width / 2, 4, label.replace("{pages}", str(self.frame.pages)), align=Align.R)
+            label = label.replace("{pages}", str(self.frame.pages))
+        first, second = (label, self.frame.footer) if self.rtl else (self.frame.footer, label)
+        self.cell(width / 2, 4, first, align=Align.L)
+        if second:
+            self.cell(width / 2, 4, second, align=Align.R)
         self.set_text_color(*INK)
+
+    def _render_styled_text_line(self, *args, **kwargs):
+        # fpdf2 (2.8) draws a line that uses a fallback face inside q ... Q, with its font (Tf)
+        # inside, and then holds the font as written to the page, although Q has restored the one
+        # before; the next line in that font would be drawn in the older size (a table's 9 pt
+        # labels, say). Each line therefore writes its font again.
+        if self.fallbacks:
+            self.current_font_is_set_on_page = False
+        return super()._render_styled_text_line(*args, **kwargs)
+
+    @property
+    def start(self) -> Align:
+        """Where lines start: the left margin, or the right one in a right-to-left letter."""
+        return Align.R if self.rtl else Align.L
+
+    def _aligned(self, align: Align) -> Align:
+        return _MIRRORED.get(align, align) if self.rtl else align
 
     # -- the body ---------------------------------------------------------------------------
     def blocks(self, blocks: list[Block]) -> None:
@@ -209,7 +276,8 @@ class LetterPDF(FPDF):
 
     def _text(self, block: Block) -> None:
         size, bold, colour, above, below = self._style(block)
-        align = Align.R if "right" in block.classes else Align.C if "center" in block.classes else Align.L
+        align = self._aligned(Align.R if "right" in block.classes
+                              else Align.C if "center" in block.classes else Align.L)
         if not self._at_top():
             self.set_y(self.get_y() + above)
         if "signature" in block.classes:
@@ -231,9 +299,19 @@ class LetterPDF(FPDF):
                     for run in line:
                         emphasis = ("B" if run.bold or bold else "") + ("I" if run.italic else "")
                         self.set_font(FONT, emphasis, size)
-                        paragraph.write(run.text)
+                        self._write(paragraph, run.text)
         self.set_y(self.get_y() + below)
         self.set_text_color(*INK)
+
+    def _write(self, paragraph, text: str) -> None:
+        if not self.shaping:
+            paragraph.write(text)
+            return
+        # fpdf2's text regions skip the bidirectional algorithm that cell() and multi_cell() apply
+        # (up to fpdf2 2.8 at least); its fragments are built here the way multi_cell() builds
+        # them, and the line breaking then orders each line's runs by their direction.
+        paragraph._text_fragments.extend(  # noqa: SLF001 - see above
+            self._preload_bidirectional_text(self.normalize_text(text).replace("\r", ""), False))
 
     def _text_height(self, block: Block) -> float:
         size, bold, _, _, _ = self._style(block)
@@ -258,20 +336,24 @@ class LetterPDF(FPDF):
         self.set_y(self.get_y() + above)
         self.set_draw_color(*RULE)
         self.set_line_width(0.2)
+        value_width = self.w - self.l_margin - self.r_margin - LABEL_WIDTH
+        # The label column is where lines start: left, or right in a right-to-left letter.
+        label_x, value_x = ((self.l_margin + value_width + 3, self.l_margin) if self.rtl
+                            else (self.l_margin, self.l_margin + LABEL_WIDTH))
         for label, value in block.rows:
             height = self._row_height(label, value)
             if self.get_y() + height > self.page_break_trigger:
                 self.add_page()
             top = self.get_y()
             self.line(self.l_margin, top, self.w - self.r_margin, top)
-            self.set_xy(self.l_margin, top + ROW_PADDING)
+            self.set_xy(label_x, top + ROW_PADDING)
             self.set_font(FONT, "", LABEL_SIZE)
             self.set_text_color(*MUTED)
-            self.multi_cell(LABEL_WIDTH - 3, line, label, align=Align.L)
-            self.set_xy(self.l_margin + LABEL_WIDTH, top + ROW_PADDING)
+            self.multi_cell(LABEL_WIDTH - 3, line, label, align=self.start)
+            self.set_xy(value_x, top + ROW_PADDING)
             self.set_font(FONT, "", BODY_SIZE)
             self.set_text_color(*INK)
-            self.multi_cell(self.w - self.l_margin - self.r_margin - LABEL_WIDTH, line, value, align=Align.L)
+            self.multi_cell(value_width, line, value, align=self.start)
             self.set_y(top + height)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_y(self.get_y() + below)

@@ -148,13 +148,16 @@ def letter_data(session: Session, nomination: Nomination):
     place is accepted."""
     letters = _letters()
     language = nomination.language if nomination.language in letters.LANGUAGES else "en"
+    # The country in the language the letter is written in (English until a language's own letters
+    # are written).
+    wording = letters.wording_language(language)
     edition = session.get(Edition, nomination.edition_id)
     offer = offers.accepted_offer(session, nomination)
     lab = session.get(Lab, offer.lab_id) if offer else None
     return letters.LetterData(
         language=language, full_name=nomination.display_name, passport_name=nomination.passport_name,
         date_of_birth=nomination.date_of_birth,
-        nationality=letters.country_name(nomination.nationality, language) if nomination.nationality else "",
+        nationality=letters.country_name(nomination.nationality, wording) if nomination.nationality else "",
         passport_number=nomination.passport_number, passport_expiry=nomination.passport_expiry,
         edition_title=edition.title, starts_on=edition.starts_on, ends_on=edition.ends_on,
         lab_group=lab.group_name if lab else "", institute=lab.institute if lab else "",
@@ -172,7 +175,9 @@ def letter_problem(session: Session, nomination: Nomination, letter: str) -> str
         data = letter_data(session, nomination)
     except letters.LetterDataError as exc:
         return str(exc)
-    missing = letters.missing_characters(data) if letter != "visa" else ""
+    # Against every font the letters have (Latin, Cyrillic, Hebrew, Chinese, Japanese), for what this
+    # letter prints: the visa letter the passport name, the others the name as the person writes it.
+    missing = letters.missing_characters(data, letter)
     if missing:
         return _("The letter's font cannot print %(characters)s, so the letter would lose them.",
                  characters=" ".join(missing))

@@ -1,8 +1,10 @@
-"""Letters as PDF: each letter in English and German is a PDF whose text (read back with pypdf)
-holds the names with their diacritics, the dates in the letter's language and, in the visa letter,
-the passport's facts."""
+"""Letters as PDF: each letter in every language whose letters are written is a PDF whose text
+(read back with pypdf) holds the names in their own script, with their diacritics, the dates in the
+letter's language and, in the visa letter, the passport's facts in Latin script. Hebrew letters
+are laid out right to left and read back in logical order."""
 
 import io
+import re
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -11,7 +13,11 @@ import pytest
 from fontTools import ttLib
 from pypdf import PdfReader
 
+from fpdf.bidi import BidiParagraph
+from fpdf.enums import TextDirection
+
 from ish_portal.letters import (
+    LANGUAGES,
     LetterData,
     LetterDataError,
     MarkupError,
@@ -20,11 +26,14 @@ from ish_portal.letters import (
     country_name,
     missing_characters,
     visa_letter,
+    wording_language,
+    written_languages,
 )
 from ish_portal.letters.__main__ import main as preview
-from ish_portal.letters.fonts import cache_dir, static_fonts
+from ish_portal.letters.fonts import cache_dir, covered_characters, hebrew_fonts, static_fonts
 from ish_portal.letters.layout import Frame, render_pdf
 from ish_portal.letters.markup import Run, parse
+from ish_portal.letters.render import TEMPLATES
 
 NAMES = ["Łukasz Kowalski", "Žofie Nováková", "Noémie Laurent", "Jürgen Müller"]
 DATES = {"en": ("12 July 2027", "7 August 2027"), "de": ("12. Juli 2027", "7. August 2027")}
@@ -50,11 +59,55 @@ def letter_data(language="en", **changes) -> LetterData:
     return replace(data, **changes)
 
 
+# Names as people write them, one per script the partner cities write in.
+SCRIPTS = {
+    "latin": "Łukasz Kowalski-Šćepanović",
+    "cyrillic": "Олександра Шевченко",
+    "hebrew": "נועה כהן",
+    "chinese": "王晓明",
+    "japanese": "熊本 さくら",
+}
+HEBREW = re.compile(r"[\u0590-\u05FF]+")
+CJK = "\u3040-\u30ff\u3400-\u9fff"
+
+
 def pdf_text(pdf: bytes) -> str:
     """The text of every page, with line breaks and runs of spaces made single spaces, so a name
-    wrapped at the end of a line still reads as one."""
+    wrapped at the end of a line still reads as one. pypdf reads the Chinese and Japanese fonts'
+    two-byte codes with a NUL before each character, or a space between them (poppler's pdftotext
+    reads them right); both are left out (compare with cjk_squashed())."""
     reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    text = " ".join(" ".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages)
+    return cjk_squashed(text)
+
+
+def cjk_squashed(text: str) -> str:
+    return re.sub(f"(?<=[{CJK}]) (?=[{CJK}])", "", text)
+
+
+def logical_lines(pdf: bytes, rtl: bool = True) -> list[str]:
+    """The lines of a letter with Hebrew text as a reader reads them (logical order).
+
+    pypdf gives each line's pieces from left to right as they are painted, with Hebrew words in
+    their own order; turned back into the painted string and read with the Unicode bidirectional
+    algorithm (at the letter's paragraph direction), that gives the logical text, so a line painted
+    in the wrong order reads wrong here. Spaces beside punctuation are dropped: pypdf cannot tell on
+    which side of a comma between two Hebrew words the space was."""
+    base = TextDirection.RTL if rtl else TextDirection.LTR
+    lines = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for line in page.extract_text().replace("\x00", "").splitlines():
+            painted = HEBREW.sub(lambda match: match.group()[::-1], line)
+            runs = BidiParagraph(text=painted, base_direction=base).get_bidi_fragments()
+            in_order = runs[::-1] if rtl else runs
+            text = "".join(run[::-1] if direction == TextDirection.RTL else run
+                           for run, direction in in_order)
+            lines.append(squashed(cjk_squashed(text)))
+    return lines
+
+
+def squashed(text: str) -> str:
+    return re.sub(r"\s*([,.:;()])\s*", r"\1", " ".join(text.split()))
 
 
 def page_count(pdf: bytes) -> int:
@@ -204,19 +257,150 @@ def test_font_cache_falls_back_to_temporary_folder_when_user_cache_is_not_a_fold
     assert cache_dir().name.startswith("ish-portal-fonts-")
 
 
-def test_name_in_japanese_or_hebrew_script_does_not_crash_and_keeps_its_latin_part(caplog):
-    """Noto Sans has no Japanese or Hebrew glyphs: those characters are left out of the PDF (fpdf2
-    logs which), everything else prints; missing_characters() tells a caller beforehand."""
-    japanese = letter_data(full_name="山田 花子 (Hanako Yamada)")
-    hebrew = letter_data("de", full_name="נועה כהן Noa Cohen")
-    assert missing_characters(japanese) == "山田花子"
-    assert missing_characters(hebrew) == "נועהכן"
-    japanese_text = pdf_text(certificate(japanese))
-    hebrew_text = pdf_text(certificate(hebrew))
-    assert "certify that (Hanako Yamada) took part" in japanese_text
-    assert "山" not in japanese_text
-    assert "bestätigt, dass Noa Cohen vom" in hebrew_text
-    assert "missing the following glyphs" in caplog.text
+WRITTEN = written_languages()
+
+
+@pytest.mark.parametrize("language", WRITTEN)
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_acceptance_letter_and_certificate_print_a_name_in_every_script(language, script, caplog):
+    data = letter_data(language, full_name=SCRIPTS[script])
+    assert missing_characters(data) == ""
+    for make in (acceptance_letter, certificate):
+        pdf = make(data)
+        assert page_count(pdf) == 1
+        if language == "he" or script == "hebrew":
+            text = " ".join(logical_lines(pdf, rtl=language == "he"))
+        else:
+            text = pdf_text(pdf)
+        assert cjk_squashed(SCRIPTS[script]) in text
+    assert "missing the following glyphs" not in caplog.text
+
+
+@pytest.mark.parametrize("language", WRITTEN)
+def test_visa_letter_shows_the_latin_passport_name_whatever_the_script_of_the_name(language):
+    data = letter_data(language, full_name="王晓明", passport_name="WANG XIAOMING")
+    pdf = visa_letter(data)
+    assert page_count(pdf) == 1
+    text = pdf_text(pdf)
+    assert "WANG XIAOMING" in text
+    assert "王晓明" not in text
+
+
+def test_every_language_of_the_portal_makes_letters_in_english_until_its_own_are_written():
+    assert set(LANGUAGES) == {"en", "de", "fr", "pl", "he", "ja", "zh"}
+    assert {"en", "de"} <= set(WRITTEN)
+    for language in LANGUAGES:
+        written = (TEMPLATES / language).is_dir()
+        assert wording_language(language) == (language if written else "en")
+        pdf = certificate(letter_data(language))
+        assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == wording_language(language)
+
+
+def test_letter_dates_follow_the_portal_locale_of_the_language():
+    chinese = "zh" in WRITTEN
+    text = pdf_text(certificate(letter_data("zh" if chinese else "de")))
+    assert ("2027年7月12日" if chinese else "12. Juli 2027") in text
+
+
+HEBREW_LETTER = """
+<p class="right">היידלברג, 20 באפריל 2027</p>
+<p>{name}</p>
+<h1>קבלה לתוכנית</h1>
+<p>שלום {name}, ברוכה הבאה ל-<b>ISH 2027</b> מ-12 ביולי 2027 עד 7 באוגוסט 2027.</p>
+<p>המנחה שלך: Dr. Jürgen Müller, מעבדה 3.</p>
+<dl><dt>תוכנית</dt><dd>ISH 2027</dd><dt>מנחה</dt><dd>Dr. Jürgen Müller</dd></dl>
+<p class="signature">צוות ISH</p>
+"""
+
+
+def hebrew_frame(**changes) -> Frame:
+    frame = Frame(language="he", title="קבלה", letterhead="עיריית היידלברג", office="משרד ראש העיר",
+                  footer="אסמכתה: ISH-2027-0042", page_label="עמוד {page} מתוך {pages}",
+                  issued_on=date(2027, 4, 20))
+    return replace(frame, **changes)
+
+
+def test_hebrew_letter_reads_in_logical_order_with_latin_names_dates_and_numbers_inside():
+    pdf = render_pdf(hebrew_frame(), parse(HEBREW_LETTER.format(name="נועה כהן")))
+    lines = logical_lines(pdf)
+    for expected in ("עיריית היידלברג", "היידלברג, 20 באפריל 2027", "קבלה לתוכנית",
+                     "שלום נועה כהן, ברוכה הבאה ל-ISH 2027 מ-12 ביולי 2027 עד 7 באוגוסט 2027.",
+                     "המנחה שלך: Dr. Jürgen Müller, מעבדה 3.", "אסמכתה: ISH-2027-0042"):
+        assert squashed(expected) in lines
+
+
+def test_hebrew_letter_is_laid_out_from_the_right_margin():
+    def left_edges(pdf: bytes) -> dict[str, float]:
+        edges: dict[str, float] = {}
+
+        def visit(text, cm, tm, font, size):
+            if text.strip():
+                edges.setdefault(text.strip(), tm[4])
+        PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+        return edges
+
+    source = "<h1>קבלה לתוכנית</h1><p>שלום</p>"
+    hebrew = render_pdf(hebrew_frame(), parse(source))
+    english = render_pdf(hebrew_frame(language="en"), parse(source))
+    # A short line ends at the right margin (past the middle of the page) in Hebrew, and starts at
+    # the left one in the same text set as a left-to-right letter.
+    assert left_edges(hebrew)["שלום"] > 300
+    assert left_edges(english)["שלום"] < 100
+
+
+def test_hebrew_name_inside_a_latin_letter_keeps_its_order():
+    pdf = certificate(letter_data("en", full_name="נועה כהן"))
+    [line] = [line for line in PdfReader(io.BytesIO(pdf)).pages[0].extract_text().splitlines()
+              if HEBREW.search(line)]
+    # Painted right to left inside the left-to-right line: pypdf, reading left to right, meets the
+    # family name first.
+    assert line.strip() == "כהן נועה"
+    acceptance = acceptance_letter(letter_data("en", full_name="נועה כהן"))
+    assert squashed("Dear נועה כהן,") in logical_lines(acceptance, rtl=False)
+
+
+def test_letter_loads_a_script_font_only_when_its_text_needs_one():
+    def fonts(data, make=acceptance_letter) -> set[str]:
+        reader = PdfReader(io.BytesIO(make(data)))
+        return {font.get_object()["/BaseFont"].split("+")[1]
+                for font in reader.pages[0]["/Resources"]["/Font"].values()}
+
+    assert fonts(letter_data()) == {"NotoSans", "NotoSansBold"}
+    # The name is in regular type only: the bold Hebrew cut is loaded, and not embedded.
+    assert fonts(letter_data(full_name="נועה כהן")) == {"NotoSans", "NotoSansBold", "NotoSansHebrew"}
+    # The certificate sets the lab in bold.
+    assert "NotoSansHebrewBold" in fonts(letter_data(lab_group="מעבדה"), certificate)
+    assert fonts(letter_data(full_name="王晓明")) == {"NotoSans", "NotoSansBold", "NotoSansSC"}
+    assert fonts(letter_data(full_name="熊本 さくら")) == {"NotoSans", "NotoSansBold", "NotoSansJP"}
+
+
+def test_letter_with_a_chinese_name_stays_small():
+    # The Chinese font has 30,000 glyphs (8 MB); only the few the letter uses are embedded.
+    assert len(acceptance_letter(letter_data(full_name="王晓明"))) < 60_000
+
+
+@pytest.mark.parametrize("text, missing", [
+    ("Amazigh ⵜⵉⴼⵉⵏⴰⵖ", "ⵜⵉⴼⵏⴰⵖ"),
+    ("Ana 😀 Kovač", "😀"),
+    ("נועה\u200f כהן 王晓明 Олександра", ""),   # a right-to-left mark prints as nothing
+])
+def test_missing_characters_are_those_no_font_of_the_letters_draws(text, missing):
+    assert missing_characters(letter_data(full_name=text)) == missing
+
+
+def test_fonts_together_cover_every_script_of_the_partner_cities():
+    covered = covered_characters()
+    for name in SCRIPTS.values():
+        assert all(ord(character) in covered for character in name if not character.isspace())
+    assert 0x2D30 not in covered  # Tifinagh: no font of the letters has it
+
+
+def test_hebrew_cut_is_static_and_keeps_what_shaping_needs():
+    for style, weight in (("", 400), ("B", 700)):
+        font = ttLib.TTFont(hebrew_fonts()[style])
+        assert "fvar" not in font and "GSUB" in font
+        assert font["OS/2"].usWeightClass == weight
+        font.close()
 
 
 # -- markup, escaping, pages --------------------------------------------------------------------
@@ -279,7 +463,7 @@ def test_letter_properties_carry_title_language_and_issue_date():
 # -- data -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("changes, problem", [
-    ({"language": "fr"}, "language must be one of en, de, not 'fr'"),
+    ({"language": "ko"}, "language must be one of en, de, fr, pl, he, ja, zh, not 'ko'"),
     ({"full_name": "  "}, "full_name is empty"),
     ({"ends_on": date(2027, 7, 1)}, "ends_on is before starts_on"),
 ])
@@ -300,7 +484,49 @@ def test_country_name_follows_the_letter_language_and_refuses_unknown_codes():
 def test_preview_writes_every_sample_letter(tmp_path, capsys):
     assert preview([str(tmp_path / "letters")]) == 0
     written = sorted(path.name for path in (tmp_path / "letters").iterdir())
-    assert written == sorted(f"{name}-{language}.pdf" for language in ("en", "de") for name in
+    assert written == sorted(f"{name}-{language}.pdf" for language in WRITTEN for name in
                              ("acceptance", "visa", "certificate", "acceptance-unplaced"))
     assert all(path.read_bytes().startswith(b"%PDF-") for path in (tmp_path / "letters").iterdir())
-    assert len(capsys.readouterr().out.splitlines()) == 8
+    assert len(capsys.readouterr().out.splitlines()) == 4 * len(WRITTEN)
+
+
+def test_japanese_and_chinese_fonts_are_used_from_lean_copies_with_every_character():
+    from ish_portal.letters.fonts import CJK_TABLES, fallback_faces
+
+    faces = {face.family: face for face in fallback_faces("zh")}
+    for family, package in (("NotoSansSC", "pylopdf_fonts_zh_cn"), ("NotoSansJP", "pylopdf_fonts_jp")):
+        lean = ttLib.TTFont(faces[family].files[""], lazy=True)
+        original = ttLib.TTFont(__import__(package).sans_path(), lazy=True)
+        assert not any(tag in lean for tag in CJK_TABLES)
+        assert lean.getBestCmap() == original.getBestCmap()
+        lean.close()
+        original.close()
+
+
+def test_han_characters_are_drawn_the_japanese_way_in_japanese_text_and_the_chinese_way_elsewhere():
+    from ish_portal.letters.fonts import fonts_for
+
+    def families(language: str, text: str) -> list[str]:
+        return [face.family for face in fonts_for(language, frozenset(map(ord, text)))]
+
+    assert families("en", "Łukasz Олександра") == []
+    assert families("en", "山田 太郎") == ["NotoSansSC"]
+    assert families("ja", "山田 太郎") == ["NotoSansJP"]
+    assert families("de", "山田 はなこ") == ["NotoSansJP"]          # kana: a Japanese name
+    assert families("ja", "王晓明") == ["NotoSansJP", "NotoSansSC"]   # 晓 is not in the Japanese font
+    assert families("he", "נועה כהן 王晓明") == ["NotoSansHebrew", "NotoSansSC"]
+
+
+@pytest.mark.parametrize("tutor", ["Dr. Yael Levi", "ד\"ר יעל לוי", "王晓明"])
+def test_text_after_a_table_value_in_another_script_keeps_its_size(tutor):
+    # fpdf2 draws a line with a fallback face inside q ... Q; the paragraph after the table must
+    # still be set in 10 pt, not in the table labels' 9 pt.
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if "The programme begins" in text:
+            sizes.append(round(size * tm[0], 2))
+    for language in ("en", "he"):
+        pdf = acceptance_letter(letter_data(language if language in WRITTEN else "en", tutor_name=tutor))
+        PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    assert sizes and set(sizes) == {10.0}

@@ -1,17 +1,24 @@
-"""Letters go with the emails that carry them and can be downloaded after acceptance; failed
-messages are shown to organisers and retried; the sender keeps its pace per minute."""
+"""Letters go with the emails that carry them, in every script, and can be downloaded after
+acceptance; a letter that would lose a character no font prints is not attached, and the organiser
+sees why; failed messages are shown to organisers and retried; the sender keeps its pace per
+minute."""
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 
+import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from ish_portal.accounts.models import TokenPurpose
 from ish_portal.accounts.service import issue_token
+from ish_portal.audit.service import Actor
 from ish_portal.db import transaction, utcnow
-from ish_portal.notifications.models import OutboxMessage, OutboxStatus
+from ish_portal.notifications.models import OutboxAttachment, OutboxMessage, OutboxStatus
 from ish_portal.notifications.sender import Sender
 from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
+from ish_portal.placement.messages import create_certificate_batch
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.placement.offers import respond
 from tests.conftest import fresh, post_form
@@ -126,3 +133,76 @@ def test_rate_limit_spaces_messages_by_the_configured_rate(db, engine, settings,
     assert sender.run_until_idle() == 3
     assert pauses == [2.0, 2.0]  # none before the first message
     assert len(smtp.messages) == 3
+
+
+# -- letters in every script, and a warning for what no font prints --------------------------------------
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    # pypdf reads the Chinese and Japanese fonts' two-byte codes with a NUL before each character.
+    return " ".join(page.extract_text().replace("\x00", "") for page in reader.pages)
+
+
+@pytest.mark.parametrize("given, family", [("נועה", "כהן"), ("晓明", "王"), ("さくら", "熊本"),
+                                           ("Олександра", "Шевченко")])
+def test_letters_in_every_script_go_with_the_acceptance(db, world, smtp, deliver, given, family):
+    nomination = world.submitted
+    nomination.given_name, nomination.family_name = given, family
+    offer = offered(db, world, nomination)
+    respond(db, nomination.id, offer.id, accept=True)
+    deliver()
+    [message] = smtp.to("lena@example.org")
+    [pdf] = [part for part in message.iter_attachments() if part.get_content().startswith(b"%PDF")]
+    assert pdf.get_filename() == f"acceptance-letter-{nomination.id}.pdf"
+    text = pdf_text(pdf.get_content())
+    for part in (given, family):
+        # A Hebrew name comes out of pypdf in the order it is painted, word by word.
+        assert part in text
+
+
+UNPRINTABLE = "Tiziri ⵜⵉⵣⵉⵔⵉ"  # Tifinagh: no font of the letters has it
+
+
+def unprintable_accepted(db, world):
+    nomination = world.submitted
+    nomination.given_name = UNPRINTABLE
+    nomination.passport_name, nomination.passport_number = "SCHULZ TIZIRI", "C01X00T47"
+    nomination.nationality, nomination.date_of_birth = "DE", date(2009, 5, 2)
+    offer = offered(db, world, nomination)
+    respond(db, nomination.id, offer.id, accept=True)
+    return nomination
+
+
+def test_letters_a_name_no_font_prints_warns_the_organiser_and_sends_without_that_letter(
+        organiser, db, world, smtp, deliver):
+    nomination = unprintable_accepted(db, world)
+    deliver()
+    [message] = smtp.to("lena@example.org")
+    # The visa letter prints the passport name, in Latin letters, and goes; the acceptance letter
+    # would lose the Tifinagh part of the name, and stays behind.
+    assert pdf_names(message) == [f"visa-letter-{nomination.id}.pdf"]
+    page = organiser.get(f"/organiser/nominations/{nomination.id}").text
+    warning = "The letter&#39;s font cannot print ⵜ ⵉ ⵣ ⵔ, so the letter would lose them."
+    assert page.count(warning) == 2  # the acceptance letter and the certificate
+    assert organiser.get(f"/organiser/nominations/{nomination.id}/letters/acceptance.pdf").status_code == 404
+    assert organiser.get(f"/organiser/nominations/{nomination.id}/letters/visa.pdf").content.startswith(b"%PDF")
+
+
+def test_letters_certificate_draft_of_a_name_no_font_prints_has_no_pdf(organiser, db, world, smtp, deliver):
+    nomination = unprintable_accepted(db, world)
+    world.edition.starts_on, world.edition.ends_on = date.today() - timedelta(days=30), date.today() - timedelta(days=1)
+    db.add(world.edition)
+    db.commit()
+    batch = create_certificate_batch(db, Actor.of_user(world.organiser), world.edition)
+    draft = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.batch == batch,
+                                                       OutboxMessage.recipient == "lena@example.org")).one()
+    names = sorted(fresh(db).exec(select(OutboxAttachment.filename).join(OutboxMessage)
+                                  .where(OutboxMessage.batch == batch)).all())
+    assert names == sorted(f"certificate-{n.id}.pdf" for n in (world.accepted, world.accepted_en))
+    assert "Attachments" not in organiser.get(f"/organiser/messages/{draft.id}").text
+    post_form(organiser, f"/organiser/messages/batches/{batch}/send", f"/organiser/messages/batches/{batch}/send", {})
+    deliver()
+    [message] = [m for m in smtp.to("lena@example.org") if m["Subject"].startswith("Your certificate")]
+    assert pdf_names(message) == []
+    [tom] = smtp.to("tom@example.org")
+    assert pdf_names(tom) == [f"certificate-{world.accepted_en.id}.pdf"]
