@@ -101,7 +101,8 @@ def batch_page(request: Request, db: DB, user: Organiser, batch: str):
         raise HTTPException(404)
     summary = service.batch_summary(db, edition.id, batch)
     return render(request, "notifications/batch.html", {
-        "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total})
+        "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total,
+        "left_out": service.letters_left_out(db, rows)})
 
 
 @router.get("/organiser/messages/batches/{batch}/{action}", response_class=HTMLResponse)
@@ -252,7 +253,8 @@ def message_page(request: Request, db: DB, user: Organiser, message_id: int):
     wording = service.draft_wording(db, message)
     return render(request, "notifications/message.html", {
         "message": message, "attachments": service.attachments_of(db, message), "errors": {},
-        "kind": KINDS.get(message.kind), "values": {"subject": wording.subject, "body": wording.body}})
+        "kind": KINDS.get(message.kind), "values": {"subject": wording.subject, "body": wording.body},
+        "left_out": service.letters_left_out(db, [message])})
 
 
 @router.get("/organiser/messages/{message_id}/html", response_class=HTMLResponse)

@@ -273,6 +273,26 @@ def batch_messages(session: Session, edition_id: int, batch: str, page: int = 1)
     return list(rows), total
 
 
+def letters_left_out(session: Session, messages: list[OutboxMessage]) -> dict[int, list[str]]:
+    """For each message whose kind carries letters, why a letter it should carry is not attached
+    (a name the fonts cannot print, a passport detail missing): the organiser reads this on the
+    draft before sending, and the message goes without that letter."""
+    carrying = [message for message in messages if kind_of(message.kind).letters] if messages else []
+    if not carrying:
+        return {}
+    attached = set(session.exec(select(OutboxAttachment.outbox_message_id, OutboxAttachment.letter).where(
+        OutboxAttachment.outbox_message_id.in_([message.id for message in carrying]),
+        OutboxAttachment.letter.is_not(None))).all())
+    left_out: dict[int, list[str]] = {}
+    for message in carrying:
+        for letter in kind_of(message.kind).letters:
+            if (message.id, letter) not in attached:
+                problem = LETTERS[letter].problem(session, facts_of(message))
+                left_out.setdefault(message.id, []).append(
+                    problem or _("The letter is not attached."))
+    return left_out
+
+
 def message_of(session: Session, edition_id: int, message_id: int) -> OutboxMessage:
     message = session.get(OutboxMessage, message_id)
     if message is None or message.edition_id != edition_id:

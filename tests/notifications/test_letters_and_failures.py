@@ -199,7 +199,12 @@ def test_letters_certificate_draft_of_a_name_no_font_prints_has_no_pdf(organiser
     names = sorted(fresh(db).exec(select(OutboxAttachment.filename).join(OutboxMessage)
                                   .where(OutboxMessage.batch == batch)).all())
     assert names == sorted(f"certificate-{n.id}.pdf" for n in (world.accepted, world.accepted_en))
-    assert "Attachments" not in organiser.get(f"/organiser/messages/{draft.id}").text
+    warning = "The letter&#39;s font cannot print ⵜ ⵉ ⵣ ⵔ, so the letter would lose them."
+    draft_page = organiser.get(f"/organiser/messages/{draft.id}").text
+    assert "Attachments" not in draft_page
+    assert f"This message goes without its letter: {warning}" in draft_page  # said before sending
+    batch_page = organiser.get(f"/organiser/messages/batches/{batch}").text
+    assert "1 message of this page goes without its letter:" in batch_page and warning in batch_page
     post_form(organiser, f"/organiser/messages/batches/{batch}/send", f"/organiser/messages/batches/{batch}/send", {})
     deliver()
     [message] = [m for m in smtp.to("lena@example.org") if m["Subject"].startswith("Your certificate")]
