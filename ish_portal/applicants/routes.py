@@ -112,10 +112,19 @@ def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
     if not lab_id.isdigit():
         return _labs_page(request, db, nomination, _("Choose a lab."), 400)
     try:
-        service.change_preferences(db, nomination.id, action, int(lab_id))
+        ranking = service.change_preferences(db, nomination.id, action, int(lab_id))
     except DomainError as exc:
         return _labs_page(request, db, nomination, str(exc), 400)
-    return redirect(f"/applicant/labs#lab-{lab_id}")
+    # Said on the next page in the ranking's live region, for those who cannot see the list move.
+    lab = db.get(Lab, int(lab_id))
+    if int(lab_id) in ranking:
+        position = ranking.index(int(lab_id)) + 1
+        words = (_("%(lab)s added at position %(position)d of %(count)d.") if action == "add"
+                 else _("%(lab)s moved to position %(position)d of %(count)d."))
+        flash(request, words % {"lab": lab.group_name, "position": position, "count": len(ranking)}, "ranking")
+        return redirect(f"/applicant/labs#ranked-{lab_id}")
+    flash(request, _("%(lab)s removed from your ranking.", lab=lab.group_name), "ranking")
+    return redirect("/applicant/labs#ranking-title")
 
 
 # -- the offer ----------------------------------------------------------------------------------
