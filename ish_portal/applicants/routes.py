@@ -185,8 +185,9 @@ def download_data(db: DB, nomination: Applicant):
 @router.post("/applicant/deletion")
 def ask_for_deletion(request: Request, db: DB, nomination: Applicant, form: Form):
     if form.get("confirm") != "yes":
-        flash(request, _("Tick the box to confirm that you want your data deleted."), "error")
-        return redirect("/applicant/data")
+        # Shown beside the box, which the error is tied to.
+        return render(request, "applicants/data.html", {"nomination": nomination, "errors": {
+            "confirm": _("Tick the box to confirm that you want your data deleted.")}}, status_code=400)
     service.request_deletion(db, nomination.id)
     flash(request, _("Your request is recorded. The organisers will delete your data and tell you by email."))
     return redirect("/applicant/data")
@@ -202,8 +203,9 @@ def deletion_requests(request: Request, db: DB, user: Organiser):
 @router.post("/organiser/deletions/{nomination_id}")
 def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
     if form.get("confirm") != "yes":
-        flash(request, _("Tick the box to confirm the deletion."), "error")
-        return redirect("/organiser/deletions")
+        return render(request, "applicants/deletions.html", {
+            "requests": service.deletion_requests(db),
+            "row_errors": {nomination_id: {"confirm": _("Tick the box to confirm the deletion.")}}}, status_code=400)
     try:
         service.erase(db, user, nomination_id)
     except DomainError as exc:

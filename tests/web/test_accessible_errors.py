@@ -300,3 +300,25 @@ def test_ranking_redirects_to_the_entry_that_moved(ranking_applicant):
     response = client.post("/applicant/labs", data={"action": "up", "lab_id": str(structural.id), "csrf_token": token},
                            follow_redirects=False)
     assert response.headers["location"] == f"/applicant/labs#ranked-{structural.id}"
+
+
+def test_asking_for_deletion_without_the_box_ties_the_error_to_it(ranking_applicant):
+    client, _labs = ranking_applicant
+    response = post_form(client, "/applicant/data", "/applicant/deletion", {})
+    assert response.status_code == 400
+    page = Page(response.text)
+    assert dict(page.summary_entries()) == {
+        "#f-confirm": "Confirmation: Tick the box to confirm that you want your data deleted."}
+    assert page.title.startswith("1 error: ")
+    assert_errors_tied_to_controls(page)
+
+
+def test_erasing_without_the_box_ties_the_error_to_that_rows_box(as_organiser, edition, make, db):
+    organisation = make.organisation(db, name="Kumamoto")
+    asked = [make.nomination(db, edition, organisation, deletion_requested_at=datetime.now(UTC)) for _ in range(2)]
+    response = post_form(as_organiser, "/organiser/deletions", f"/organiser/deletions/{asked[1].id}", {})
+    assert response.status_code == 400
+    page = Page(response.text)
+    assert dict(page.summary_entries()) == {f"#d{asked[1].id}-f-confirm": "Confirmation: Tick the box to confirm the deletion."}
+    assert "aria-invalid" not in page.by_id[f"d{asked[0].id}-f-confirm"].attrs
+    assert_errors_tied_to_controls(page)
