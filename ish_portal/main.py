@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the security headers wrap everything, including error pages.
     app.add_middleware(BodySizeLimitMiddleware,
-                       limit_bytes=settings.upload_max_mb * 1024 * 1024 + FORM_OVERHEAD_BYTES)
+                       limit_bytes=settings.upload_max_mb * 1024 * 1024 + FORM_OVERHEAD_BYTES,
+                       refuse=errors.refuse_too_large)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
                        session_cookie="ish_session", max_age=settings.session_days * 86400,

@@ -112,10 +112,19 @@ def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
     if not lab_id.isdigit():
         return _labs_page(request, db, nomination, _("Choose a lab."), 400)
     try:
-        service.change_preferences(db, nomination.id, action, int(lab_id))
+        ranking = service.change_preferences(db, nomination.id, action, int(lab_id))
     except DomainError as exc:
         return _labs_page(request, db, nomination, str(exc), 400)
-    return redirect(f"/applicant/labs#lab-{lab_id}")
+    # Said on the next page in the ranking's live region, for those who cannot see the list move.
+    lab = db.get(Lab, int(lab_id))
+    if int(lab_id) in ranking:
+        position = ranking.index(int(lab_id)) + 1
+        words = (_("%(lab)s added at position %(position)d of %(count)d.") if action == "add"
+                 else _("%(lab)s moved to position %(position)d of %(count)d."))
+        flash(request, words % {"lab": lab.group_name, "position": position, "count": len(ranking)}, "ranking")
+        return redirect(f"/applicant/labs#ranked-{lab_id}")
+    flash(request, _("%(lab)s removed from your ranking.", lab=lab.group_name), "ranking")
+    return redirect("/applicant/labs#ranking-title")
 
 
 # -- the offer ----------------------------------------------------------------------------------
@@ -176,8 +185,9 @@ def download_data(db: DB, nomination: Applicant):
 @router.post("/applicant/deletion")
 def ask_for_deletion(request: Request, db: DB, nomination: Applicant, form: Form):
     if form.get("confirm") != "yes":
-        flash(request, _("Tick the box to confirm that you want your data deleted."), "error")
-        return redirect("/applicant/data")
+        # Shown beside the box, which the error is tied to.
+        return render(request, "applicants/data.html", {"nomination": nomination, "errors": {
+            "confirm": _("Tick the box to confirm that you want your data deleted.")}}, status_code=400)
     service.request_deletion(db, nomination.id)
     flash(request, _("Your request is recorded. The organisers will delete your data and tell you by email."))
     return redirect("/applicant/data")
@@ -193,8 +203,9 @@ def deletion_requests(request: Request, db: DB, user: Organiser):
 @router.post("/organiser/deletions/{nomination_id}")
 def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
     if form.get("confirm") != "yes":
-        flash(request, _("Tick the box to confirm the deletion."), "error")
-        return redirect("/organiser/deletions")
+        return render(request, "applicants/deletions.html", {
+            "requests": service.deletion_requests(db),
+            "row_errors": {nomination_id: {"confirm": _("Tick the box to confirm the deletion.")}}}, status_code=400)
     try:
         service.erase(db, user, nomination_id)
     except DomainError as exc:

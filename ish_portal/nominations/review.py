@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import and_, cast, exists, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
@@ -401,6 +401,14 @@ class EligibilityForm(BaseModel):
             raise ValueError(_("Choose eligible or not eligible."))
         return value
 
+    # Also checked by decide_eligibility; here it is reported with the form's other errors.
+    @field_validator("reason")
+    @classmethod
+    def _reason_for_refusal(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("decision") == "rejected" and not value:
+            raise ValueError(_("Give the reason why the candidate is not eligible."))
+        return value
+
 
 def decide_eligibility(session: Session, organiser: User, nomination_id: int, form: EligibilityForm) -> Nomination:
     if form.decision == "rejected" and not form.reason:
@@ -461,6 +469,14 @@ class InterviewForm(BaseModel):
     @classmethod
     def _local(cls, value):
         return parse_local(value) if isinstance(value, str) else value
+
+    # Also checked by schedule_interview; here it is reported with the form's other errors.
+    @field_validator("scheduled_at")
+    @classmethod
+    def _future(cls, value: datetime) -> datetime:
+        if value < utcnow():
+            raise ValueError(_("Choose a time in the future."))
+        return value
 
 
 class InterviewUpdateForm(BaseModel):

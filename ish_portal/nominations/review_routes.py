@@ -227,8 +227,8 @@ def review_withdraw(request: Request, db: DB, user: Organiser, form: Form, nomin
     errors = {}
     if not reason:
         errors["withdraw_reason"] = _("Give the reason for the withdrawal; the candidate and their coordinators read it.")
-    elif form.get("confirm") != "yes":
-        errors["withdraw_reason"] = _("Tick the box to confirm the withdrawal.")
+    if form.get("confirm") != "yes":
+        errors["confirm"] = _("Tick the box to confirm the withdrawal.")
     if not errors:
         try:
             review.withdraw(db, user, nomination_id, reason)

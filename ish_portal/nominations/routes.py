@@ -18,7 +18,7 @@ from ish_portal.nominations.places import places_of
 from ish_portal.programme.service import current_edition, deadline_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user
 from ish_portal.web.flash import flash
-from ish_portal.web.forms import form_values, validate
+from ish_portal.web.forms import form_values, in_field_order, valid_part, validate
 from ish_portal.text import i18n
 from ish_portal.text.i18n import LANGUAGES, current_language, gettext as _
 from ish_portal.web.templating import redirect, render
@@ -94,7 +94,12 @@ def _save(request, db, user, edition, form, nomination):
     values = form_values(form)
     values["subjects"] = form.getlist("subjects")
     candidate, errors = validate(CandidateForm, values)
-    if candidate is not None:
+    if candidate is None:
+        # What is wrong against the edition too, in the same answer.
+        part = valid_part(CandidateForm, values, errors)
+        errors = in_field_order(CandidateForm, {
+            **service.check_against_edition(part, edition, service.subject_areas(db, edition.id)), **errors})
+    else:
         try:
             saved = service.save_draft(db, user, edition, candidate, nomination.id if nomination else None)
         except DomainError as exc:

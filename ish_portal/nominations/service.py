@@ -204,7 +204,9 @@ def check_window(edition: Edition, quota: Quota | None, now: datetime, for_submi
 
 # -- coordinators' changes ----------------------------------------------------------------------
 
-def _check_against_edition(form: CandidateForm, edition: Edition, subjects: list[str]) -> dict[str, str]:
+def check_against_edition(form: CandidateForm, edition: Edition, subjects: list[str]) -> dict[str, str]:
+    """{field: message} for the values that do not fit the edition (age, school-leaving year,
+    subjects); a route also asks it about a form refused for other fields, to report all at once."""
     errors = {}
     if form.date_of_birth is not None:
         age = Nomination(date_of_birth=form.date_of_birth, given_name="", family_name="",
@@ -243,7 +245,7 @@ def save_draft(session: Session, coordinator: User, edition: Edition, form: Cand
     with transaction(session):
         quota = _quota(session, (edition.id, coordinator.organisation_id))
         check_window(edition, quota, utcnow(), for_submission=False)
-        errors = _check_against_edition(form, edition, subject_areas(session, edition.id))
+        errors = check_against_edition(form, edition, subject_areas(session, edition.id))
         if errors:
             raise DomainError(_("Please correct the marked fields."), fields=errors)
         actor = Actor.of_user(coordinator)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ish_portal.programme.models import DocumentKind
 from ish_portal.text import timefmt
@@ -55,17 +55,41 @@ class NominationRules(BaseModel):
             raise ValueError(_("Choose documents from the list."))
         return value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "NominationRules":
-        if self.nomination_closes_at <= self.nomination_opens_at:
-            raise ValueError(_("The nominations must close after they open."))
-        if self.max_age < self.min_age:
+    # The checks between fields sit on the later field, so that each is reported beside the field
+    # it concerns and all of them at once, together with the errors of single fields.
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
+        return _after_start(value, info)
+
+    @field_validator("nomination_closes_at")
+    @classmethod
+    def _closes_in_order(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _closes_after_opening(value, info)
+
+    @field_validator("max_age")
+    @classmethod
+    def _ages_in_order(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_age")
+        if low is not None and value < low:
             raise ValueError(_("The highest age must not be below the lowest."))
-        if self.ends_on <= self.starts_on:
-            raise ValueError(_("The programme must end after it starts."))
-        if self.nomination_closes_at.date() >= self.starts_on:
-            raise ValueError(_("Nominations must close before the programme starts."))
-        return self
+        return value
+
+
+def _after_start(value: date, info: ValidationInfo) -> date:
+    starts_on = info.data.get("starts_on")
+    if starts_on is not None and value <= starts_on:
+        raise ValueError(_("The programme must end after it starts."))
+    return value
+
+
+def _closes_after_opening(value: datetime, info: ValidationInfo) -> datetime:
+    opens_at, starts_on = info.data.get("nomination_opens_at"), info.data.get("starts_on")
+    if opens_at is not None and value <= opens_at:
+        raise ValueError(_("The nominations must close after they open."))
+    if starts_on is not None and value.date() >= starts_on:
+        raise ValueError(_("Nominations must close before the programme starts."))
+    return value
 
 
 class NewEdition(BaseModel):
@@ -84,17 +108,23 @@ class NewEdition(BaseModel):
     def _local(cls, value):
         return parse_local(value) if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "NewEdition":
-        if self.starts_on.year != self.year:
+    @field_validator("starts_on")
+    @classmethod
+    def _in_its_year(cls, value: date, info: ValidationInfo) -> date:
+        year = info.data.get("year")
+        if year is not None and value.year != year:
             raise ValueError(_("The programme must start in the edition's year."))
-        if self.ends_on <= self.starts_on:
-            raise ValueError(_("The programme must end after it starts."))
-        if not self.nomination_opens_at < self.nomination_closes_at:
-            raise ValueError(_("The nominations must close after they open."))
-        if self.nomination_closes_at.date() >= self.starts_on:
-            raise ValueError(_("Nominations must close before the programme starts."))
-        return self
+        return value
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, value: date, info: ValidationInfo) -> date:
+        return _after_start(value, info)
+
+    @field_validator("nomination_closes_at")
+    @classmethod
+    def _closes_in_order(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _closes_after_opening(value, info)
 
 
 class QuotaForm(BaseModel):
@@ -124,8 +154,9 @@ class TransferForm(BaseModel):
     places: int = Field(ge=1, le=100)
     reason: str = Field(min_length=1, max_length=500)
 
-    @model_validator(mode="after")
-    def _different(self) -> "TransferForm":
-        if self.from_organisation_id == self.to_organisation_id:
+    @field_validator("to_organisation_id")
+    @classmethod
+    def _different(cls, value: int, info: ValidationInfo) -> int:
+        if value == info.data.get("from_organisation_id"):
             raise ValueError(_("Choose two different organisations."))
-        return self
+        return value

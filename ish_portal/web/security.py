@@ -54,9 +54,12 @@ class BodySizeLimitMiddleware:
     """Refuses a body larger than the limit: at once when Content-Length says so, otherwise as soon
     as the streamed bytes pass it, so an oversized upload is never held in full."""
 
-    def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, limit_bytes: int, refuse=None) -> None:
         self.app = app
         self.limit_bytes = limit_bytes
+        # refuse(scope, receive, send, limit_bytes) answers a body declared too large (the
+        # portal's page, from web.errors); without it, a plain page.
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +68,9 @@ class BodySizeLimitMiddleware:
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit_bytes:
             # Refused before a single byte of the body is read.
+            if self.refuse is not None:
+                await self.refuse(scope, receive, send, self.limit_bytes)
+                return
             response = HTMLResponse(_too_large_page(self.limit_bytes), status_code=413,
                                     headers={"connection": "close"})
             await response(scope, receive, send)

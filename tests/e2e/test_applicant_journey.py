@@ -4,6 +4,8 @@ profile, ranks labs with buttons only, and accepts the offer after a confirmatio
 import re
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from ish_portal.db import utcnow
 from ish_portal.placement.models import Offer
 from tests.conftest import fresh
@@ -56,6 +58,10 @@ def test_applicant_journey_on_a_phone(browser, live_server, db, make, smtp, wait
         page.keyboard.press("Enter")  # the keyboard alone is enough
     ranked = page.locator("ol.ranking li strong").all_inner_texts()
     assert ranked == ["Galaxies and Cosmology", "Structural Biology"]
+    assert page.locator("ol.ranking .rank").all_inner_texts() == ["1", "2"]
+    # The move is said in the live region once the page has loaded, and focus is on the moved lab.
+    expect(page.locator("#ranking-status")).to_have_text("Galaxies and Cosmology moved to position 1 of 2.")
+    expect(page.locator("ol.ranking li").first).to_be_focused()
 
     fresh(db)
     db.add(Offer(nomination_id=nomination.id, lab_id=mpia.id, response_deadline=utcnow() + timedelta(days=7)))

@@ -3,6 +3,8 @@ nomination, and the candidate's email arrives."""
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.factories import PASSWORD, PDF
 
 
@@ -60,3 +62,32 @@ def test_coordinator_nominates_uploads_and_submits(page, db, make, smtp, wait_fo
     row = page.get_by_role("row", name=re.compile("Łukasz Kowalski"))
     assert "submitted" in row.inner_text()
     assert "1 of 1 used, 0 left" in page.content()
+
+
+def test_empty_nomination_moves_focus_to_the_error_summary(page, db, make):
+    edition = make.edition(db, title="ISH 2027", year=2027)
+    make.lab(db, edition, subject_area="Physics")
+    mostar = make.organisation(db, name="Mostar", slug="mostar", country="BA")
+    make.quota(db, edition, mostar, places=1)
+    make.coordinator(db, mostar, email="coordinator.mostar@ish.example")
+
+    page.goto("/login")
+    page.get_by_label("Email address").fill("coordinator.mostar@ish.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Nominate a candidate").click()
+    page.get_by_role("button", name="Save the draft").click()
+
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    expect(summary).to_be_focused()
+    assert page.title() == "3 errors: Nominate a candidate · ISH Heidelberg"
+    assert summary.get_attribute("aria-labelledby")
+    assert page.get_by_role("link", name="Given name: This field is required.").is_visible()
+    # The summary's link leads to the field, which says what is wrong with it.
+    page.get_by_role("link", name="Email address: This field is required.").click()
+    field = page.locator("#f-email")
+    expect(field).to_be_focused()
+    assert field.get_attribute("aria-invalid") == "true"
+    expect(field).to_have_accessible_description(
+        "The candidate's own address: their personal link goes there. This field is required.")

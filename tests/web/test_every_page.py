@@ -1,5 +1,6 @@
 """Every page of every role opens, in every language of the portal, on the demo data: a wrong
-placeholder in a translation or a template error anywhere would show here as a 500."""
+placeholder in a translation or a template error anywhere would show here as a 500. No page gives
+one id to two elements (a label, a link or aria-describedby would find the wrong one)."""
 
 from datetime import date, timedelta
 
@@ -15,6 +16,7 @@ from ish_portal.nominations.models import Document, Nomination
 from ish_portal.placement.models import MatchRun
 from ish_portal.text import i18n
 from tests.conftest import fresh, post_form
+from tests.html import Page
 from tests.web.test_route_inventory import routes
 
 
@@ -47,6 +49,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
             assert response.status_code in (200, 404), f"{path}: {response.status_code}"
             if response.status_code == 200 and response.headers["content-type"].startswith("text/html"):
                 assert f'<html lang="{i18n.html_lang(language)}" dir="{i18n.direction(language)}">' in response.text, path
+                assert Page(response.text).duplicate_ids() == [], f"{path} gives these ids twice"
 
     post_form(client, "/login", "/login", {"email": "organiser@ish.example", "password": settings.demo_password})
     post_form(client, "/organiser", "/language", {"language": language})
