@@ -79,8 +79,9 @@ class CandidateForm(BaseModel):
 
     def model_post_init(self, _context) -> None:
         # Decided here, so the nomination stores the order it is shown in and the coordinator sees it.
-        if not self.name_order:
-            self.name_order = usual_order(self.given_name, self.family_name)
+        # (A form checked in part, to report every error at once, may lack the names.)
+        if not getattr(self, "name_order", ""):
+            self.name_order = usual_order(getattr(self, "given_name", ""), getattr(self, "family_name", ""))
 
     @field_validator("language", "guardian_language")
     @classmethod
