@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from ish_portal.reports.audit_log import action_label
 from ish_portal.labs.service import language_name
@@ -56,6 +57,17 @@ env.filters["options"] = lambda items, value, text: [(getattr(i, value), getattr
 env.filters["document_option"] = lambda kind: (kind, document_label(kind))
 env.filters["language_label"] = language_name
 env.filters["format_placeholder"] = lambda name: "{{ " + name + " }}"
+
+
+def bdi(value: Any) -> Markup:
+    """A value people typed (a name, a school, an email address), isolated from the text around it,
+    so a Hebrew name in an English sentence or an address in a Hebrew one keeps its own direction."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % value
+
+
+env.filters["bdi"] = bdi
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
