@@ -27,29 +27,44 @@
     });
   }
 
-  function snapshot(form) {
+  function changed(field) {
+    var type = (field.type || "").toLowerCase();
+    if (type === "checkbox" || type === "radio") { return field.checked !== field.defaultChecked; }
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  // everything: the page answers a form that was sent (its fields show what was typed before), so
+  // all of it is kept; otherwise only what the person changed, and the new page's own defaults stay.
+  function snapshot(form, everything) {
     var seen = {};
-    return keptFields(form).map(function (field) {
+    var entries = [];
+    keptFields(form).forEach(function (field) {
       var type = (field.type || "").toLowerCase();
       var position = seen[field.name] = (seen[field.name] || 0) + 1;
+      if (!everything && !changed(field)) { return; }
       if (type === "checkbox" || type === "radio") {
-        return { name: field.name, value: field.value, checked: field.checked };
-      }
-      if (field.tagName === "SELECT" && field.multiple) {
+        entries.push({ name: field.name, value: field.value, checked: field.checked });
+      } else if (field.tagName === "SELECT" && field.multiple) {
         var chosen = Array.prototype.filter.call(field.options, function (o) { return o.selected; })
           .map(function (o) { return o.value; });
-        return { name: field.name, position: position, values: chosen };
+        entries.push({ name: field.name, position: position, values: chosen });
+      } else {
+        entries.push({ name: field.name, position: position, text: field.value });
       }
-      return { name: field.name, position: position, text: field.value };
     });
+    return entries;
   }
 
   function save(switchForm) {
     var store = storage();
     if (!store) { return; }
     var next = switchForm.elements.namedItem("next");
+    var elsewhere = !next || next.value !== window.location.pathname + window.location.search;
     var forms = pageForms(switchForm).map(function (form) {
-      return { action: form.getAttribute("action") || "", fields: snapshot(form) };
+      return { action: form.getAttribute("action") || "", fields: snapshot(form, elsewhere) };
     });
     try {
       store.setItem(KEY, JSON.stringify({ page: next ? next.value : "", at: Date.now(), forms: forms }));
