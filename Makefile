@@ -43,7 +43,7 @@ test: $(VENV)/.installed-dev
 LOCALES = $(notdir $(wildcard ish_portal/locale/*))
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
-		-k npgettext:1c,2,3 --no-location --omit-header -o ish_portal/locale/messages.pot .
+		-k npgettext:1c,2,3 -k N_ --no-location --omit-header -o ish_portal/locale/messages.pot .
 	for lang in $(filter-out messages.pot,$(LOCALES)); do \
 		$(VENV)/bin/pybabel update -i ish_portal/locale/messages.pot -d ish_portal/locale -l $$lang \
 			--no-fuzzy-matching; done

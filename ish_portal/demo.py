@@ -29,6 +29,7 @@ from ish_portal.nominations.service import change_status
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation, OrganisationKind as K, Quota
 from ish_portal.settings import Settings
+from ish_portal.text.names import usual_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEMO = Actor("demo data")
@@ -228,7 +229,7 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
         minor = Nomination(given_name=given, family_name=family, passport_name=passport,
                            date_of_birth=born).age_on(edition.starts_on) < edition.guardian_consent_below_age
         nomination = Nomination(
-            edition_id=edition.id, organisation_id=organisations[slug].id, given_name=given,
+            edition_id=edition.id, organisation_id=organisations[slug].id, given_name=given, name_order=usual_order(given, family),
             family_name=family, passport_name=passport, date_of_birth=born,
             email=f"{local_part}@example.org", phone="+49 6221 000000",
             nationality=organisations[slug].country or "DE", school=f"{organisations[slug].name} Science School",

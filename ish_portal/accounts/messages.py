@@ -8,6 +8,7 @@ from datetime import timedelta
 from ish_portal.accounts.models import TokenPurpose, User
 from ish_portal.accounts.service import issue_token
 from ish_portal.notifications.catalog import COORDINATOR, STAFF, Occasion, define
+from ish_portal.text.i18n import N_
 from ish_portal.programme.models import Organisation
 
 EXAMPLE_TOKEN = "EXAMPLE"
@@ -37,7 +38,7 @@ def coordinator_invitation(occasion: Occasion) -> dict[str, str]:
             "link": _link(occasion, TokenPurpose.INVITATION, "/invitation", timedelta(days=days), user)}
 
 
-define("password_reset", "A link to choose a new password.", STAFF, ["name", "link", "hours"], password_reset)
-define("coordinator_invitation", "Invites a coordinator to the portal, with a link to choose a password.",
+define("password_reset", N_("Password reset"), N_("A link to choose a new password."), STAFF, ["name", "link", "hours"], password_reset)
+define("coordinator_invitation", N_("Coordinator invitation"), N_("Invites a coordinator to the portal, with a link to choose a password."),
        COORDINATOR, ["name", "inviter", "organisation", "link", "days"], coordinator_invitation,
-       own={"inviter": ("the organiser who sent the invitation", "Olga Organiser")})
+       own={"inviter": (N_("the organiser who sent the invitation"), "Olga Organiser")})

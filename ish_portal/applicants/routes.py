@@ -12,7 +12,7 @@ from ish_portal.errors import DomainError
 from ish_portal.applicants import service
 from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
 from ish_portal.labs.models import Lab
-from ish_portal.labs.service import language_name
+from ish_portal.text.i18n import language_name
 from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import is_minor
 from ish_portal.placement import messages as letters, offers as placement

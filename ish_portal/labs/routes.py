@@ -11,7 +11,7 @@ from ish_portal.errors import DomainError, NotFound
 from ish_portal.placement import rankings
 from ish_portal.labs import csv_io, service
 from ish_portal.labs.forms import FIELDS, LAB_LANGUAGES, LabForm, rank_form
-from ish_portal.labs.service import language_name
+from ish_portal.text.i18n import language_name
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash

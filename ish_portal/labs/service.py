@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from babel import Locale
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError, NotFound
@@ -17,16 +16,12 @@ from ish_portal.labs.forms import FIELDS, LabForm
 from ish_portal.labs.models import Lab
 from ish_portal.programme.models import Edition
 from ish_portal.programme.service import when_an_edition_is_copied
-from ish_portal.text.i18n import current_language, gettext as _
+from ish_portal.text.i18n import gettext as _, language_name
 
 
 def active_labs(session: Session, edition_id: int) -> list[Lab]:
     return list(session.exec(select(Lab).where(Lab.edition_id == edition_id, Lab.retired == False)  # noqa: E712
                              .order_by(Lab.institute, Lab.group_name)).all())
-
-
-def language_name(code: str) -> str:
-    return Locale(current_language()).languages.get(code, code)
 
 
 def why_not_eligible(lab: Lab, age: int | None, languages: list[str]) -> str | None:

@@ -7,10 +7,10 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
-from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.text import i18n
+from ish_portal.text.names import ORDERS, usual_order
 from ish_portal.text.vocabulary import EMAIL, PHONE
 from ish_portal.text.i18n import current_language, gettext as _
 
@@ -21,8 +21,9 @@ GERMAN_LEVELS = ["none", *CEFR_LEVELS]
 @lru_cache
 def countries(language: str) -> list[tuple[str, str]]:
     """ISO 3166 alpha-2 codes with their names in the given language, sorted by name."""
-    names = Locale(language).territories
-    return sorted(((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()
+    names = i18n.locale(language).territories
+    shown = (lambda name: i18n.PSEUDO_OPEN + name + i18n.PSEUDO_CLOSE) if language == i18n.PSEUDO else str
+    return sorted(((code, shown(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()
                    and code not in {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}), key=lambda item: item[1])
 
 
@@ -50,6 +51,8 @@ class CandidateForm(BaseModel):
 
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
+    # Empty: as the name's script suggests (family name first for Chinese and Japanese script).
+    name_order: str = ""
     passport_name: str = Field(default="", max_length=200)
     date_of_birth: date | None = None
     email: str = Field(min_length=1, max_length=254)
@@ -66,6 +69,18 @@ class CandidateForm(BaseModel):
     # The languages the candidate's and the guardian's emails are written in.
     language: str = "en"
     guardian_language: str = "en"
+
+    @field_validator("name_order")
+    @classmethod
+    def _known_order(cls, value: str) -> str:
+        if value and value not in ORDERS:
+            raise ValueError(_("Choose which part of the name comes first."))
+        return value
+
+    def model_post_init(self, _context) -> None:
+        # Decided here, so the nomination stores the order it is shown in and the coordinator sees it.
+        if not self.name_order:
+            self.name_order = usual_order(self.given_name, self.family_name)
 
     @field_validator("language", "guardian_language")
     @classmethod

@@ -15,6 +15,7 @@ from ish_portal.accounts.service import active_coordinators, issue_token
 from ish_portal.db import transaction, utcnow
 from ish_portal.nominations.models import Interview, Nomination, NominationStatus
 from ish_portal.notifications.catalog import APPLICANT, COORDINATOR, GUARDIAN, PREVIEWS, Occasion, Reader, define
+from ish_portal.text.i18n import N_
 from ish_portal.notifications.models import OutboxMessage
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import Edition, Organisation, Quota
@@ -33,7 +34,7 @@ def _organisation(session: Session, nomination: Nomination) -> Organisation:
 
 
 def candidate_reader(session: Session, nomination: Nomination) -> Reader:
-    return Reader(nomination.email, nomination.given_name, nomination.language,
+    return Reader(nomination.email, nomination.addressed_name, nomination.language,
                   _organisation(session, nomination).time_zone)
 
 
@@ -140,31 +141,31 @@ def _interview(occasion: Occasion) -> dict[str, str]:
             "when": format_datetime(interview.scheduled_at), "interviewer": interview.interviewer}
 
 
-define("applicant_access", "A fresh personal link to the portal, asked for by the applicant.",
+define("applicant_access", N_("Personal link"), N_("A fresh personal link to the portal, asked for by the applicant."),
        APPLICANT, ["name", "link", "days"], _personal_link)
-define("nomination_received", "Tells a candidate they were nominated, with their personal link.",
+define("nomination_received", N_("Nomination received"), N_("Tells a candidate they were nominated, with their personal link."),
        APPLICANT, ["name", "organisation", "edition", "link", "days"], _personal_link)
-define("guardian_consent_request", "Asks the guardian of a minor for consent, with a personal link.",
+define("guardian_consent_request", N_("Consent request to the guardian"), N_("Asks the guardian of a minor for consent, with a personal link."),
        GUARDIAN, ["guardian", "candidate", "organisation", "edition", "starts_on", "ends_on", "link", "days"],
-       _consent_request, own={"link": ("the guardian's personal consent page", "https://ish.example/consent/EXAMPLE")})
+       _consent_request, own={"link": (N_("the guardian's personal consent page"), "https://ish.example/consent/EXAMPLE")})
 define("missing_documents_reminder",
-       "Reminds coordinators of drafts that still miss items a few days before the nomination deadline.",
+       N_("Missing documents reminder"), N_("Reminds coordinators of drafts that still miss items a few days before the nomination deadline."),
        COORDINATOR, ["name", "candidate", "edition", "deadline", "missing", "link"], _missing_documents,
-       own={"missing": ("the missing items, one line each starting with '- '",
+       own={"missing": (N_("the missing items, one line each starting with '- '"),
                         "- Document: CV\n- Document: School report"),
-            "deadline": ("the organisation's nomination deadline", "15 March 2027, 23:59 CET"),
-            "link": ("the draft in the portal", "https://ish.example/coordinator/nominations/42")})
-define("submission_confirmation", "Confirms to the coordinator that a nomination was submitted.",
+            "deadline": (N_("the organisation's nomination deadline"), "15 March 2027, 23:59 CET"),
+            "link": (N_("the draft in the portal"), "https://ish.example/coordinator/nominations/42")})
+define("submission_confirmation", N_("Submission confirmation"), N_("Confirms to the coordinator that a nomination was submitted."),
        COORDINATOR, ["name", "candidate", "edition", "used", "places", "link"], _submission_confirmation,
-       own={"used": ("places the organisation now uses", "2"), "places": ("places the organisation has", "3"),
-            "link": ("the nomination in the portal", "https://ish.example/coordinator/nominations/42")})
-define("interview_invitation", "Invites a nominee to the English interview by phone.",
+       own={"used": (N_("places the organisation now uses"), "2"), "places": (N_("places the organisation has"), "3"),
+            "link": (N_("the nomination in the portal"), "https://ish.example/coordinator/nominations/42")})
+define("interview_invitation", N_("Interview invitation"), N_("Invites a nominee to the English interview by phone."),
        APPLICANT, ["name", "edition", "when", "interviewer"], _interview,
-       own={"when": ("date and time of the interview, in the reader's time zone", "20 April 2027, 10:30 CEST"),
-            "interviewer": ("who will call", "Dr. Anna Schmidt")})
-define("withdrawal", "Tells the candidate their nomination was withdrawn.",
+       own={"when": (N_("date and time of the interview, in the reader's time zone"), "20 April 2027, 10:30 CEST"),
+            "interviewer": (N_("who will call"), "Dr. Anna Schmidt")})
+define("withdrawal", N_("Withdrawal"), N_("Tells the candidate their nomination was withdrawn."),
        APPLICANT, ["name", "edition", "organisation", "reason"], _with("name", "edition", "organisation", "reason"))
-define("withdrawal_coordinator", "Tells the coordinators of the organisation a nomination was withdrawn.",
+define("withdrawal_coordinator", N_("Withdrawal, to coordinators"), N_("Tells the coordinators of the organisation a nomination was withdrawn."),
        COORDINATOR, ["name", "candidate", "edition", "reason"], _with("name", "candidate", "edition", "reason"))
 
 

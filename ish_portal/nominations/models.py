@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ish_portal.text.names import addressed_name, written_name
 from ish_portal.db import UTCDateTime, utcnow
 
 
@@ -55,6 +56,8 @@ class Nomination(SQLModel, table=True):
     # Entered by the coordinator.
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
+    # Which part comes first when the name is written (see text/names.py); confirmed by the coordinator.
+    name_order: str = Field(default="given_first", max_length=12)
     passport_name: str = Field(default="", max_length=200)  # as in the passport, Latin script
     date_of_birth: date | None = None
     email: str = Field(max_length=254, index=True)  # stored lower-case
@@ -97,7 +100,13 @@ class Nomination(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        """The full name as the person writes it: 'Noémie Laurent', '中村陽翔'."""
+        return written_name(self.given_name, self.family_name, self.name_order)
+
+    @property
+    def addressed_name(self) -> str:
+        """What an email or letter to the candidate opens with: 'Noémie', '中村陽翔'."""
+        return addressed_name(self.given_name, self.family_name, self.name_order)
 
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:

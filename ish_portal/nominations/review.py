@@ -37,6 +37,7 @@ from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
 from ish_portal.programme.models import DocumentKind, Edition, Organisation
 from ish_portal.text.i18n import gettext as _
+from ish_portal.text.names import written_name
 
 S = NominationStatus
 PAGE_SIZE = 50
@@ -270,7 +271,7 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     names = {organisation.id: organisation.name for organisation in organisations}
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
                     Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
-                    Nomination.review_score)
+                    Nomination.review_score, Nomination.name_order)
              .where(*conditions)
              .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     if filters.sort == "organisation":
@@ -281,7 +282,7 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     ids = [r[0] for r in found]
     complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
                                                             completeness_expression(edition))).all()) if ids else set()
-    rows = [ReviewRow(id=r[0], name=f"{r[1]} {r[2]}", email=r[3], organisation=names[r[4]], status=r[5],
+    rows = [ReviewRow(id=r[0], name=written_name(r[1], r[2], r[8]), email=r[3], organisation=names[r[4]], status=r[5],
                       submitted_at=r[6], review_score=r[7], complete=r[0] in complete)
             for r in found]
     subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))

@@ -19,6 +19,7 @@ from ish_portal.programme.service import current_edition, deadline_of
 from ish_portal.web.deps import DB, Coordinator, Form, NotAuthenticated, SettingsDep, optional_user
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
+from ish_portal.text import i18n
 from ish_portal.text.i18n import LANGUAGES, current_language, gettext as _
 from ish_portal.web.templating import redirect, render
 
@@ -54,7 +55,7 @@ def coordinator_dashboard(request: Request, db: DB, user: Coordinator):
 
 
 def _form_context(db, edition: Edition, values: dict, errors: dict) -> dict:
-    return {"edition": edition, "values": values, "errors": errors, "languages": list(LANGUAGES.items()),
+    return {"edition": edition, "values": values, "errors": errors, "languages": [(code, i18n.language_choice(code)) for code in LANGUAGES],
             "subjects": service.subject_areas(db, edition.id), "countries": countries(current_language()),
             "english_levels": CEFR_LEVELS, "german_levels": GERMAN_LEVELS}
 

@@ -69,7 +69,7 @@ def document_label(kind: str) -> str:
 
 
 FIELD_LABELS = {
-    "given_name": "Given name", "family_name": "Family name", "passport_name": "Name as in the passport",
+    "given_name": "Given name", "family_name": "Family name", "name_order": "Name order", "passport_name": "Name as in the passport",
     "date_of_birth": "Date of birth", "email": "Email address", "phone": "Phone", "nationality": "Nationality",
     "school": "School", "school_leaving_year": "School-leaving year", "subjects": "Subjects of interest",
     "english_level": "English level", "german_level": "German level", "statement": "Short statement",

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from ish_portal.text.i18n import N_, gettext as _
+
 
 @dataclass(frozen=True)
 class Reader:
@@ -64,7 +66,8 @@ DraftConsequence = Callable[[Session, dict[str, Any], Any], bool | None]
 @dataclass(frozen=True)
 class Kind:
     name: str
-    purpose: str
+    title: str    # in English, as written (N_); shown through gettext in the reader's language
+    purpose: str  # likewise
     recipient: str
     # placeholder -> what it holds, and an example value for previews without data.
     placeholders: dict[str, tuple[str, str]]
@@ -86,34 +89,34 @@ class Kind:
 
 # Shared descriptions, so the same placeholder reads the same everywhere.
 PLACEHOLDERS: dict[str, tuple[str, str]] = {
-    "name": ("the recipient's name (an applicant's given name, a staff member's full name)", "Haruto"),
-    "candidate": ("the candidate's full name", "Haruto Nakamura"),
-    "guardian": ("the parent's or guardian's name", "Yui Nakamura"),
-    "organisation": ("the sending organisation", "City of Kumamoto"),
-    "edition": ("the edition's title", "ISH 2027"),
-    "starts_on": ("the first day of the programme", "12 July 2027"),
-    "ends_on": ("the last day of the programme", "7 August 2027"),
-    "lab": ("the lab: group and institute", "Structural Biology, EMBL"),
-    "subject_area": ("the lab's subject area", "Biology"),
-    "link": ("a personal web address that opens the right page (it works once)",
+    "name": (N_("the recipient's name (an applicant's given name, a staff member's full name)"), "Haruto"),
+    "candidate": (N_("the candidate's full name"), "Haruto Nakamura"),
+    "guardian": (N_("the parent's or guardian's name"), "Yui Nakamura"),
+    "organisation": (N_("the sending organisation"), "City of Kumamoto"),
+    "edition": (N_("the edition's title"), "ISH 2027"),
+    "starts_on": (N_("the first day of the programme"), "12 July 2027"),
+    "ends_on": (N_("the last day of the programme"), "7 August 2027"),
+    "lab": (N_("the lab: group and institute"), "Structural Biology, EMBL"),
+    "subject_area": (N_("the lab's subject area"), "Biology"),
+    "link": (N_("a personal web address that opens the right page (it works once)"),
              "https://ish.example/access/EXAMPLE"),
-    "days": ("how many days the link stays valid", "14"),
-    "hours": ("how many hours the link stays valid", "2"),
-    "deadline": ("a deadline, in the reader's time zone", "15 March 2027, 23:59 CET"),
-    "reason": ("the reason given (may be empty)", "Illness in the family"),
+    "days": (N_("how many days the link stays valid"), "14"),
+    "hours": (N_("how many hours the link stays valid"), "2"),
+    "deadline": (N_("a deadline, in the reader's time zone"), "15 March 2027, 23:59 CET"),
+    "reason": (N_("the reason given (may be empty)"), "Illness in the family"),
 }
 
 KINDS: dict[str, Kind] = {}
 TEMPLATE_GLOBALS = frozenset({"_", "format_date", "format_datetime"})
 
 
-def define(name: str, purpose: str, recipient: str, placeholders: list[str], context: Context, *,
+def define(name: str, title: str, purpose: str, recipient: str, placeholders: list[str], context: Context, *,
            own: dict[str, tuple[str, str]] | None = None, letters: tuple[str, ...] = (),
            when_released: DraftConsequence | None = None, when_discarded: DraftConsequence | None = None,
            discard_warning: Callable[[Session, dict[str, Any]], str] | None = None) -> Kind:
     """Registers a kind; `own` describes placeholders not in PLACEHOLDERS or worded differently."""
     chosen = {p: (own or {}).get(p) or PLACEHOLDERS[p] for p in placeholders}
-    kind = Kind(name, purpose, recipient, chosen, context, letters, when_released, when_discarded,
+    kind = Kind(name, title, purpose, recipient, chosen, context, letters, when_released, when_discarded,
                 discard_warning)
     KINDS[name] = kind
     return kind
@@ -129,7 +132,18 @@ def kind(name: str) -> Kind:
 APPLICANT = "applicant"
 COORDINATOR = "coordinator"
 GUARDIAN = "guardian"
-STAFF = "organiser or coordinator"
+STAFF = "staff"
+
+
+def kind_title(name: str) -> str:
+    """A kind of message by its title, in the reader's language."""
+    return _(KINDS[name].title) if name in KINDS else name
+
+
+def recipient_word(recipient: str) -> str:
+    """Who receives a kind of message, in the reader's language."""
+    return {APPLICANT: _("applicant"), COORDINATOR: _("coordinator"), GUARDIAN: _("parent or guardian"),
+            STAFF: _("organiser or coordinator")}.get(recipient, recipient)
 
 
 # -- letters: attached to messages, rendered when the message is sent -----------------------------

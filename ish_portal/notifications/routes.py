@@ -162,7 +162,7 @@ def templates_page(request: Request, db: DB, user: Organiser):
     edition = _edition(db)
     return render(request, "notifications/templates.html", {
         "edition": edition, "kinds": KINDS, "overview": service.template_overview(db, edition.id),
-        "languages": i18n.LANGUAGES})
+        "languages": {code: i18n.language_name(code) for code in i18n.LANGUAGES}})
 
 
 def _editor(request, db, edition, kind, language, *, subject, body, overridden, errors=None,
@@ -175,7 +175,7 @@ def _editor(request, db, edition, kind, language, *, subject, body, overridden, 
             errors = {"body": str(exc)}
     return render(request, "notifications/template_edit.html", {
         "edition": edition, "kind": KINDS[kind], "language": language,
-        "language_name": i18n.LANGUAGES[language], "overridden": overridden, "errors": errors or {},
+        "language_name": i18n.language_choice(language), "overridden": overridden, "errors": errors or {},
         "values": {"subject": subject, "body": body, "candidate": candidate or ""},
         "candidates": [(key, label) for key, _facts, label, _reader in service.preview_subjects(db, edition.id)],
         "preview": shown}, status_code=status_code)
@@ -226,7 +226,7 @@ def template_save(request: Request, db: DB, user: Organiser, form: Form, kind: s
 def template_reset_confirm(request: Request, db: DB, user: Organiser, kind: str, language: str):
     _kind_language(kind, language)
     return render(request, "notifications/template_reset.html", {
-        "kind": KINDS[kind], "language": language, "language_name": i18n.LANGUAGES[language]})
+        "kind": KINDS[kind], "language": language, "language_name": i18n.language_choice(language)})
 
 
 @router.post("/organiser/messages/templates/{kind}/{language}/reset")

@@ -26,7 +26,8 @@ from ish_portal.notifications.service import enqueue
 from ish_portal.placement import offers
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition
-from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import N_, gettext as _
+from ish_portal.text.vocabulary import subject_label
 from ish_portal.text.timefmt import format_date, format_deadline, local
 
 
@@ -44,7 +45,7 @@ def offer_facts(occasion: Occasion) -> dict[str, str]:
     offer = _offer_of(occasion.session, occasion.facts)
     nomination, _edition, values = nomination_facts(occasion, offer.nomination_id if offer else None)
     lab = occasion.session.get(Lab, offer.lab_id) if offer else None
-    values.update({"lab": lab.label if lab else "", "subject_area": lab.subject_area if lab else "",
+    values.update({"lab": lab.label if lab else "", "subject_area": subject_label(lab.subject_area) if lab else "",
                    "deadline": format_deadline(offer.response_deadline) if offer else "",
                    "reason": str(occasion.facts.get("reason", offer.decline_reason if offer else ""))})
     if offer is not None and offer.status in (OfferStatus.PROPOSED, OfferStatus.PENDING):
@@ -92,31 +93,31 @@ _OFFER = ["name", "edition", "lab", "subject_area", "starts_on", "ends_on", "dea
 _LINK = {"link": ("the personal link that opens the offer (valid until the deadline)",
                   "https://ish.example/access/EXAMPLE")}
 
-define("offer_made", "Offers a lab place; the applicant must answer before the deadline. Its draft is the "
-       "offer: sending it starts the response time, discarding it withdraws the offer.",
+define("offer_made", N_("Offer"), N_("Offers a lab place; the applicant must answer before the deadline. Its draft is the "
+       "offer: sending it starts the response time, discarding it withdraws the offer."),
        APPLICANT, _OFFER, _with(*_OFFER), own=_LINK, when_released=_release, when_discarded=_discard,
        discard_warning=_discard_warning)
-define("waitlist_offer", "Offers a place that became free to a student on the waitlist.",
+define("waitlist_offer", N_("Offer from the waitlist"), N_("Offers a place that became free to a student on the waitlist."),
        APPLICANT, _OFFER, _with(*_OFFER), own=_LINK)
-define("offer_reminder", "Reminds an applicant who has not yet answered their offer, before its deadline.",
+define("offer_reminder", N_("Offer reminder"), N_("Reminds an applicant who has not yet answered their offer, before its deadline."),
        APPLICANT, ["name", "edition", "lab", "deadline", "link"], _with("name", "edition", "lab", "deadline", "link"),
        own=_LINK)
-define("offer_accepted", "Confirms the applicant's acceptance; carries the acceptance letter "
-       "(and the visa letter when passport details are known).",
+define("offer_accepted", N_("Offer accepted"), N_("Confirms the applicant's acceptance; carries the acceptance letter "
+       "(and the visa letter when passport details are known)."),
        APPLICANT, ["name", "lab", "edition", "starts_on", "ends_on", "link"],
        _with("name", "lab", "edition", "starts_on", "ends_on", "link"), letters=("acceptance", "visa"))
-define("offer_declined", "Confirms the applicant's refusal of the offer.", APPLICANT, ["name", "lab", "edition"],
+define("offer_declined", N_("Offer declined"), N_("Confirms the applicant's refusal of the offer."), APPLICANT, ["name", "lab", "edition"],
        _with("name", "lab", "edition"))
-define("offer_accepted_coordinator", "Tells the coordinator their candidate accepted.",
+define("offer_accepted_coordinator", N_("Offer accepted, to coordinators"), N_("Tells the coordinator their candidate accepted."),
        COORDINATOR, ["name", "candidate", "lab", "edition", "starts_on", "ends_on"],
        _with("name", "candidate", "lab", "edition", "starts_on", "ends_on"))
-define("offer_declined_coordinator", "Tells the coordinator their candidate declined.",
+define("offer_declined_coordinator", N_("Offer declined, to coordinators"), N_("Tells the coordinator their candidate declined."),
        COORDINATOR, ["name", "candidate", "lab", "edition", "reason"],
        _with("name", "candidate", "lab", "edition", "reason"))
-define("welcome_information", "Practical information before arrival, to every accepted student.",
+define("welcome_information", N_("Welcome information"), N_("Practical information before arrival, to every accepted student."),
        APPLICANT, ["name", "edition", "starts_on", "ends_on", "lab"],
        _with("name", "edition", "starts_on", "ends_on", "lab"))
-define("certificate", "Thanks after the programme, with the certificate of participation attached.",
+define("certificate", N_("Certificate"), N_("Thanks after the programme, with the certificate of participation attached."),
        APPLICANT, ["name", "edition", "lab"], _with("name", "edition", "lab"), letters=("certificate",))
 
 

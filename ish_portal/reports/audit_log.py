@@ -23,10 +23,12 @@ from ish_portal.audit.models import AuditEvent
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination
 from ish_portal.nominations.review import clean_text, lower_function, outcome_label
-from ish_portal.nominations.service import status_label
+from ish_portal.nominations.service import field_label, status_label
+from ish_portal.notifications.catalog import kind_title
 from ish_portal.placement.models import MatchRun, Offer
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text import timefmt
+from ish_portal.text.names import written_name
 from ish_portal.text.i18n import gettext as _, ngettext
 
 PAGE_SIZE = 50
@@ -204,9 +206,9 @@ def lab_label(group_name: str, institute: str) -> str:
     return f"{group_name}, {institute}"
 
 
-def student_label(given_name: str, family_name: str) -> str:
-    """Given and family name; an erased nomination keeps no name and reads as '(deleted)'."""
-    name = f"{given_name} {family_name}".strip()
+def student_label(given_name: str, family_name: str, order: str | None = None) -> str:
+    """The name as its owner writes it; an erased nomination keeps no name and reads as '(deleted)'."""
+    name = written_name(given_name, family_name, order)
     return _("(deleted)") if not name or name == ERASED else name
 
 
@@ -241,9 +243,9 @@ def resolve_names(session: Session, events: list[AuditEvent]) -> Names:
         rows = session.exec(select(Lab.id, Lab.group_name, Lab.institute).where(Lab.id.in_(lab_ids))).all()
         names.labs = {lid: lab_label(group, institute) for lid, group, institute in rows}
     if nomination_ids:
-        rows = session.exec(select(Nomination.id, Nomination.given_name, Nomination.family_name)
-                            .where(Nomination.id.in_(nomination_ids))).all()
-        names.students = {nid: student_label(given, family) for nid, given, family in rows}
+        rows = session.exec(select(Nomination.id, Nomination.given_name, Nomination.family_name,
+                                   Nomination.name_order).where(Nomination.id.in_(nomination_ids))).all()
+        names.students = {nid: student_label(given, family, order) for nid, given, family, order in rows}
     if user_ids:
         rows = session.exec(select(User.id, User.full_name, User.email).where(User.id.in_(user_ids))).all()
         names.accounts = {uid: f"{full_name} <{email}>" for uid, full_name, email in rows}
@@ -259,6 +261,24 @@ def resolve_names(session: Session, events: list[AuditEvent]) -> Names:
 
 def _mode_word(mode: str) -> str:
     return {"stable": _("Stable"), "welfare": _("Welfare")}.get(mode, mode)
+
+
+mode_word = _mode_word
+
+
+def _change_words() -> dict[str, str]:
+    """What the keys of events' changes are called, where they are not a nomination's field."""
+    return {
+        "mode": _("mode"), "seed": _("seed"), "placed": _("placed"), "unplaced": _("unplaced"),
+        "offers": _("offers"), "attempts": _("attempts"), "auto_promote_waitlist": _("waitlist moves up by itself"),
+        "batch": _("batch"), "capacity": _("capacity"), "email": _("email"), "file": _("file"),
+        "format": _("format"), "guardian": _("guardian"), "interviewer": _("interviewer"),
+        "kind": _("message"), "lab": _("lab"), "last_error": _("last error"), "list": _("list"),
+        "messages": _("messages"), "original": _("original message"),
+        "preferences_locked_at": _("lab choices locked"), "recipient": _("recipient"),
+        "rows": _("rows"), "run": _("matching run"), "scheduled_at": _("scheduled for"),
+        "sensitive": _("sensitive columns"), "review_score": _("review score"),
+    }
 
 
 # -- one event as a line of text --------------------------------------------------------------------
@@ -360,8 +380,12 @@ def summary(event: AuditEvent, names: Names) -> str:
             parts.append(_change(_("dormant"), value, _shown))
         elif key == "deadline_extended_to":
             parts.append(_change(_("deadline extension"), value, _moment))
+        elif key == "mode":
+            parts.append(_change(_("mode"), value, _mode_word))
+        elif key == "kind":
+            parts.append(_change(_("message"), value, kind_title))
         else:
-            parts.append(_change(key, value, _shown))
+            parts.append(_change(_change_words().get(key) or field_label(key), value, _shown))
     return "; ".join(parts)
 
 

@@ -32,7 +32,7 @@ from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.reports import xlsx
 from ish_portal.text import timefmt
-from ish_portal.text.i18n import current_language, gettext as _
+from ish_portal.text.i18n import current_language, gettext as _, pgettext
 
 S = NominationStatus
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -187,7 +187,7 @@ def roster_listing(session: Session, edition: Edition, lab_id: int, sensitive: b
         return [r[0], r[1], names.get(r[2], r[2]), r[3], r[4], r[5], statuses[r[6]], starts_on, ends_on, *r[7:]]
 
     headers = [_("Given name"), _("Family name"), _("Nationality"), _("Email"), _("Phone"), _("Organisation"),
-               _("Status"), _("From"), _("To"), _("Dietary needs")]
+               _("Status"), pgettext("first day", "From"), pgettext("last day", "To"), _("Dietary needs")]
     return Listing(lab.group_name[:31], _name(edition, f"roster-{_slug(lab.group_name)}-{lab.id}"),
                    headers + (_sensitive_headers() if sensitive else []), query, shape)
 

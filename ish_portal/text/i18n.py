@@ -124,6 +124,13 @@ def npgettext(context: str, singular: str, plural: str, n: int, **values: object
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Marks a text for the catalogue where it is written (a kind's purpose, a placeholder's
+    description) and leaves it as it is: whoever shows it translates it then, in the reader's
+    language, with gettext()."""
+    return message
+
+
 def mark(text: str) -> str:
     """Text made by a formatter for the reader's locale (a date, a number, a language's name):
     marked like a translation in the pseudo-language, as it is no untranslated English."""
@@ -135,9 +142,10 @@ def _locale(language: str) -> Locale:
     return Locale.parse(LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE]))
 
 
-def locale() -> Locale:
-    """The Babel locale of the current reader, for dates, numbers and names of zones and languages."""
-    return _locale(_current.get())
+def locale(code: str | None = None) -> Locale:
+    """The Babel locale of the current reader (or of the language given), for dates, numbers and
+    names of zones, languages and countries."""
+    return _locale(code or _current.get())
 
 
 def html_lang(code: str | None = None) -> str:
@@ -170,3 +178,23 @@ def best_match(accept_language: str | None) -> str:
         if code in LANGUAGES and 0 < quality <= 1:
             ranked.append((-quality, position, code))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language, from Babel: "ja" is "Japanese", "Japanisch",
+    "japonais"; an unknown code shows as it is."""
+    names = locale().languages
+    return mark(names.get("zh_Hans" if code == "zh" else code) or names.get(code) or code)
+
+
+def language_choice(code: str) -> str:
+    """A language in a list to choose from: its name for the reader, then its own name, so that a
+    parent finds "Hebrew (עברית)" whichever language the page is in."""
+    own = LANGUAGES.get(code, code)
+    name = locale().languages.get("zh_Hans" if code == "zh" else code) or own
+    return mark(name if name == own else f"{name} ({own})")
+
+
+def country_name(code: str) -> str:
+    """A country's name (ISO 3166-1 alpha-2) in the reader's language: "PL" is "Poland", "Polen"."""
+    return mark(locale().territories.get(code.upper(), code)) if code else ""

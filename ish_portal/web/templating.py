@@ -10,13 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from ish_portal.reports.audit_log import action_label
-from ish_portal.labs.service import language_name
+from ish_portal.reports.audit_log import action_label, mode_word
+from ish_portal.text.i18n import language_name
 from ish_portal.nominations.review import history_summary, outcome_label
 from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label
+from ish_portal.notifications.catalog import kind_title, recipient_word
 from ish_portal.notifications.service import status_word as message_status_word
 from ish_portal.settings import PROJECT_ROOT
 from ish_portal.text import i18n, timefmt
+from ish_portal.text.vocabulary import subject_label
 from ish_portal.web.flash import pop_flashes
 from ish_portal.web.security import csrf_token
 
@@ -45,7 +47,10 @@ env.globals.update(
     outcome_label=outcome_label,
     history_summary=history_summary,
     action_label=action_label,
+    mode_word=mode_word,
     message_status_label=message_status_word,
+    recipient_word=recipient_word,
+    kind_title=kind_title,
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).
@@ -56,6 +61,11 @@ env.filters["filesize"] = lambda size: (i18n.gettext("made when sent") if size i
 env.filters["options"] = lambda items, value, text: [(getattr(i, value), getattr(i, text)) for i in items]
 env.filters["document_option"] = lambda kind: (kind, document_label(kind))
 env.filters["language_label"] = language_name
+env.filters["subject_label"] = subject_label
+env.filters["subject_option"] = lambda subject: (subject, subject_label(subject))
+env.filters["kind_title"] = kind_title
+env.filters["language_choice"] = i18n.language_choice
+env.filters["language_option"] = lambda code: (code, i18n.language_choice(code))
 env.filters["format_placeholder"] = lambda name: "{{ " + name + " }}"
 
 

@@ -1,4 +1,4 @@
-"""Every page of every role opens, in English and in German, on the demo data: a wrong
+"""Every page of every role opens, in every language of the portal, on the demo data: a wrong
 placeholder in a translation or a template error anywhere would show here as a 500."""
 
 from datetime import date, timedelta
@@ -13,6 +13,7 @@ from ish_portal.demo import load_demo
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Document, Nomination
 from ish_portal.placement.models import MatchRun
+from ish_portal.text import i18n
 from tests.conftest import fresh, post_form
 from tests.web.test_route_inventory import routes
 
@@ -30,7 +31,7 @@ def page_paths(app, prefix: str, ids: dict[str, int]) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("language", list(i18n.LANGUAGES))
 def test_every_page_opens_for_each_role(app, client, db, settings, language):
     from fastapi.testclient import TestClient
     load_demo(db, settings, today=date(2026, 11, 22))
@@ -45,7 +46,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
             response = browser.get(path, headers={"accept-language": language})
             assert response.status_code in (200, 404), f"{path}: {response.status_code}"
             if response.status_code == 200 and response.headers["content-type"].startswith("text/html"):
-                assert f'<html lang="{language}" dir="ltr">' in response.text, path
+                assert f'<html lang="{i18n.html_lang(language)}" dir="{i18n.direction(language)}">' in response.text, path
 
     post_form(client, "/login", "/login", {"email": "organiser@ish.example", "password": settings.demo_password})
     post_form(client, "/organiser", "/language", {"language": language})
