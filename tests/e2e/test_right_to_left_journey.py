@@ -76,9 +76,9 @@ def test_hebrew_pages_mirror_on_a_desktop_and_on_a_phone(page, world):
     assert cell["x"] + cell["width"] - (link["x"] + link["width"]) < 20
     shoot(page, "coordinator-dashboard-desktop")
 
-    page.get_by_role("link", name="Nominate a candidate").click()
-    page.get_by_label("Given name").wait_for()
-    field, label = box(page.get_by_label("Given name")), box(page.locator('label[for="f-given_name"]'))
+    page.locator('a[href="/coordinator/nominations/new"]').click()
+    page.locator("#f-given_name").wait_for()
+    field, label = box(page.locator("#f-given_name")), box(page.locator('label[for="f-given_name"]'))
     assert abs((field["x"] + field["width"]) - (label["x"] + label["width"])) < 2  # both start at the right
     shoot(page, "nomination-form-desktop")
 
@@ -137,23 +137,24 @@ def test_switching_the_language_keeps_what_was_typed_into_the_nomination_form(pa
 
     switch_to(page, "עברית", "rtl")
     assert page.url.endswith("/coordinator/nominations/new")
-    assert page.get_by_label("Given name").input_value() == "שירה"
-    assert page.get_by_label("Family name").input_value() == "Levi-Cohen"
-    assert page.get_by_label("Date of birth").input_value() == "2009-04-01"
-    assert page.get_by_label("Nationality").input_value() == "IL"
-    assert page.get_by_label("Physics").is_checked() and not page.get_by_label("Biology").is_checked()
-    assert page.get_by_label("Short statement").input_value() == "שורה ראשונה\nsecond line"
+    assert page.locator("#f-given_name").input_value() == "שירה"
+    assert page.locator("#f-family_name").input_value() == "Levi-Cohen"
+    assert page.locator("#f-date_of_birth").input_value() == "2009-04-01"
+    assert page.locator("#f-nationality").input_value() == "IL"
+    assert page.locator("input[name=subjects][value=Physics]").is_checked()
+    assert not page.locator("input[name=subjects][value=Biology]").is_checked()
+    assert page.locator("#f-statement").input_value() == "שורה ראשונה\nsecond line"
     # What the person left alone takes the new page's default: emails in the language just chosen.
-    assert page.get_by_label("Language of the candidate's emails").input_value() == "he"
+    assert page.locator("#f-language").input_value() == "he"
     # The Hebrew name is laid out right to left, the Latin one left to right, each by itself.
-    assert page.get_by_label("Given name").evaluate("e => getComputedStyle(e).direction") == "rtl"
-    assert page.get_by_label("Family name").evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator("#f-given_name").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.locator("#f-family_name").evaluate("e => getComputedStyle(e).direction") == "ltr"
     shoot(page, "nomination-form-typed-desktop")
 
     # Kept for that one reload only, then forgotten.
     assert page.evaluate("sessionStorage.getItem('ish-typed')") is None
     page.reload()
-    assert page.get_by_label("Given name").input_value() == ""
+    assert page.locator("#f-given_name").input_value() == ""
 
 
 def test_a_form_shown_again_with_errors_keeps_the_typing_across_the_switch(page, world):
