@@ -112,7 +112,15 @@ def test_an_organisers_hebrew_pages_mirror(page, db, world):
     shoot(page, "review-list-desktop")
     page.goto(f"/organiser/nominations/{world[2].id}")
     page.get_by_role("heading", level=1).wait_for()
+    # A change worded in Hebrew ("submitted → rejected") reads right to left: its arrow turns round,
+    # and so does the "back" arrow of the page.
+    flipped = "e => getComputedStyle(e).transform"
+    assert page.locator("#history .flip").first.evaluate(flipped) != "none"
+    assert page.locator("main p a .flip").first.evaluate(flipped) != "none"
     shoot(page, "review-detail-desktop")
+    switch_to(page, "English", "ltr")
+    assert page.locator("#history .flip").first.evaluate(flipped) == "none"
+    switch_to(page, "עברית", "rtl")
     page.set_viewport_size(PHONE)
     page.goto("/organiser/nominations?status=submitted")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
