@@ -30,11 +30,16 @@ def _client_address(request: Request) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only paths on this site, so a crafted link cannot send people elsewhere after sign-in."""
-    if not target:
+    """Only paths on this site, with their query string (a list keeps its filters), so a crafted
+    link cannot send people elsewhere after sign-in or a change of language. Browsers read a
+    backslash as a slash and drop tabs and line breaks (so "/" + backslash + "evil.example" leaves
+    the site): a target with any of them is refused."""
+    if not target or not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7f for c in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return None
     return target
 

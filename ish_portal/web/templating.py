@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from ish_portal.reports.audit_log import action_label, mode_word
 from ish_portal.text.i18n import language_name
@@ -66,6 +67,17 @@ env.filters["kind_title"] = kind_title
 env.filters["language_choice"] = i18n.language_choice
 env.filters["language_option"] = lambda code: (code, i18n.language_choice(code))
 env.filters["format_placeholder"] = lambda name: "{{ " + name + " }}"
+
+
+def bdi(value: Any) -> Markup:
+    """A value people typed (a name, a school, an email address), isolated from the text around it,
+    so a Hebrew name in an English sentence or an address in a Hebrew one keeps its own direction."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % value
+
+
+env.filters["bdi"] = bdi
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,

@@ -176,7 +176,7 @@ def test_access_link_opens_the_application_once(client, app, db, make, smtp, del
     entered = post_form(client, path, path, {}, follow_redirects=False)
     assert entered.headers["location"] == "/applicant"
     page = client.get("/applicant")
-    assert "Hello Noémie" in page.text and "Montpellier" in page.text
+    assert "Hello <bdi>Noémie</bdi>" in page.text and "Montpellier" in page.text
     with TestClient(app, base_url="http://testserver") as someone_else:
         reused = post_form(someone_else, "/access", path, {})
         assert reused.status_code == 410

@@ -57,8 +57,8 @@ def applicant(client, db, world):
 
 def test_status_shows_timeline_pending_items_and_contacts(applicant):
     page = applicant.get("/applicant").text
-    assert "Hello Noa" in page
-    assert "nominated by Rehovot" in page
+    assert "Hello <bdi>Noa</bdi>" in page
+    assert "nominated by <bdi>Rehovot</bdi>" in page
     for stage in ("Nominated", "Documents complete", "Interviewed", "Offer made", "Accepted"):
         assert f"<strong>{stage}</strong>" in page
     assert "Your consent to the processing of your data" in page
@@ -188,7 +188,7 @@ def test_offer_accepted_after_confirmation_and_both_are_told(applicant, db, worl
     edition, nomination, labs = world
     offer(db, nomination, labs["embl"])
     page = applicant.get("/applicant").text
-    assert "You are offered a place" in page and "Structural Biology, EMBL" in page
+    assert "You are offered a place" in page and "<bdi>Structural Biology, EMBL</bdi>" in page
     confirm = applicant.get("/applicant/offer/accept").text
     assert "Accept your place?" in confirm
     post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
@@ -282,7 +282,7 @@ def test_deletion_is_asked_by_the_applicant_and_confirmed_by_an_organiser(applic
 def test_language_choice_is_remembered_for_pages_and_emails(applicant, db, world, smtp, deliver):
     edition, nomination, labs = world
     post_form(applicant, "/applicant", "/language", {"language": "de", "next": "/applicant"})
-    assert "Hallo Noa" in applicant.get("/applicant").text
+    assert "Hallo <bdi>Noa</bdi>" in applicant.get("/applicant").text
     assert fresh(db).get(Nomination, nomination.id).language == "de"
     offer(db, nomination, labs["embl"])
     post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
@@ -311,4 +311,4 @@ def test_status_follows_the_stage_and_the_dates(applicant, db, world):
     post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
     page = applicant.get("/applicant").text
     assert "Choose my labs" not in page and "Your lab preferences" not in page
-    assert "You will work in Structural Biology, EMBL." in page
+    assert "You will work in <bdi>Structural Biology, EMBL</bdi>." in page

@@ -27,9 +27,9 @@ def test_audit_log_lists_newest_first_with_summary_and_link(as_organiser, db, ma
           reason="Too old", nomination_id=nomination.id, entity_id=nomination.id)
     page = as_organiser.get("/organiser/audit")
     assert rows(page.text)[:2] == ["status changed", "review score changed"]
-    assert "submitted → not accepted" in page.text
-    assert "review score: “–” → “85”" in page.text
-    assert "Reason: Too old" in page.text
+    assert "<bdi>submitted <span class=\"flip\">→</span> not accepted</bdi>" in page.text
+    assert "review score: “–” <span class=\"flip\">→</span> “85”" in page.text
+    assert "Reason: <bdi>Too old</bdi>" in page.text
     assert f'href="/organiser/nominations/{nomination.id}"' in page.text
     assert "2 March 2027, 10:00 CET" in page.text
 
@@ -56,7 +56,7 @@ def test_audit_log_pages_by_fifty_keeping_the_filters(as_organiser, db):
     assert len(rows(first.text)) == 50
     assert 'href="/organiser/audit?action=exported&amp;page=2"' in first.text
     second = as_organiser.get("/organiser/audit?action=exported&page=2")
-    assert re.findall(r'<td data-label="Who">([^<]+)</td>', second.text) == ["robot 0"]
+    assert re.findall(r'<td data-label="Who"><bdi>([^<]+)</bdi></td>', second.text) == ["robot 0"]
 
 
 def test_audit_log_refuses_a_coordinator(as_coordinator):

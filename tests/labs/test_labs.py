@@ -141,7 +141,7 @@ def test_lab_edit_without_changes_records_nothing(organiser_client, db, make, ed
 def test_lab_retire_asks_first_then_hides_it_from_applicants(organiser_client, db, make, edition):
     lab = make.lab(db, edition, group_name="Neutrino physics")
     page = organiser_client.get(f"/organiser/labs/{lab.id}/retire").text
-    assert "Retire Neutrino physics, EMBL?" in page
+    assert "Retire <bdi>Neutrino physics, EMBL</bdi>?" in page
     assert fresh(db).get(Lab, lab.id).retired is False
     response = post_form(organiser_client, f"/organiser/labs/{lab.id}/retire", f"/organiser/labs/{lab.id}/retire",
                          {}, follow_redirects=False)

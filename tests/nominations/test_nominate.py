@@ -216,18 +216,18 @@ def test_guardian_consent_link_records_who_consented_and_when(signed_in, app, db
     path = re.search(r"http://testserver(/consent/\S+)", smtp.text_of(smtp.to("aiko@example.org")[0])).group(1)
     with TestClient(app, base_url="http://testserver") as guardian:
         page = guardian.get(path)
-        assert "中村春斗 has been nominated" in page.text
+        assert "<bdi>中村春斗</bdi> has been nominated" in page.text
         refused = post_form(guardian, path, path, {"guardian_name": "Aiko Nakamura"})
         assert "Tick the box to give your consent." in refused.text
         before = utcnow()
         done = post_form(guardian, path, path, {"guardian_name": "Aiko Nakamura", "agree": "yes"})
-        assert "Your consent for 中村春斗 has been recorded." in done.text
+        assert "Your consent for <bdi>中村春斗</bdi> has been recorded." in done.text
         again = post_form(guardian, path, path, {"guardian_name": "Aiko Nakamura", "agree": "yes"})
         assert again.status_code == 410
     stored = the_nomination(db)
     assert stored.guardian_consent_name == "Aiko Nakamura"
     assert before <= stored.guardian_consent_at <= utcnow()
-    assert "given by Aiko Nakamura" in signed_in.get(f"/coordinator/nominations/{stored.id}").text
+    assert "given by <bdi>Aiko Nakamura</bdi>" in signed_in.get(f"/coordinator/nominations/{stored.id}").text
 
 
 def test_submit_when_all_places_are_taken_is_refused(signed_in, db, make, world):
@@ -317,7 +317,7 @@ def test_history_records_each_change_from_and_to(signed_in, db):
     assert changed.changes == {"phone": ["+81 96 123 4567", "+81 96 765 4321"]}
     assert changed.actor_label == "Cora Coordinator <cora@kumamoto.example>"
     page = signed_in.get(f"/coordinator/nominations/{nomination.id}")
-    assert "Phone “+81 96 123 4567” → “+81 96 765 4321”" in page.text
+    assert "Phone “<bdi>+81 96 123 4567</bdi>” <span class=\"flip\" aria-hidden=\"true\">→</span> “<bdi>+81 96 765 4321</bdi>”" in page.text
 
 
 def test_submitted_nomination_can_no_longer_be_edited(signed_in, db):

@@ -86,9 +86,9 @@ def test_preview_explains_each_placement_in_words(db, make, world, organiser_cli
 
     page = organiser_client.get(f"/organiser/matching/runs/{run.id}").text
 
-    assert "Choice 1, Cell Biology, EMBL: full with students of higher priority" in page
-    assert "Choice 1, Genomics, DKFZ: not eligible: below the lab&#39;s minimum age of 18" in page
-    assert "Choice 2, Exoplanets, MPIA: full with students of higher priority" in page  # Cem, unplaced
+    assert "Choice 1, <bdi>Cell Biology, EMBL</bdi>: full with students of higher priority" in page
+    assert "Choice 1, <bdi>Genomics, DKFZ</bdi>: not eligible: below the lab&#39;s minimum age of 18" in page
+    assert "Choice 2, <bdi>Exoplanets, MPIA</bdi>: full with students of higher priority" in page  # Cem, unplaced
     assert "No violations" in page
     assert '<meter min="0" max="1" value="1">1 / 1</meter>' in page
     view = runs.run_view(db, run)

@@ -96,7 +96,7 @@ def test_a_place_moves_to_another_organisation_with_its_reason(organiser_client,
     assert places == {bautzen.id: 2, jablonec.id: 1}
     transfer = db.exec(select(PlaceTransfer)).one()
     assert (transfer.places, transfer.reason) == (1, "Bautzen passes one of its places to its partner Jablonec")
-    assert "1 place from Bautzen to Jablonec" in organiser_client.get("/organiser/places").text
+    assert "1 place from <bdi>Bautzen</bdi> to <bdi>Jablonec</bdi>" in organiser_client.get("/organiser/places").text
 
 
 def test_only_free_places_can_move(organiser_client, db, make):
@@ -154,7 +154,7 @@ def test_the_reason_of_a_change_of_places_is_recorded_and_shown_with_the_organis
     assert event.changes == {"places": [2, 0], "dormant": [False, True]}
     log = organiser_client.get("/organiser/audit").text
     assert "Places of Mostar" in log
-    assert "Reason: Mostar sends nobody this year" in log
+    assert "Reason: <bdi>Mostar sends nobody this year</bdi>" in log
 
 
 def test_an_extension_must_end_after_the_general_deadline(organiser_client, db, make):
@@ -194,7 +194,7 @@ def test_a_transfer_names_both_organisations_in_the_audit_log(organiser_client, 
         "reason": "Partner city"})
     log = organiser_client.get("/organiser/audit").text
     assert log.count("from Bautzen to Jablonec") == 2
-    assert "Reason: Partner city" in log
+    assert "Reason: <bdi>Partner city</bdi>" in log
     assert f"from: {bautzen.id}" not in log and f"to: {jablonec.id}" not in log
 
 

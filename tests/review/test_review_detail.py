@@ -174,7 +174,7 @@ def test_review_interview_outcome_is_saved_and_audited(as_organiser, db, nominat
     assert wrong.status_code == 400
     assert "Choose one of the options." in wrong.text
     history = as_organiser.get(url(nomination)).text
-    assert "interview updated" in history and "pending → passed" in history
+    assert "interview updated" in history and "pending <span class=\"flip\">→</span> passed" in history
 
 
 def test_ics_fold_keeps_lines_within_75_octets_without_splitting_characters():

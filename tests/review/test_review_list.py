@@ -19,7 +19,7 @@ def documents(db, nomination, *kinds):
 
 
 def names_on(page_html: str) -> list[str]:
-    return re.findall(r'<a href="/organiser/nominations/\d+">([^<]+)</a>', page_html)
+    return re.findall(r'<a href="/organiser/nominations/\d+"><bdi>([^<]+)</bdi></a>', page_html)
 
 
 @pytest.fixture

@@ -65,9 +65,13 @@ class VisibleText(HTMLParser):
             self.parts.append(data)
 
 
+# A value isolated for its direction (<bdi>Noa</bdi>) is part of the sentence around it.
+ISOLATED = re.compile(r"<bdi>([^<]*)</bdi>")
+
+
 def unmarked_words(html: str) -> list[str]:
     parser = VisibleText()
-    parser.feed(html)
+    parser.feed(ISOLATED.sub(r"\1", html))
     words = []
     for part in parser.parts:
         while True:  # a translation may hold another (a status word in a sentence): innermost first
