@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -10,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ish_portal.web.deps import Forbidden, NotAuthenticated
-from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _, ngettext
 from ish_portal.web.security import CSRFError, RequestTooLarge
 from ish_portal.web.templating import redirect, render
 
@@ -20,6 +22,19 @@ log = logging.getLogger("ish_portal")
 def error_page(request: Request, status: int, title: str, message: str):
     return render(request, "errors/error.html", {"status": status, "title": title, "message": message},
                   status_code=status)
+
+
+def too_many_requests(request: Request, waiting: timedelta):
+    """429 in the portal's layout, saying when the form may be used again (and Retry-After)."""
+    seconds = max(1, math.ceil(waiting.total_seconds()))
+    minutes = max(1, math.ceil(seconds / 60))
+    response = error_page(request, 429, _("Too many requests"), ngettext(
+        "This form has been sent too often from your network. Nothing was sent this time. "
+        "Try again in %(num)d minute.",
+        "This form has been sent too often from your network. Nothing was sent this time. "
+        "Try again in %(num)d minutes.", minutes))
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def install(app: FastAPI) -> None:
