@@ -121,7 +121,9 @@ def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
         request.session["lang"] = code
         if user is not None:
             service.remember_language(db, user, code)
-        elif request.session.get("applicant") is not None:
+        elif request.session.get("applicant") is not None and service.applicant_session_is_live(
+                db, request.session.get("al"), request.session["applicant"], applicant_service.email_of(
+                    db, request.session["applicant"])):
             applicant_service.remember_language(db, request.session["applicant"], code)
     return redirect(_safe_next(str(form.get("next", ""))) or "/")
 

@@ -198,6 +198,11 @@ def give_own_consent(session: Session, nomination_id: int) -> Nomination:
     return _stamp_once(session, nomination_id, "applicant_consent_at", "applicant_consented")
 
 
+def email_of(session: Session, nomination_id: object) -> str:
+    nomination = session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    return nomination.email if nomination is not None else ""
+
+
 def remember_language(session: Session, nomination_id: int, language: str) -> None:
     """Emails to the applicant follow the language they chose on the portal."""
     with transaction(session):
