@@ -155,7 +155,9 @@ def deliver(app, settings):
     from ish_portal.worker import Worker
 
     def run() -> int:
-        Worker(app.state.engine, settings).answer_requests()
+        worker = Worker(app.state.engine, settings)
+        while worker.answer_requests():
+            pass
         return Sender(app.state.engine, settings, name="test-sender").run_until_idle()
     return run
 
