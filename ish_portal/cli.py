@@ -181,6 +181,7 @@ def outbox_work(once: bool = typer.Option(False, help="Deliver what is due, then
     worker = Worker(make_engine(settings.sqlalchemy_url), settings)
     if once:
         worker.housekeeping()
+        worker.answer_requests()
         typer.echo(f"{worker.sender.run_until_idle()} message(s) handled")
         return
     stop = threading.Event()

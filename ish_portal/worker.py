@@ -1,4 +1,6 @@
-"""The background work of the portal: delivering the outbox and, once a minute, letting offers
+"""The background work of the portal: answering what was asked through the public forms (a
+personal link, a password reset: the page answered at once, the looking up and the email are done
+here), delivering the outbox and, once a minute, letting offers
 that nobody answered in time expire and sending the reminders (offers about to expire, drafts
 still incomplete before the nomination deadline). Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
@@ -13,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ish_portal import areas  # noqa: F401  (every message kind and letter, for rendering at send time)
+from ish_portal.accounts.service import LinkSettings, answer_public_requests, forget_old_public_requests
 from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
 from ish_portal.placement.messages import send_offer_reminders
@@ -38,7 +41,16 @@ class Worker:
         """A session whose messages link to the portal's public address."""
         return Session(self.engine, info={"base_url": self.settings.base_url})
 
+    def answer_requests(self) -> int:
+        """Answers the queued requests of the public forms (their emails go to the outbox)."""
+        links = LinkSettings(self.settings.base_url, self.settings.access_link_days,
+                             self.settings.password_reset_hours)
+        with self.session() as session:
+            return answer_public_requests(session, links)
+
     def housekeeping(self) -> None:
+        with self.session() as session:
+            forget_old_public_requests(session)
         with self.session() as session:
             expired = expire_overdue_offers(session)
         if expired:
@@ -64,7 +76,8 @@ class Worker:
                 if time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
                     self.housekeeping()
-                if self.sender.run_once():
+                answered = self.answer_requests()
+                if self.sender.run_once() or answered:
                     continue
                 self.sender.idle()
                 self.waiting.set()

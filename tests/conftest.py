@@ -149,10 +149,15 @@ def live_server(settings, engine) -> Iterator[str]:
 
 @pytest.fixture
 def deliver(app, settings):
-    """Runs the outbox sender until nothing is due, as the background sender would."""
+    """Answers the queued requests of the public forms, then runs the outbox sender until nothing
+    is due, as the background worker would."""
     from ish_portal.notifications.sender import Sender
+    from ish_portal.worker import Worker
 
     def run() -> int:
+        worker = Worker(app.state.engine, settings)
+        while worker.answer_requests():
+            pass
         return Sender(app.state.engine, settings, name="test-sender").run_until_idle()
     return run
 

@@ -28,7 +28,8 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     is_active: bool = True
     language: str = Field(default="en", max_length=5)
-    # Bumped on every password change so that sessions signed before it stop working.
+    # Bumped on every password change, sign-out and deactivation, so that sessions signed before
+    # it stop working, wherever their cookie went.
     session_version: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -66,6 +67,35 @@ class AccessToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An applicant's link the applicant replaced by asking for a newer one, before using it.
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An applicant's session is the used link it was opened with (its id is in the cookie): the
+    # session ends for good when they sign out or ask for a newer link, whoever holds the cookie.
+    session_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PublicForm(StrEnum):
+    ACCESS = "access"
+    PASSWORD_RESET = "password_reset"
+    CONSENT = "consent"
+
+
+class PublicRequest(SQLModel, table=True):
+    """A request sent through a public form (a personal link, a password reset, a guardian's
+    consent). The page answers at once, the same for known and unknown addresses; the worker does
+    the looking up and the email later (done_at). The rows also count requests per client address
+    and per address for the rate limits, and are deleted after a day."""
+
+    __tablename__ = "public_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    form: str = Field(max_length=20)
+    email: str = Field(default="", max_length=254, index=True)  # lower-case; empty for consent
+    client_address: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # What the worker did: "sent", "unknown" (no such account or nomination), "limited".
+    outcome: str = Field(default="", max_length=20)
 
 
 class SignInThrottle(SQLModel, table=True):

@@ -10,11 +10,12 @@ from fastapi.responses import HTMLResponse
 
 from ish_portal.errors import DomainError
 from ish_portal.accounts import service
-from ish_portal.accounts.models import Role, TokenPurpose, User
+from ish_portal.accounts.models import PublicForm, Role, TokenPurpose, User
 
 from ish_portal.applicants import service as applicant_service
 from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
+from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
 from ish_portal.text import i18n
 from ish_portal.text.i18n import gettext as _
@@ -76,6 +77,9 @@ def login(request: Request, db: DB, form: Form):
     errors = {}
     if not email.strip():
         errors["email"] = _("Enter your email address.")
+    elif len(email.strip()) > service.EMAIL_MAX_LENGTH:
+        errors["email"] = email_problem(email.strip(), "")
+        email = email.strip()[:service.EMAIL_MAX_LENGTH]
     if not password:
         errors["password"] = _("Enter your password.")
     if not errors:
@@ -90,9 +94,24 @@ def login(request: Request, db: DB, form: Form):
                   {"errors": errors, "values": {"email": email}, "next": target or ""}, status_code=400)
 
 
+def email_problem(email: str, empty: str) -> str | None:
+    """What is wrong with an address typed into a public form; `empty` says what to enter."""
+    if len(email) > service.EMAIL_MAX_LENGTH:
+        return _("The email address is too long: it may have at most %(count)d characters.",
+                 count=service.EMAIL_MAX_LENGTH)
+    if "@" not in email:
+        return empty
+    return None
+
+
 @router.post("/logout")
 @public
-def logout(request: Request):
+def logout(request: Request, db: DB, user: OptionalUser):
+    # Ended on the server too, so a copy of the cookie signs no one in.
+    if user is not None:
+        service.sign_out(db, user.id)
+    if request.session.get("al") is not None:
+        service.end_applicant_session(db, request.session.get("al"))
     end_session(request)
     flash(request, _("You have signed out."))
     return redirect("/login")
@@ -107,7 +126,9 @@ def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
         request.session["lang"] = code
         if user is not None:
             service.remember_language(db, user, code)
-        elif request.session.get("applicant") is not None:
+        elif request.session.get("applicant") is not None and service.applicant_session_is_live(
+                db, request.session.get("al"), request.session["applicant"], applicant_service.email_of(
+                    db, request.session["applicant"])):
             applicant_service.remember_language(db, request.session["applicant"], code)
     return redirect(_safe_next(str(form.get("next", ""))) or "/")
 
@@ -122,14 +143,17 @@ def forgot_page(request: Request):
 
 @router.post("/password/forgot", response_class=HTMLResponse)
 @public
-def forgot(request: Request, db: DB, settings: SettingsDep, form: Form):
+def forgot(request: Request, db: DB, form: Form):
     email = str(form.get("email", "")).strip()
-    if "@" not in email:
+    problem = email_problem(email, _("Enter the email address of your account."))
+    if problem:
+        # Never more of it than a valid address may have.
         return render(request, "accounts/forgot.html", {
-            "errors": {"email": _("Enter the email address of your account.")},
-            "values": {"email": email}}, status_code=400)
-    service.request_password_reset(db, email, settings.base_url,
-                                   timedelta(hours=settings.password_reset_hours))
+            "errors": {"email": problem}, "values": {"email": email[:service.EMAIL_MAX_LENGTH]}}, status_code=400)
+    # The worker looks the address up and writes the email: the answer takes as long either way.
+    waiting = service.queue_public_request(db, PublicForm.PASSWORD_RESET, _client_address(request), email)
+    if waiting is not None:
+        return too_many_requests(request, waiting)
     return render(request, "accounts/link_sent.html", {"email": email, "kind": "reset"})
 
 
@@ -213,13 +237,15 @@ def access_page(request: Request):
 
 @router.post("/access", response_class=HTMLResponse)
 @public
-def request_access(request: Request, db: DB, settings: SettingsDep, form: Form):
+def request_access(request: Request, db: DB, form: Form):
     email = str(form.get("email", "")).strip()
-    if "@" not in email:
+    problem = email_problem(email, _("Enter the email address your coordinator nominated you with."))
+    if problem:
         return render(request, "accounts/access.html", {
-            "errors": {"email": _("Enter the email address your coordinator nominated you with.")},
-            "values": {"email": email}}, status_code=400)
-    applicant_service.request_access_link(db, email, settings.base_url, settings.access_link_days)
+            "errors": {"email": problem}, "values": {"email": email[:service.EMAIL_MAX_LENGTH]}}, status_code=400)
+    waiting = service.queue_public_request(db, PublicForm.ACCESS, _client_address(request), email)
+    if waiting is not None:
+        return too_many_requests(request, waiting)
     return render(request, "accounts/link_sent.html", {"email": email, "kind": "access"})
 
 
@@ -239,12 +265,12 @@ def access_link_page(request: Request, db: DB, token: str):
 @public
 def enter_with_link(request: Request, db: DB, token: str):
     try:
-        nomination, target = applicant_service.enter_with_access_link(db, token)
+        nomination, target, link_id = applicant_service.enter_with_access_link(db, token)
     except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
     request.session.clear()
-    request.session.update({"applicant": nomination.id, "lang": nomination.language})
+    request.session.update({"applicant": nomination.id, "al": link_id, "lang": nomination.language})
     return redirect(target)
 
 

@@ -6,17 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError
-from ish_portal.accounts.models import AccessToken, Role, SignInThrottle, TokenPurpose, User
+from ish_portal.accounts.models import (
+    AccessToken,
+    PublicForm,
+    PublicRequest,
+    Role,
+    SignInThrottle,
+    TokenPurpose,
+    User,
+)
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.notifications.catalog import Reader
@@ -24,6 +34,7 @@ from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import Organisation
 from ish_portal.text.i18n import gettext as _
 
+log = logging.getLogger("ish_portal.accounts")
 password_hash = PasswordHash.recommended()  # argon2id
 
 
@@ -40,8 +51,9 @@ ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 LONGEST_BLOCK = timedelta(minutes=15)
-
-
+# The longest address a form accepts (RFC 5321's limit for a path), and the longest name.
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 200
 
 
 def normalise_email(email: str) -> str:
@@ -97,6 +109,9 @@ def find_token(session: Session, raw: str, purpose: TokenPurpose) -> AccessToken
                                                    AccessToken.purpose == purpose)).first()
     if token is None:
         raise DomainError(_("This link is not valid. Check that you copied all of it, or ask for a new one."))
+    if token.superseded_at is not None:
+        raise DomainError(_("A newer personal link has been sent to you, so this one no longer works. "
+                            "Use the link in the newest email from us, or ask for a new one."))
     if token.used_at is not None:
         raise DomainError(_("This link has already been used. Ask for a new one."))
     if token.expires_at <= utcnow():
@@ -114,6 +129,171 @@ def consume_token(session: Session, raw: str, purpose: TokenPurpose) -> AccessTo
     if result.rowcount != 1:
         raise DomainError(_("This link has already been used. Ask for a new one."))
     return token
+
+
+# -- sessions that end ----------------------------------------------------------------------
+
+def sign_out(session: Session, user_id: int) -> None:
+    """Ends the staff member's sessions on the server: a cookie copied before sign-out carries
+    the old session version and no longer works (their sessions in other browsers end too)."""
+    with transaction(session):
+        session.exec(update(User).where(User.id == user_id)
+                     .values(session_version=User.session_version + 1))
+
+
+def applicant_session_is_live(session: Session, token_id: object, nomination_id: int, email: str) -> bool:
+    """Whether an applicant's session, opened with the access link `token_id`, still holds: the link
+    was used for this nomination and address, and the session was not ended since (signed out,
+    or a newer link asked for). An address erased or changed since ends it too."""
+    if not isinstance(token_id, int):
+        return False
+    token = session.get(AccessToken, token_id)
+    return (token is not None and token.purpose == TokenPurpose.APPLICANT_ACCESS
+            and token.nomination_id == nomination_id and token.used_at is not None
+            and token.session_ended_at is None and token.email == normalise_email(email))
+
+
+def end_applicant_session(session: Session, token_id: object) -> None:
+    if not isinstance(token_id, int):
+        return
+    with transaction(session):
+        session.exec(update(AccessToken).where(AccessToken.id == token_id,
+                                               AccessToken.session_ended_at.is_(None))
+                     .values(session_ended_at=utcnow()))
+
+
+def replace_applicant_links(session: Session, nomination_id: int) -> None:
+    """Caller holds the transaction, and issues the newer link after this: every unused personal
+    link of the nomination stops working (its page says a newer one was sent), and every session
+    opened with one of them ends."""
+    now = utcnow()
+    session.exec(update(AccessToken).where(
+        AccessToken.nomination_id == nomination_id, AccessToken.purpose == TokenPurpose.APPLICANT_ACCESS,
+        AccessToken.used_at.is_(None), AccessToken.superseded_at.is_(None)).values(superseded_at=now))
+    session.exec(update(AccessToken).where(
+        AccessToken.nomination_id == nomination_id, AccessToken.purpose == TokenPurpose.APPLICANT_ACCESS,
+        AccessToken.used_at.is_not(None), AccessToken.session_ended_at.is_(None)).values(session_ended_at=now))
+
+
+# -- the public forms: queued, rate-limited ---------------------------------------------------
+
+# Per client address and form: a school's network may carry several students asking at once.
+REQUESTS_PER_CLIENT = 20
+CLIENT_WINDOW = timedelta(hours=1)
+# Per recipient: at most this many links (of one kind) an hour, however many are asked for.
+EMAILS_PER_RECIPIENT = 3
+RECIPIENT_WINDOW = timedelta(hours=1)
+# Answered requests are kept this long for the counts, then deleted.
+KEEP_REQUESTS = timedelta(days=1)
+ANSWER_BATCH = 50
+
+# What the worker does with a queued request of each form: the handler looks the address up and,
+# if it is known, queues the email, in the caller's transaction; it returns "sent" or "unknown".
+# Registered by the area that owns the form (the applicants register "access").
+PublicRequestHandler = Callable[[Session, str, "LinkSettings"], str]
+PUBLIC_REQUEST_HANDLERS: dict[str, PublicRequestHandler] = {}
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    base_url: str
+    access_link_days: int
+    password_reset_hours: int
+
+
+def when_public_request(form: PublicForm) -> Callable[[PublicRequestHandler], PublicRequestHandler]:
+    def register(handler: PublicRequestHandler) -> PublicRequestHandler:
+        PUBLIC_REQUEST_HANDLERS[form] = handler
+        return handler
+    return register
+
+
+def client_wait(session: Session, form: PublicForm, address: str, now: datetime | None = None) -> timedelta | None:
+    """How long this client address must wait before it may use the form again; None: it may."""
+    now = now or utcnow()
+    since = now - CLIENT_WINDOW
+    count, oldest = session.exec(select(func.count(), func.min(PublicRequest.created_at)).where(
+        PublicRequest.client_address == address[:64], PublicRequest.form == form,
+        PublicRequest.created_at > since)).one()
+    if count < REQUESTS_PER_CLIENT:
+        return None
+    return max(oldest + CLIENT_WINDOW - now, timedelta(seconds=1))
+
+
+def queue_public_request(session: Session, form: PublicForm, address: str, email: str = "", *,
+                         done: bool = False) -> timedelta | None:
+    """Counts a request through a public form and, unless `done`, queues it for the worker; the
+    same few statements whether or not the address is known. Returns how long to wait instead when
+    the client address has used the form too often (nothing is queued then)."""
+    with transaction(session):
+        waiting = client_wait(session, form, address)
+        if waiting is not None:
+            return waiting
+        now = utcnow()
+        session.add(PublicRequest(form=form, email=normalise_email(email)[:EMAIL_MAX_LENGTH],
+                                  client_address=address[:64], created_at=now,
+                                  done_at=now if done else None, outcome="done" if done else ""))
+    return None
+
+
+def pending_public_requests(session: Session) -> bool:
+    return session.exec(select(PublicRequest.id).where(PublicRequest.done_at.is_(None)).limit(1)).first() is not None
+
+
+def _recipient_limited(session: Session, request: PublicRequest, now: datetime) -> bool:
+    sent = session.exec(select(func.count()).where(
+        PublicRequest.email == request.email, PublicRequest.form == request.form,
+        PublicRequest.outcome == "sent", PublicRequest.done_at > now - RECIPIENT_WINDOW)).one()
+    return sent >= EMAILS_PER_RECIPIENT
+
+
+def answer_one_public_request(session: Session, links: LinkSettings) -> bool:
+    """Answers the oldest queued request, in one transaction: no two workers take the same one
+    (SKIP LOCKED on PostgreSQL, the write lock on SQLite), and requests for one address are
+    answered one at a time, so the per-recipient limit holds with any number of workers.
+    Returns False when none was waiting."""
+    with transaction(session):
+        chosen = select(PublicRequest).where(PublicRequest.done_at.is_(None)).order_by(PublicRequest.id).limit(1)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            chosen = chosen.with_for_update(skip_locked=True)
+        request = session.exec(chosen.execution_options(populate_existing=True)).first()
+        if request is None:
+            return False
+        if postgres:
+            session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                         params={"key": f"public_request:{request.form}:{request.email}"})
+        now = utcnow()
+        handler = PUBLIC_REQUEST_HANDLERS.get(request.form)
+        if handler is None or not request.email:
+            outcome = "unknown"
+        elif _recipient_limited(session, request, now):
+            outcome = "limited"
+        else:
+            try:
+                with session.begin_nested():
+                    outcome = handler(session, request.email, links)
+            except Exception:  # one bad request must not stop the queue behind it
+                log.exception("public request %s (%s) failed", request.id, request.form)
+                outcome = "failed"
+        request.done_at, request.outcome = utcnow(), outcome
+        session.add(request)
+    return True
+
+
+def answer_public_requests(session: Session, links: LinkSettings, limit: int = ANSWER_BATCH) -> int:
+    """Answers queued requests until none is left (or `limit`), and forgets old ones."""
+    answered = 0
+    while answered < limit and pending_public_requests(session) and answer_one_public_request(session, links):
+        answered += 1
+        session.rollback()  # the next look sees what other workers committed meanwhile
+    return answered
+
+
+def forget_old_public_requests(session: Session) -> int:
+    with transaction(session):
+        result = session.exec(delete(PublicRequest).where(PublicRequest.created_at < utcnow() - KEEP_REQUESTS))
+    return result.rowcount or 0
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -202,15 +382,16 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.add(user)
 
 
-def request_password_reset(session: Session, email: str, base_url: str, valid_for: timedelta) -> None:
-    """Emails a reset link if an active account has this address; silent otherwise."""
-    email = normalise_email(email)
-    with transaction(session):
-        user = session.exec(select(User).where(User.email == email, User.is_active)).first()
-        if user is None or user.password_hash is None:
-            return
-        enqueue(session, "password_reset", reader_of(user),
-                {"user": user.id, "hours": int(valid_for.total_seconds() // 3600)}, base_url=base_url)
+@when_public_request(PublicForm.PASSWORD_RESET)
+def send_password_reset(session: Session, email: str, links: LinkSettings) -> str:
+    """Caller holds the transaction (the worker, answering a queued request). Emails a reset link
+    if an active account has this address; silent otherwise."""
+    user = session.exec(select(User).where(User.email == normalise_email(email), User.is_active)).first()
+    if user is None or user.password_hash is None:
+        return "unknown"
+    enqueue(session, "password_reset", reader_of(user),
+            {"user": user.id, "hours": links.password_reset_hours}, base_url=links.base_url)
+    return "sent"
 
 
 def reset_password(session: Session, raw: str, password: str) -> User:

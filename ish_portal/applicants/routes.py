@@ -17,7 +17,10 @@ from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import is_minor
 from ish_portal.placement import messages as letters, offers as placement
 from ish_portal.programme.models import Edition
+from ish_portal.accounts.models import PublicForm
+from ish_portal.accounts.service import NAME_MAX_LENGTH, end_applicant_session, queue_public_request
 from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
+from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
 from ish_portal.text.i18n import current_language, gettext as _
@@ -45,7 +48,9 @@ def applicant_status(request: Request, db: DB, nomination: Applicant):
 
 
 @router.post("/applicant/sign-out")
-def applicant_sign_out(request: Request, nomination: Applicant):
+def applicant_sign_out(request: Request, db: DB, nomination: Applicant):
+    # Ended on the server too, so a copy of the cookie no longer opens anything.
+    end_applicant_session(db, request.session.get("al"))
     end_session(request)
     return render(request, "accounts/signed_out.html")
 
@@ -217,14 +222,21 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
 
 # -- a guardian's consent, through their own link --------------------------------------------------
 
+def _consent_failed(request, exc: DomainError):
+    return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
+                  status_code=410)
+
+
 @router.get("/consent/{token}", response_class=HTMLResponse)
 @public
 def consent_page(request: Request, db: DB, token: str):
+    given = service.consent_given_with(db, token)
+    if given is not None:  # the link is used up (410), and says what it recorded
+        return render(request, "applicants/consent_done.html", {"given": given}, status_code=410)
     try:
         nomination, edition = service.consent_request(db, token)
     except DomainError as exc:
-        return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
-                      status_code=410)
+        return _consent_failed(request, exc)
     return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
                                                        "token": token})
 
@@ -232,20 +244,31 @@ def consent_page(request: Request, db: DB, token: str):
 @router.post("/consent/{token}", response_class=HTMLResponse)
 @public
 def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
-    name = str(form.get("guardian_name", ""))
+    name = str(form.get("guardian_name", "")).strip()
     errors = {}
     if form.get("agree") != "yes":
         errors["agree"] = _("Tick the box to give your consent.")
-    if not name.strip():
+    if not name:
         errors["guardian_name"] = _("Enter your full name as your signature.")
+    elif len(name) > NAME_MAX_LENGTH:
+        errors["guardian_name"] = _("Your full name is too long: it may have at most %(count)d characters.",
+                                    count=NAME_MAX_LENGTH)
+        name = name[:NAME_MAX_LENGTH]  # never echoed longer than it may be
+    address = request.client.host if request.client else "unknown"
+    waiting = queue_public_request(db, PublicForm.CONSENT, address, done=True)
+    if waiting is not None:
+        return too_many_requests(request, waiting)
+    given = service.consent_given_with(db, token)
+    if given is not None:
+        return render(request, "applicants/consent_done.html", {"given": given}, status_code=410)
     try:
         if not errors:
-            nomination = service.give_guardian_consent(db, token, name)
-            return render(request, "applicants/consent_done.html", {"nomination": nomination})
+            service.give_guardian_consent(db, token, name)
+            return render(request, "applicants/consent_done.html",
+                          {"given": service.consent_given_with(db, token), "just_now": True})
         nomination, edition = service.consent_request(db, token)
     except DomainError as exc:
-        return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
-                      status_code=410)
+        return _consent_failed(request, exc)
     return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
                                                        "token": token, "errors": errors,
                                                        "values": {"guardian_name": name}}, status_code=400)

@@ -14,8 +14,17 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError
-from ish_portal.accounts.models import TokenPurpose, User
-from ish_portal.accounts.service import active_coordinators, consume_token, find_token, normalise_email
+from ish_portal.accounts.models import AccessToken, PublicForm, TokenPurpose, User
+from ish_portal.accounts.service import (
+    LinkSettings,
+    active_coordinators,
+    consume_token,
+    find_token,
+    hash_token,
+    normalise_email,
+    replace_applicant_links,
+    when_public_request,
+)
 from ish_portal.applicants.forms import ProfileForm
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
@@ -189,6 +198,11 @@ def give_own_consent(session: Session, nomination_id: int) -> Nomination:
     return _stamp_once(session, nomination_id, "applicant_consent_at", "applicant_consented")
 
 
+def email_of(session: Session, nomination_id: object) -> str:
+    nomination = session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    return nomination.email if nomination is not None else ""
+
+
 def remember_language(session: Session, nomination_id: int, language: str) -> None:
     """Emails to the applicant follow the language they chose on the portal."""
     with transaction(session):
@@ -360,6 +374,27 @@ def consent_request(session: Session, raw: str) -> tuple[Nomination, Edition]:
     return nomination, session.get(Edition, nomination.edition_id)
 
 
+@dataclass(frozen=True)
+class ConsentGiven:
+    """What a used consent link says: for whom, by whom and when the consent was recorded."""
+
+    for_name: str
+    by_name: str
+    at: datetime
+
+
+def consent_given_with(session: Session, raw: str) -> ConsentGiven | None:
+    """The consent recorded through this guardian's link, once it has been used; None before."""
+    token = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(raw),
+                                                   AccessToken.purpose == TokenPurpose.GUARDIAN_CONSENT)).first()
+    if token is None or token.used_at is None:
+        return None
+    nomination = session.get(Nomination, token.nomination_id)
+    if nomination is None or nomination.guardian_consent_at is None:
+        return None
+    return ConsentGiven(nomination.display_name, nomination.guardian_consent_name, nomination.guardian_consent_at)
+
+
 def give_guardian_consent(session: Session, raw: str, guardian_name: str) -> Nomination:
     """Records who consented and when; the link is used up."""
     guardian_name = guardian_name.strip()
@@ -383,22 +418,28 @@ def give_guardian_consent(session: Session, raw: str, guardian_name: str) -> Nom
 APPLICANT_VISIBLE = [s for s in S if s != S.DRAFT]
 
 
-def request_access_link(session: Session, email: str, base_url: str, days: int) -> None:
-    """Emails a fresh link for the newest nomination with this address; silent when there is none,
-    so the answer never tells whether an address is known."""
-    email = normalise_email(email)
-    with transaction(session):
-        nomination = session.exec(
-            select(Nomination).where(Nomination.email == email, Nomination.status.in_(APPLICANT_VISIBLE))
-            .order_by(Nomination.edition_id.desc(), Nomination.id.desc())).first()
-        if nomination is not None:
-            enqueue(session, "applicant_access", candidate_reader(session, nomination),
-                    {"nomination": nomination.id, "days": days}, edition_id=nomination.edition_id,
-                    nomination_id=nomination.id, base_url=base_url)
+@when_public_request(PublicForm.ACCESS)
+def send_access_link(session: Session, email: str, links: LinkSettings) -> str:
+    """Caller holds the transaction (the worker, answering a queued request). Emails a fresh link
+    for the newest nomination with this address, which replaces every earlier link of theirs and
+    ends the sessions opened with them; silent when there is none, so that nothing, not even the
+    time the page takes, tells whether an address is known."""
+    nomination = session.exec(
+        select(Nomination).where(Nomination.email == normalise_email(email),
+                                 Nomination.status.in_(APPLICANT_VISIBLE))
+        .order_by(Nomination.edition_id.desc(), Nomination.id.desc())).first()
+    if nomination is None:
+        return "unknown"
+    replace_applicant_links(session, nomination.id)
+    enqueue(session, "applicant_access", candidate_reader(session, nomination),
+            {"nomination": nomination.id, "days": links.access_link_days}, edition_id=nomination.edition_id,
+            nomination_id=nomination.id, base_url=links.base_url)
+    return "sent"
 
 
-def enter_with_access_link(session: Session, raw: str) -> tuple[Nomination, str]:
-    """Uses up an applicant's link: their nomination, and the page the link leads to."""
+def enter_with_access_link(session: Session, raw: str) -> tuple[Nomination, str, int]:
+    """Uses up an applicant's link: their nomination, the page the link leads to, and the link's id,
+    which the session keeps (applicant_session_is_live, end_applicant_session)."""
     with transaction(session):
         token = consume_token(session, raw, TokenPurpose.APPLICANT_ACCESS)
         nomination = session.get(Nomination, token.nomination_id)
@@ -408,4 +449,4 @@ def enter_with_access_link(session: Session, raw: str) -> tuple[Nomination, str]
                nomination_id=nomination.id, organisation_id=nomination.organisation_id,
                edition_id=nomination.edition_id)
     target = token.target if token.target.startswith("/applicant") else "/applicant"
-    return nomination, target
+    return nomination, target, token.id

@@ -1,7 +1,10 @@
 """The dependencies routes declare: the database session, the settings, the form, and who is
 asking. Signed-in identity lives in the signed session cookie:
-  uid + uv   an organiser's or coordinator's user id and session version
-  applicant  the nomination id of an applicant who came in through their access link"""
+  uid + uv   an organiser's or coordinator's user id and session version (bumped on sign-out,
+             deactivation and a new password, which ends every session signed before)
+  applicant  the nomination id of an applicant who came in through their access link, and
+  al         the id of that link, whose session ends on the server when they sign out or ask
+             for a newer link (accounts.service.applicant_session_is_live)"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from ish_portal.accounts.models import Role, User
+from ish_portal.accounts.service import applicant_session_is_live
 from ish_portal.nominations.models import Nomination
 from ish_portal.settings import Settings
 
@@ -110,8 +114,10 @@ def _require_role(role: Role) -> Callable[[User], User]:
 def require_applicant(request: Request, db: DB) -> Nomination:
     nomination_id = request.session.get("applicant")
     nomination = db.get(Nomination, nomination_id) if nomination_id is not None else None
-    if nomination is None:
+    if nomination is None or not applicant_session_is_live(db, request.session.get("al"), nomination.id,
+                                                            nomination.email):
         request.session.pop("applicant", None)
+        request.session.pop("al", None)
         raise NotAuthenticated(applicant=True)
     return nomination
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -15,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import Forbidden, NotAuthenticated, optional_user
-from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _, ngettext
 from ish_portal.web.security import CSRFError, RequestTooLarge
 from ish_portal.web.templating import redirect, render
 
@@ -76,6 +78,19 @@ async def refuse_too_large(scope: Scope, receive: Receive, send: Send, limit_byt
     response = too_large_page(Request(scope, receive), limit_bytes)
     response.headers["connection"] = "close"
     await response(scope, receive, send)
+
+
+def too_many_requests(request: Request, waiting: timedelta):
+    """429 in the portal's layout, saying when the form may be used again (and Retry-After)."""
+    seconds = max(1, math.ceil(waiting.total_seconds()))
+    minutes = max(1, math.ceil(seconds / 60))
+    response = error_page(request, 429, _("Too many requests"), ngettext(
+        "This form has been sent too often from your network. Nothing was sent this time. "
+        "Try again in %(num)d minute.",
+        "This form has been sent too often from your network. Nothing was sent this time. "
+        "Try again in %(num)d minutes.", minutes))
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def install(app: FastAPI) -> None:
