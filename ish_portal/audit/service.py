@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Integer, Select, insert, literal, select as sa_select
 from sqlmodel import Session
 
-from ish_portal.audit.models import AuditEvent
+from ish_portal.audit.models import AuditEvent, SensitiveAccess
+from ish_portal.db import utcnow
 
 
 class Actor:
@@ -38,3 +40,33 @@ def record(session: Session, actor: Actor, action: str, entity: str, entity_id: 
                        organisation_id=organisation_id, nomination_id=nomination_id)
     session.add(event)
     return event
+
+
+# -- who saw sensitive data -----------------------------------------------------------------------
+
+# What a staff member saw, by code (the words are translated where they are shown).
+VIEWED_DETAILS = "viewed_details"        # the review page with medical notes and passport details
+DOWNLOADED_LETTER = "downloaded_letter"  # a letter carrying passport details (the visa letter)
+EXPORTED = "exported"                    # a list with the sensitive columns
+
+
+def saw_sensitive(session: Session, user, nomination_id: int, what: str, detail: str = "") -> None:
+    """One row for one look at one candidate's sensitive data. The caller commits it (the caller
+    holds the transaction, or it is the only write of a read-only request)."""
+    session.add(SensitiveAccess(user_id=user.id, user_name=user.full_name[:200], user_role=str(user.role)[:20],
+                                nomination_id=nomination_id, what=what, detail=detail[:200]))
+
+
+def saw_sensitive_in_export(session: Session, user, nominations: Select, detail: str, count: int) -> None:
+    """An export with sensitive columns: one row per candidate in it, written by ONE
+    INSERT ... SELECT over the export's own query (`nominations` selects their ids), so a list of
+    10,000 costs one statement, and each candidate still finds the export among who saw their
+    data (one row naming the count would hide who was in it). Every row also says how many
+    candidates the list held."""
+    ids = nominations.subquery()
+    table = SensitiveAccess.__table__
+    rows = sa_select(literal(utcnow(), table.c.occurred_at.type), literal(user.id, Integer),
+                     literal(user.full_name[:200]), literal(str(user.role)[:20]), ids.c[0],
+                     literal(EXPORTED), literal(detail[:200]), literal(count, Integer))
+    session.execute(insert(table).from_select(
+        ["occurred_at", "user_id", "user_name", "user_role", "nomination_id", "what", "detail", "count"], rows))
