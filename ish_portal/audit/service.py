@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer, Select, insert, literal, select as sa_select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ish_portal.audit.models import AuditEvent, SensitiveAccess
 from ish_portal.db import utcnow
@@ -70,3 +70,34 @@ def saw_sensitive_in_export(session: Session, user, nominations: Select, detail:
                      literal(EXPORTED), literal(detail[:200]), literal(count, Integer))
     session.execute(insert(table).from_select(
         ["occurred_at", "user_id", "user_name", "user_role", "nomination_id", "what", "detail", "count"], rows))
+
+
+def sensitive_access_of(session: Session, nomination_id: int, limit: int | None = None) -> list[SensitiveAccess]:
+    """Who saw this candidate's sensitive data, newest first."""
+    query = (select(SensitiveAccess).where(SensitiveAccess.nomination_id == nomination_id)
+             .order_by(SensitiveAccess.occurred_at.desc(), SensitiveAccess.id.desc()))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def access_label(row: SensitiveAccess) -> str:
+    """What was seen, in the reader's language: "viewed medical notes", "downloaded visa letter",
+    "exported passport details of 42 candidates"."""
+    from ish_portal.text.i18n import gettext as _, ngettext
+    parts = set(row.detail.split(",")) if row.what == VIEWED_DETAILS else set()
+    if row.what == VIEWED_DETAILS:
+        if parts >= {"medical_notes", "passport"}:
+            return _("viewed medical notes and passport details")
+        return _("viewed medical notes") if "medical_notes" in parts else _("viewed passport details")
+    if row.what == DOWNLOADED_LETTER:
+        return _("downloaded visa letter")
+    if row.what == EXPORTED:
+        return ngettext("exported medical notes and passport details of %(num)d candidate",
+                        "exported medical notes and passport details of %(num)d candidates", row.count)
+    return row.what
+
+
+def role_label(role: str) -> str:
+    from ish_portal.text.i18n import gettext as _
+    return {"organiser": _("organiser"), "coordinator": _("coordinator")}.get(role, role)

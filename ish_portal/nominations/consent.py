@@ -14,6 +14,7 @@ consent is withdrawn. Every change goes through give() or withdraw(), which keep
 from __future__ import annotations
 
 import hashlib
+from typing import BinaryIO
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,17 +23,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from ish_portal.audit.service import Actor, record
-from ish_portal.db import utcnow
+from ish_portal.db import transaction, utcnow
 from ish_portal.errors import DomainError
 from ish_portal.nominations.models import (
     ConsentKind,
     ConsentMethod,
     ConsentRecord,
     ConsentText,
+    Document,
+    DocumentBlob,
     Nomination,
 )
-from ish_portal.nominations.service import is_minor
-from ish_portal.programme.models import Edition
+from ish_portal.nominations.service import is_minor, read_upload, safe_filename
+from ish_portal.programme.models import DocumentKind, Edition
 from ish_portal.text.i18n import N_, current_language, gettext as _, language
 
 K = ConsentKind
@@ -247,6 +250,48 @@ def withdraw(session: Session, nomination: Nomination, kind: str, actor: Actor, 
            changes={"consent": kind, "by": consent.given_by, "address": address[:64]},
            edition_id=nomination.edition_id, organisation_id=nomination.organisation_id, nomination_id=nomination.id)
     tell_coordinators(session, "consent_withdrawn", nomination, {"nomination": nomination.id, "consent": kind})
+    return consent
+
+
+def give_paper_consent(session: Session, organiser, nomination_id: int, guardian_name: str,
+                       filename: str, stream: BinaryIO, address: str) -> Nomination:
+    """A guardian's consent signed on paper: an organiser uploads the scan and records it on the
+    guardian's behalf, as acting for them. The text recorded is the current guardian's text in the
+    guardian's language (the form the portal prints)."""
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise DomainError(_("This nomination does not exist."))
+    edition = session.get(Edition, nomination.edition_id)
+    if not guardian_name.strip():
+        raise DomainError(_("Enter the name the guardian signed with."))
+    data, content_type = read_upload(stream, edition.upload_limit_mb * 1024 * 1024)
+    actor = Actor.of_user(organiser)
+    with transaction(session):
+        nomination = session.exec(select(Nomination).where(Nomination.id == nomination_id)
+                                  .execution_options(populate_existing=True)).one()
+        document = Document(nomination_id=nomination.id, kind=DocumentKind.GUARDIAN_CONSENT,
+                            original_filename=safe_filename(filename), content_type=content_type,
+                            size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor.label)
+        session.add(document)
+        session.flush()
+        session.add(DocumentBlob(document_id=document.id, data=data))
+        text = current_text(K.GUARDIAN, nomination.guardian_language)
+        give(session, nomination, K.GUARDIAN, guardian_name, text.sha256, actor, address=address,
+             method=ConsentMethod.PAPER, language_code=text.language, acting_user_id=organiser.id,
+             document_id=document.id)
+    return nomination
+
+
+def given_earlier(session: Session, nomination: Nomination, kind: str, given_by: str, at: datetime,
+                  language_code: str = "en") -> ConsentRecord:
+    """A consent given at `at` to the current text, for demo data (no address: nobody was there).
+    The caller holds the transaction."""
+    session.flush()
+    consent = ConsentRecord(nomination_id=nomination.id, kind=kind, given_by=given_by[:200],
+                            text_id=_keep(session, current_text(kind, language_code)).id, given_at=at)
+    session.add(consent)
+    session.flush()
+    _mirror(session, nomination)
     return consent
 
 
