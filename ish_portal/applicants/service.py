@@ -45,7 +45,6 @@ from ish_portal.nominations.service import (
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer, OfferStatus
-from ish_portal.placement.offers import consent_missing
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.timefmt import format_datetime
@@ -107,7 +106,7 @@ def standing(session: Session, nomination: Nomination, edition: Edition) -> Stan
         offer=offer, offer_lab=offer_lab, documents=documents,
         stages=timeline(nomination, edition, interview, offer, documents_complete),
         pending=pending_items(nomination, edition, ranked, open_offer is not None, consents),
-        consent_missing=consent_missing(session, nomination), consents=consents)
+        consent_missing=consent.missing(session, nomination, consents), consents=consents)
 
 
 def timeline(nomination: Nomination, edition: Edition, interview: Interview | None, offer: Offer | None,

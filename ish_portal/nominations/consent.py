@@ -295,9 +295,10 @@ def given_earlier(session: Session, nomination: Nomination, kind: str, given_by:
     return consent
 
 
-def missing(session: Session, nomination: Nomination) -> list[str]:
-    """The consents still needed before the applicant may accept a place, in their words."""
-    found = standings(session, nomination)
+def missing(session: Session, nomination: Nomination, found: dict[str, Standing] | None = None) -> list[str]:
+    """The consents still needed before the applicant may accept a place, in their words (from
+    `found` when the caller has the standings already)."""
+    found = found or standings(session, nomination)
     words = []
     if found[K.APPLICANT].needed:
         words.append(_("your own consent to the processing of your data"))

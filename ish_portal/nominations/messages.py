@@ -171,18 +171,16 @@ define("withdrawal_coordinator", N_("Withdrawal, to coordinators"), N_("Tells th
 
 
 def _consent_withdrawn(occasion: Occasion) -> dict[str, str]:
-    from ish_portal.text.i18n import gettext as _
     _nomination, _edition, values = nomination_facts(occasion)
-    which = (_("the consent of the candidate's parent or guardian") if occasion.facts.get("consent") == "guardian"
-             else _("the candidate's own consent"))
+    # A word for the template to choose its sentence by, so each language words it in full.
     return {"name": values["name"], "candidate": values["candidate"], "edition": values["edition"],
-            "consent": which, "link": occasion.link(f"/coordinator/nominations/{occasion.facts['nomination']}")}
+            "consent": "guardian" if occasion.facts.get("consent") == "guardian" else "applicant", "link": occasion.link(f"/coordinator/nominations/{occasion.facts['nomination']}")}
 
 
 define("consent_withdrawn", N_("Consent withdrawn, to coordinators"),
        N_("Tells the coordinators that a candidate's or their guardian's consent was withdrawn, which holds the nomination."),
        COORDINATOR, ["name", "candidate", "edition", "consent", "link"], _consent_withdrawn,
-       own={"consent": (N_("whose consent was withdrawn"), "the consent of the candidate's parent or guardian"),
+       own={"consent": (N_("whose consent was withdrawn: 'guardian' or 'applicant'"), "guardian"),
             "link": (N_("the nomination in the portal"), "https://ish.example/coordinator/nominations/42")})
 
 

@@ -114,7 +114,7 @@ def test_withdrawn_through_the_link_holds_the_nomination_and_tells_coordinator_a
     deliver()
     [mail] = smtp.to("coordinator.rehovot@ish.example")
     assert mail["Subject"] == "Consent withdrawn: Noa Cohen"
-    assert "the consent of the candidate's parent or guardian has been withdrawn" in smtp.text_of(mail)
+    assert "The parent or guardian of Noa Cohen (ISH 2027) has withdrawn their consent." in smtp.text_of(mail)
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "consent_withdrawn")).one().nomination_id == noa.id
     staff = signed_in_organiser(app, organiser)
     assert "Consent withdrawn" in staff.get("/organiser").text
