@@ -63,12 +63,17 @@ def test_existing_consents_become_records(scratch_url):
             _insert(connection, tables.tables, "nomination", Nomination(
                 edition_id=edition, organisation_id=organisation, given_name="Eli", family_name="Katz",
                 email="eli@example.org"))
+            connection.execute(tables.tables["access_token"].insert().values(
+                purpose="guardian_consent", token_hash="f" * 64, email="miriam@example.org", nomination_id=both,
+                target="", created_at=given, expires_at=given, used_at=given))
         upgrade(engine)
         with Session(engine) as session:
             records = session.exec(select(ConsentRecord).order_by(ConsentRecord.kind)).all()
             assert [(r.nomination_id, r.kind, r.given_by, r.method, r.address) for r in records] == [
                 (both, "applicant", "Noa Cohen", "online", ""), (both, "guardian", "Miriam Cohen", "online", "")]
             assert all(r.given_at == given and r.withdrawn_at is None for r in records)
+            # The guardian's used link stays theirs, to withdraw the consent it gave.
+            assert records[0].token_id is None and records[1].token_id is not None
             # The texts kept for them are today's English texts: those consents still stand.
             for record in records:
                 text = session.get(ConsentText, record.text_id)

@@ -419,11 +419,10 @@ def consent_request(session: Session, raw: str) -> GuardianLink:
     nomination = session.get(Nomination, token.nomination_id)
     edition = session.get(Edition, nomination.edition_id)
     standing = consent.standing(session, nomination, ConsentKind.GUARDIAN, edition)
-    link = GuardianLink(nomination, edition, token, standing)
-    if given and not link.own_consent and standing.record is not None:
-        # A newer consent (through a newer link, or on paper) now stands: that one is in charge.
+    if given and token.email != nomination.guardian_email:
+        # The coordinator named another guardian since: the old guardian's link no longer works.
         raise DomainError(_("This link has been replaced by a newer one. Use the link in the newest email."))
-    return link
+    return GuardianLink(nomination, edition, token, standing)
 
 
 def _guardian_actor(name: str, email: str) -> Actor:

@@ -95,7 +95,10 @@ def upgrade() -> None:
     texts = sa.table("consent_text", sa.column("id", sa.Integer), sa.column("sha256", sa.String),
                      sa.column("kind", sa.String), sa.column("language", sa.String), sa.column("body", sa.String),
                      sa.column("statement", sa.String), sa.column("created_at", UTCDateTime()))
+    tokens = sa.table("access_token", sa.column("id", sa.Integer), sa.column("purpose", sa.String),
+                      sa.column("nomination_id", sa.Integer), sa.column("used_at", UTCDateTime()))
     records = sa.table("consent_record", sa.column("nomination_id", sa.Integer), sa.column("kind", sa.String),
+                       sa.column("token_id", sa.Integer),
                        sa.column("given_by", sa.String), sa.column("text_id", sa.Integer),
                        sa.column("method", sa.String), sa.column("given_at", UTCDateTime()),
                        sa.column("address", sa.String), sa.column("withdrawn_address", sa.String))
@@ -113,12 +116,16 @@ def upgrade() -> None:
     new = []
     for row in rows:
         if row.applicant_consent_at is not None:
-            new.append({"nomination_id": row.id, "kind": "applicant",
+            new.append({"nomination_id": row.id, "kind": "applicant", "token_id": None,
                         "given_by": f"{row.given_name} {row.family_name}".strip()[:200] or "?",
                         "text_id": ids["applicant"], "method": "online", "given_at": row.applicant_consent_at,
                         "address": "", "withdrawn_address": ""})
         if row.guardian_consent_at is not None:
-            new.append({"nomination_id": row.id, "kind": "guardian",
+            # The link that gave it (the newest used one) stays the guardian's way to withdraw it.
+            token = connection.execute(sa.select(tokens.c.id).where(
+                tokens.c.purpose == "guardian_consent", tokens.c.nomination_id == row.id,
+                tokens.c.used_at.is_not(None)).order_by(tokens.c.used_at.desc()).limit(1)).scalar()
+            new.append({"nomination_id": row.id, "kind": "guardian", "token_id": token,
                         "given_by": (row.guardian_consent_name or "?")[:200], "text_id": ids["guardian"],
                         "method": "online", "given_at": row.guardian_consent_at, "address": "",
                         "withdrawn_address": ""})

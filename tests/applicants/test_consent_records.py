@@ -14,11 +14,13 @@ from sqlmodel import select
 from ish_portal.accounts.models import AccessToken, TokenPurpose
 from ish_portal.accounts.service import issue_token
 from ish_portal.audit.models import AuditEvent
-from ish_portal.audit.service import Actor
+from ish_portal.audit.service import SYSTEM, Actor
 from ish_portal.db import utcnow
 from ish_portal.errors import DomainError
 from ish_portal.nominations import consent
-from ish_portal.nominations.models import ConsentRecord, ConsentText, Document, LabPreference, Nomination
+from ish_portal.nominations.models import (ConsentRecord, ConsentText, Document, LabPreference, Nomination,
+                                           NominationStatus)
+from ish_portal.nominations.service import change_status
 from ish_portal.placement import runs
 from ish_portal.placement.models import Offer
 from ish_portal.placement.offers import respond
@@ -148,6 +150,9 @@ def test_a_withdrawn_guardian_consent_stops_matching_and_accepting_for_that_cand
     students = {s["id"] for s in runs.build_instance(fresh(db), edition)["students"]}
     assert students == {runs.student_key(other.id)}  # Noa is left out; Léa is not
 
+    # The status door holds her where she is: no move on, though she can still be withdrawn.
+    with pytest.raises(DomainError, match="A consent has been withdrawn"):
+        change_status(db, fresh(db).get(Nomination, noa.id), NominationStatus.OFFERED, SYSTEM)
     # An offer she already held cannot be accepted while the consent is withdrawn.
     offer = Offer(nomination_id=noa.id, lab_id=lab.id, response_deadline=utcnow() + timedelta(days=2),
                   released_at=utcnow())
