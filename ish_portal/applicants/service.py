@@ -353,6 +353,12 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         nomination = _fresh(session, nomination_id)
         if nomination.deletion_requested_at is None:
             raise DomainError(_("This applicant has not asked for deletion."))
+        # The consent records keep that consents were given and to which text, not by whom or from where.
+        for given in session.exec(select(ConsentRecord).where(ConsentRecord.nomination_id == nomination.id)):
+            given.given_by, given.address, given.withdrawn_address = ERASED, "", ""
+            given.document_id = None
+            session.add(given)
+        session.flush()
         for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
             delete_document_with_bytes(session, document)
         for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):

@@ -207,7 +207,8 @@ class ConsentRecord(SQLModel, table=True):
     token_id: int | None = Field(default=None, foreign_key="access_token.id")
     # Paper consent: the organiser who entered it and the scan of the signed form.
     acting_user_id: int | None = Field(default=None, foreign_key="user_account.id")
-    document_id: int | None = Field(default=None, foreign_key="document.id")
+    # Deleting the scan (erasure, retention) keeps the record: the reference empties itself.
+    document_id: int | None = Field(default=None, foreign_key="document.id", ondelete="SET NULL")
     given_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     address: str = Field(default="", max_length=64)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

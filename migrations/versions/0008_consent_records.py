@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("token_id", sa.Integer(), sa.ForeignKey("access_token.id"), nullable=True),
         sa.Column("acting_user_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
-        sa.Column("document_id", sa.Integer(), sa.ForeignKey("document.id"), nullable=True),
+        sa.Column("document_id", sa.Integer(), sa.ForeignKey("document.id", ondelete="SET NULL"), nullable=True),
         sa.Column("given_at", UTCDateTime(), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("withdrawn_at", UTCDateTime(), nullable=True),
