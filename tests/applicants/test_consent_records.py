@@ -258,3 +258,22 @@ def test_the_applicants_data_export_holds_their_consent_records(app, db, world):
     [own] = data["consents"]
     assert own["consent"] == "applicant" and own["text_sha256"] == consent.current_text("applicant", "en").sha256
     assert "I agree that the City of Heidelberg" in own["text"]
+
+
+def test_erasure_keeps_that_consents_were_given_but_not_by_whom_or_from_where(app, db, world):
+    from ish_portal.applicants.service import ERASED, erase
+    edition, noa, _lab, organiser = world
+    staff = signed_in_organiser(app, organiser)
+    csrf = csrf_of(staff.get(f"/organiser/nominations/{noa.id}").text)
+    staff.post(f"/organiser/nominations/{noa.id}/consent/paper",
+               data={"csrf_token": csrf, "paper_name": "Miriam Cohen", "confirm": "yes"},
+               files={"paper_file": ("consent.pdf", io.BytesIO(PDF), "application/pdf")})
+    stored = fresh(db).get(Nomination, noa.id)
+    stored.deletion_requested_at = utcnow()
+    db.add(stored)
+    db.commit()
+    erase(db, organiser, noa.id)
+    records = fresh(db).exec(select(ConsentRecord).where(ConsentRecord.nomination_id == noa.id)).all()
+    assert len(records) == 2 and {r.kind for r in records} == {"applicant", "guardian"}
+    assert all(r.given_by == ERASED and r.address == "" and r.document_id is None for r in records)
+    assert db.exec(select(Document).where(Document.nomination_id == noa.id)).all() == []
