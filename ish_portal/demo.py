@@ -18,6 +18,7 @@ from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import (
+    ConsentKind,
     Document,
     DocumentBlob,
     Interview,
@@ -25,6 +26,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus as S,
 )
+from ish_portal.nominations import consent
 from ish_portal.nominations.service import change_status
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation, OrganisationKind as K, Quota
@@ -238,14 +240,15 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
             guardian_name="Parent of " + given if minor else "",
             guardian_email=f"guardian.{local_part}@example.org" if minor else "",
             language=FAMILY_LANGUAGE.get(slug, "en"), guardian_language=FAMILY_LANGUAGE.get(slug, "en"))
-        if final in (S.OFFERED, S.ACCEPTED, S.DECLINED):
-            # Only consenting applicants can have accepted a place; the others consented too.
-            nomination.applicant_consent_at = datetime.now(UTC) - timedelta(days=30)
-            if minor:
-                nomination.guardian_consent_at = datetime.now(UTC) - timedelta(days=29)
-                nomination.guardian_consent_name = nomination.guardian_name
         session.add(nomination)
         session.flush()
+        if final in (S.OFFERED, S.ACCEPTED, S.DECLINED):
+            # Only consenting applicants can have accepted a place; the others consented too.
+            consent.given_earlier(session, nomination, ConsentKind.APPLICANT, nomination.display_name,
+                                  datetime.now(UTC) - timedelta(days=30), nomination.language)
+            if minor:
+                consent.given_earlier(session, nomination, ConsentKind.GUARDIAN, nomination.guardian_name,
+                                      datetime.now(UTC) - timedelta(days=29), nomination.guardian_language)
         record(session, DEMO, "nomination_created", "nomination", nomination.id, to_state=S.DRAFT,
                edition_id=edition.id, organisation_id=nomination.organisation_id, nomination_id=nomination.id)
         required = [k for k in edition.required_documents if k != "guardian_consent" or minor]

@@ -178,8 +178,12 @@ def csrf_of(html: str) -> str:
 
 def post_form(client, page: str, action: str, data: dict, **kwargs):
     """Open a page and submit one of its forms with the page's CSRF token, as a browser does."""
-    token = csrf_of(client.get(page).text)
-    return client.post(action, data={**data, "csrf_token": token}, **kwargs)
+    text = client.get(page).text
+    token = csrf_of(text)
+    # A consent form sends back the version of the text it showed, as a browser would.
+    shown = re.search(r'name="consent_text" value="([0-9a-f]{64})"', text)
+    extra = {"consent_text": shown.group(1)} if shown and "consent_text" not in data else {}
+    return client.post(action, data={**extra, **data, "csrf_token": token}, **kwargs)
 
 
 @pytest.fixture

@@ -82,10 +82,27 @@ def nomination(db: Session, edition: Edition, organisation: Organisation, **fiel
     n = next(_counter)
     values = {"given_name": "Haruto", "family_name": f"Nakamura{n}", "email": f"student{n}@example.org",
               "date_of_birth": date(2008, 5, 14), "status": "submitted"} | fields
+    consents = {kind: values.pop(field) for kind, field in (("applicant", "applicant_consent_at"),
+                                                              ("guardian", "guardian_consent_at")) if values.get(field)}
     row = Nomination(edition_id=edition.id, organisation_id=organisation.id, **values)
     db.add(row)
     db.commit()
+    if consents:
+        consented(db, row, **consents)
     return row
+
+
+def consented(db: Session, nomination: Nomination, applicant: datetime | None = None,
+              guardian: datetime | None = None) -> Nomination:
+    """The applicant's (and the guardian's) consent recorded as the portal records it, to the
+    current English text, at the given moments."""
+    from ish_portal.nominations import consent
+    if applicant:
+        consent.given_earlier(db, nomination, "applicant", nomination.display_name, applicant)
+    if guardian:
+        consent.given_earlier(db, nomination, "guardian", nomination.guardian_name or "A Guardian", guardian)
+    db.commit()
+    return nomination
 
 
 def lab(db: Session, edition: Edition, **fields) -> Lab:

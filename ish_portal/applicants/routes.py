@@ -19,7 +19,8 @@ from ish_portal.placement import messages as letters, offers as placement
 from ish_portal.programme.models import Edition
 from ish_portal.accounts.models import PublicForm
 from ish_portal.accounts.service import NAME_MAX_LENGTH, end_applicant_session, queue_public_request
-from ish_portal.web.deps import DB, Applicant, Form, Organiser, end_session, public
+from ish_portal.nominations import consent
+from ish_portal.web.deps import DB, Applicant, Form, Organiser, client_address, end_session, public
 from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
@@ -44,7 +45,8 @@ def applicant_status(request: Request, db: DB, nomination: Applicant):
         "offer": standing.offer, "offer_lab": standing.offer_lab,
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
         "can_rank": service.can_rank(nomination, edition),
-        "consent_missing": standing.consent_missing, "documents": standing.documents})
+        "consent_missing": standing.consent_missing, "documents": standing.documents,
+        "consents": standing.consents})
 
 
 @router.post("/applicant/sign-out")
@@ -85,13 +87,35 @@ def save_profile(request: Request, db: DB, nomination: Applicant, form: Form):
 
 @router.post("/applicant/consent")
 def give_consent(request: Request, db: DB, nomination: Applicant, form: Form):
+    name = str(form.get("consent_name", ""))[:200]
     if form.get("agree") != "yes":
         flash(request, _("Tick the box to give your consent."), "error")
+    elif not name.strip():
+        flash(request, _("Enter your full name as your signature."), "error")
     else:
-        service.give_own_consent(db, nomination.id)
-        flash(request, _("Thank you: your consent is recorded."))
+        try:
+            service.give_own_consent(db, nomination.id, name, str(form.get("consent_text", ""))[:64],
+                                     client_address(request))
+        except DomainError as exc:
+            flash(request, str(exc), "error")
+        else:
+            flash(request, _("Thank you: your consent is recorded."))
     # Back to the offer when the consent was given on its page; only the applicant's own pages.
     return redirect("/applicant/offer" if form.get("next") == "/applicant/offer" else "/applicant")
+
+
+@router.post("/applicant/consent/withdraw")
+def withdraw_consent(request: Request, db: DB, nomination: Applicant, form: Form):
+    if form.get("confirm") != "yes":
+        flash(request, _("Tick the box to confirm that you withdraw your consent."), "error")
+        return redirect("/applicant#own-consent")
+    try:
+        service.withdraw_own_consent(db, nomination.id, client_address(request))
+    except DomainError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("Your consent is withdrawn. You can give it again here at any time."))
+    return redirect("/applicant")
 
 
 # -- lab preferences ----------------------------------------------------------------------------
@@ -148,7 +172,8 @@ def offer_page(request: Request, db: DB, nomination: Applicant):
     if placement.open_offer(db, nomination) is None:
         return redirect("/applicant")
     return render(request, "applicants/offer.html", {**_offer_context(db, nomination),
-                                                     "consent_missing": placement.consent_missing(db, nomination)})
+                                                     "consent_missing": placement.consent_missing(db, nomination),
+                                                     "consents": consent.standings(db, nomination)})
 
 
 @router.get("/applicant/offer/{answer}", response_class=HTMLResponse)
@@ -222,23 +247,27 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
 
 # -- a guardian's consent, through their own link --------------------------------------------------
 
-def _consent_failed(request, exc: DomainError):
-    return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True},
-                  status_code=410)
+def _guardian_page(request, link, token, errors=None, values=None, status_code=200):
+    return render(request, "applicants/consent.html", {
+        "nomination": link.nomination, "edition": link.edition, "token": token, "consent": link.consent,
+        "text": consent.current_text("guardian"), "values": values or {}, "errors": errors or {},
+        "facts": consent.page_values(link.nomination, link.edition)}, status_code=status_code)
+
+
+def _link_failed(request, exc):
+    return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True}, status_code=410)
 
 
 @router.get("/consent/{token}", response_class=HTMLResponse)
 @public
 def consent_page(request: Request, db: DB, token: str):
-    given = service.consent_given_with(db, token)
-    if given is not None:  # the link is used up (410), and says what it recorded
-        return render(request, "applicants/consent_done.html", {"given": given}, status_code=410)
+    """The guardian's page: the consent to give (again, when the text changed or it was
+    withdrawn), or the consent given, with the way to withdraw it."""
     try:
-        nomination, edition = service.consent_request(db, token)
+        link = service.consent_request(db, token)
     except DomainError as exc:
-        return _consent_failed(request, exc)
-    return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
-                                                       "token": token})
+        return _link_failed(request, exc)
+    return _guardian_page(request, link, token)
 
 
 @router.post("/consent/{token}", response_class=HTMLResponse)
@@ -258,20 +287,52 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
     waiting = queue_public_request(db, PublicForm.CONSENT, address, done=True)
     if waiting is not None:
         return too_many_requests(request, waiting)
-    given = service.consent_given_with(db, token)
-    if given is not None:
-        return render(request, "applicants/consent_done.html", {"given": given}, status_code=410)
     try:
-        if not errors:
-            service.give_guardian_consent(db, token, name)
-            return render(request, "applicants/consent_done.html",
-                          {"given": service.consent_given_with(db, token), "just_now": True})
-        nomination, edition = service.consent_request(db, token)
+        service.consent_request(db, token)
     except DomainError as exc:
-        return _consent_failed(request, exc)
-    return render(request, "applicants/consent.html", {"nomination": nomination, "edition": edition,
-                                                       "token": token, "errors": errors,
-                                                       "values": {"guardian_name": name}}, status_code=400)
+        return _link_failed(request, exc)
+    if not errors:
+        try:
+            nomination = service.give_guardian_consent(db, token, name, str(form.get("consent_text", ""))[:64],
+                                                       client_address(request))
+        except DomainError as exc:  # the text changed since the page was opened, say
+            errors["__all__"] = str(exc)
+        else:
+            return render(request, "applicants/consent_done.html", {"nomination": nomination})
+    try:
+        link = service.consent_request(db, token)
+    except DomainError as exc:
+        return _link_failed(request, exc)
+    return _guardian_page(request, link, token, errors, {"guardian_name": name}, 400)
+
+
+@router.get("/consent/{token}/withdraw", response_class=HTMLResponse)
+@public
+def confirm_guardian_withdrawal(request: Request, db: DB, token: str):
+    try:
+        link = service.consent_request(db, token)
+    except DomainError as exc:
+        return _link_failed(request, exc)
+    if link.consent.record is None or link.consent.state == "withdrawn":
+        return redirect(f"/consent/{token}")
+    return render(request, "applicants/consent_withdraw.html", {
+        "nomination": link.nomination, "token": token, "consent": link.consent})
+
+
+@router.post("/consent/{token}/withdraw", response_class=HTMLResponse)
+@public
+def withdraw_guardian_consent(request: Request, db: DB, form: Form, token: str):
+    try:
+        if form.get("confirm") != "yes":
+            link = service.consent_request(db, token)
+            return render(request, "applicants/consent_withdraw.html", {
+                "nomination": link.nomination, "token": token, "consent": link.consent,
+                "errors": {"confirm": _("Tick the box to confirm that you withdraw your consent.")}}, status_code=400)
+        nomination = service.withdraw_guardian_consent(db, token, client_address(request))
+    except DomainError as exc:
+        return _link_failed(request, exc)
+    return render(request, "applicants/consent_done.html", {"nomination": nomination, "withdrawn": True,
+                                                            "token": token})
 
 
 # -- their letters, once they accepted ------------------------------------------------------------

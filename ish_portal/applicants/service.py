@@ -26,16 +26,19 @@ from ish_portal.accounts.service import (
     when_public_request,
 )
 from ish_portal.applicants.forms import ProfileForm
-from ish_portal.audit.service import Actor, record
+from ish_portal.audit.service import Actor, access_label, record, sensitive_access_of
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.labs.service import active_labs, why_not_eligible
+from ish_portal.nominations import consent
 from ish_portal.nominations.models import (
     ALLOWED_TRANSITIONS,
+    ConsentKind,
     Document,
     DocumentBlob,
     Interview,
     LabPreference,
+    ConsentRecord,
     Nomination,
     NominationStatus as S,
 )
@@ -50,7 +53,6 @@ from ish_portal.nominations.service import (
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer, OfferStatus
-from ish_portal.placement.offers import consent_missing
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.timefmt import format_datetime
@@ -88,6 +90,7 @@ class Standing:
     stages: list[Stage]
     pending: list[str]
     consent_missing: list[str]
+    consents: dict[str, consent.Standing]
 
 
 def standing(session: Session, nomination: Nomination, edition: Edition) -> Standing:
@@ -104,13 +107,14 @@ def standing(session: Session, nomination: Nomination, edition: Edition) -> Stan
     uploaded = {document.kind for document in documents}
     documents_complete = all(kind in uploaded for kind in required_documents(nomination, edition))
     ranked = can_rank(nomination, edition) and bool(preferences_of(session, nomination))
+    consents = consent.standings(session, nomination, edition)
     return Standing(
         organisation=session.get(Organisation, nomination.organisation_id),
         coordinators=active_coordinators(session, nomination.organisation_id),
         offer=offer, offer_lab=offer_lab, documents=documents,
         stages=timeline(nomination, edition, interview, offer, documents_complete),
-        pending=pending_items(nomination, edition, ranked, open_offer is not None),
-        consent_missing=consent_missing(session, nomination))
+        pending=pending_items(nomination, edition, ranked, open_offer is not None, consents),
+        consent_missing=consent.missing(session, nomination, consents), consents=consents)
 
 
 def timeline(nomination: Nomination, edition: Edition, interview: Interview | None, offer: Offer | None,
@@ -135,12 +139,20 @@ def timeline(nomination: Nomination, edition: Edition, interview: Interview | No
     return stages
 
 
-def pending_items(nomination: Nomination, edition: Edition, ranked: bool, offer_open: bool) -> list[str]:
+def pending_items(nomination: Nomination, edition: Edition, ranked: bool, offer_open: bool,
+                  consents: dict[str, consent.Standing]) -> list[str]:
     """What is still to be done by the applicant or their guardian."""
     items = []
-    if nomination.applicant_consent_at is None:
+    own, guardian = consents[ConsentKind.APPLICANT], consents[ConsentKind.GUARDIAN]
+    if own.state == consent.State.OUTDATED:
+        items.append(_("Your consent, needed again: the consent text has changed"))
+    elif own.needed:
         items.append(_("Your consent to the processing of your data"))
-    if is_minor(nomination, edition) and nomination.guardian_consent_at is None:
+    if guardian.state == consent.State.OUTDATED:
+        items.append(_("Your guardian's consent, needed again: the consent text has changed (they can use the link we emailed them)"))
+    elif guardian.state == consent.State.WITHDRAWN:
+        items.append(_("Your guardian has withdrawn their consent: nothing can move on until it is given again"))
+    elif guardian.needed:
         items.append(_("Your guardian's consent (we emailed them a link)"))
     if not profile_complete(nomination):
         items.append(_("Your profile: emergency contact and passport details"))
@@ -182,7 +194,7 @@ def update_profile(session: Session, nomination_id: int, form: ProfileForm) -> N
 
 
 def _stamp_once(session: Session, nomination_id: int, field: str, action: str) -> Nomination:
-    """Sets a moment the applicant declared something (consent, a deletion request), once."""
+    """Sets a moment the applicant declared something (a deletion request), once."""
     with transaction(session):
         nomination = _fresh(session, nomination_id)
         if getattr(nomination, field) is None:
@@ -194,8 +206,22 @@ def _stamp_once(session: Session, nomination_id: int, field: str, action: str) -
     return nomination
 
 
-def give_own_consent(session: Session, nomination_id: int) -> Nomination:
-    return _stamp_once(session, nomination_id, "applicant_consent_at", "applicant_consented")
+def give_own_consent(session: Session, nomination_id: int, name: str, shown: str, address: str) -> Nomination:
+    """The applicant's own consent to the text they were shown (its hash), in the name they typed.
+    Giving it again when it stands changes nothing; when the text changed or it was withdrawn, a
+    new record is made."""
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        if consent.standing(session, nomination, ConsentKind.APPLICANT).state != consent.State.GIVEN:
+            consent.give(session, nomination, ConsentKind.APPLICANT, name, shown, APPLICANT, address=address)
+    return nomination
+
+
+def withdraw_own_consent(session: Session, nomination_id: int, address: str) -> Nomination:
+    with transaction(session):
+        nomination = _fresh(session, nomination_id)
+        consent.withdraw(session, nomination, ConsentKind.APPLICANT, APPLICANT, address=address)
+    return nomination
 
 
 def email_of(session: Session, nomination_id: object) -> str:
@@ -298,6 +324,16 @@ def export_everything(session: Session, nomination: Nomination) -> bytes:
         "documents": [{"kind": d.kind, "file": f"documents/{d.id}-{_zip_name(d.original_filename)}",
                        "original_filename": d.original_filename, "uploaded_at": _json(d.uploaded_at),
                        "size_bytes": d.size_bytes} for d in documents],
+        "consents": [{"consent": c.kind, "given_by": c.given_by, "how": c.method, "given_at": _json(c.given_at),
+                      "address": c.address, "text_sha256": t.sha256, "text_language": t.language,
+                      "text": "\n\n".join(consent.stored(t).paragraphs(consent.page_values(nomination, edition))
+                                           + [consent.stored(t).agreement(consent.page_values(nomination, edition))]),
+                      "withdrawn_at": _json(c.withdrawn_at)}
+                     for c, t in consent.records_of(session, nomination.id)],
+        # Who saw my sensitive data and when: the staff member's role and name, the time, and what.
+        "who_saw_my_sensitive_data": [{"at": _json(row.occurred_at), "role": row.user_role, "name": row.user_name,
+                                       "what": access_label(row)}
+                                      for row in sensitive_access_of(session, nomination.id)],
         "history": [{"at": _json(e.occurred_at), "by": e.actor_label, "action": e.action,
                      "from": e.from_state, "to": e.to_state, "changes": e.changes, "reason": e.reason}
                     for e in history_of(session, nomination)],
@@ -330,6 +366,12 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         nomination = _fresh(session, nomination_id)
         if nomination.deletion_requested_at is None:
             raise DomainError(_("This applicant has not asked for deletion."))
+        # The consent records keep that consents were given and to which text, not by whom or from where.
+        for given in session.exec(select(ConsentRecord).where(ConsentRecord.nomination_id == nomination.id)):
+            given.given_by, given.address, given.withdrawn_address = ERASED, "", ""
+            given.document_id = None
+            session.add(given)
+        session.flush()
         for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
             delete_document_with_bytes(session, document)
         for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
@@ -367,49 +409,71 @@ def _zip_name(name: str) -> str:
 
 # -- a guardian's consent, through their own link --------------------------------------------------
 
-def consent_request(session: Session, raw: str) -> tuple[Nomination, Edition]:
-    """The nomination a guardian's consent link is for; DomainError if the link cannot be used."""
-    token = find_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
-    nomination = session.get(Nomination, token.nomination_id)
-    return nomination, session.get(Edition, nomination.edition_id)
-
-
 @dataclass(frozen=True)
-class ConsentGiven:
-    """What a used consent link says: for whom, by whom and when the consent was recorded."""
+class GuardianLink:
+    """What a guardian's consent link opens: the nomination, where the guardian's consent stands,
+    and whether the link may still give it (it may always withdraw or renew the consent it gave)."""
 
-    for_name: str
-    by_name: str
-    at: datetime
+    nomination: Nomination
+    edition: Edition
+    token: AccessToken
+    consent: consent.Standing
+
+    @property
+    def own_consent(self) -> bool:
+        """The current consent was given through this very link."""
+        return self.consent.record is not None and self.consent.record.token_id == self.token.id
 
 
-def consent_given_with(session: Session, raw: str) -> ConsentGiven | None:
-    """The consent recorded through this guardian's link, once it has been used; None before."""
+def consent_request(session: Session, raw: str) -> GuardianLink:
+    """The nomination a guardian's consent link is for. A link that gave a consent stays the
+    guardian's way to withdraw it or give it again (the consent email says so), even once used
+    or past its date; an unused link works until it expires. DomainError if it cannot be used."""
     token = session.exec(select(AccessToken).where(AccessToken.token_hash == hash_token(raw),
                                                    AccessToken.purpose == TokenPurpose.GUARDIAN_CONSENT)).first()
-    if token is None or token.used_at is None:
-        return None
+    given = token is not None and session.exec(select(ConsentRecord.id).where(
+        ConsentRecord.token_id == token.id)).first() is not None
+    if not given:
+        token = find_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
     nomination = session.get(Nomination, token.nomination_id)
-    if nomination is None or nomination.guardian_consent_at is None:
-        return None
-    return ConsentGiven(nomination.display_name, nomination.guardian_consent_name, nomination.guardian_consent_at)
+    edition = session.get(Edition, nomination.edition_id)
+    standing = consent.standing(session, nomination, ConsentKind.GUARDIAN, edition)
+    if given and token.email != nomination.guardian_email:
+        # The coordinator named another guardian since: the old guardian's link no longer works.
+        raise DomainError(_("This link has been replaced by a newer one. Use the link in the newest email."))
+    return GuardianLink(nomination, edition, token, standing)
 
 
-def give_guardian_consent(session: Session, raw: str, guardian_name: str) -> Nomination:
-    """Records who consented and when; the link is used up."""
+def _guardian_actor(name: str, email: str) -> Actor:
+    return Actor(f"guardian {name.strip()[:200]} <{email}>")
+
+
+def give_guardian_consent(session: Session, raw: str, guardian_name: str, shown: str, address: str) -> Nomination:
+    """Records who consented, to which text, when and from where. The first consent uses the link
+    up (of two racing requests one gets through); the same link can renew it later."""
     guardian_name = guardian_name.strip()
     if not guardian_name:
         raise DomainError(_("Enter your full name as your signature."))
     with transaction(session):
-        token = consume_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
-        nomination = session.get(Nomination, token.nomination_id)
-        nomination.guardian_consent_at = utcnow()
-        nomination.guardian_consent_name = guardian_name[:200]
-        session.add(nomination)
-        record(session, Actor(f"guardian {guardian_name[:200]} <{token.email}>"), "guardian_consented",
-               "nomination", nomination.id, changes={"guardian": guardian_name[:200], "email": token.email},
-               edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
-               nomination_id=nomination.id)
+        link = consent_request(session, raw)
+        if link.consent.state == consent.State.GIVEN:
+            return link.nomination
+        token = link.token if link.token.used_at is not None else consume_token(session, raw, TokenPurpose.GUARDIAN_CONSENT)
+        nomination = _fresh(session, token.nomination_id)
+        consent.give(session, nomination, ConsentKind.GUARDIAN, guardian_name, shown,
+                     _guardian_actor(guardian_name, token.email), address=address, token_id=token.id)
+    return nomination
+
+
+def withdraw_guardian_consent(session: Session, raw: str, address: str) -> Nomination:
+    """Withdrawn through the link that gave it; the coordinators are told."""
+    with transaction(session):
+        link = consent_request(session, raw)
+        if link.consent.state in (consent.State.MISSING, consent.State.NOT_NEEDED, consent.State.WITHDRAWN):
+            raise DomainError(_("There is no consent to withdraw."))
+        nomination = _fresh(session, link.nomination.id)
+        consent.withdraw(session, nomination, ConsentKind.GUARDIAN,
+                         _guardian_actor(link.consent.record.given_by, link.token.email), address=address)
     return nomination
 
 

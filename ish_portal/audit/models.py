@@ -30,3 +30,23 @@ class AuditEvent(SQLModel, table=True):
     edition_id: int | None = Field(default=None, foreign_key="edition.id", index=True)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     nomination_id: int | None = Field(default=None, foreign_key="nomination.id", index=True)
+
+
+class SensitiveAccess(SQLModel, table=True):
+    """A staff member saw a candidate's medical notes or passport details (on the review page, in a
+    letter, in an export). One row per nomination and occasion; the name and role are kept as they
+    were, so the record reads the same after the account is gone."""
+
+    __tablename__ = "sensitive_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    user_name: str = Field(max_length=200)
+    user_role: str = Field(max_length=20)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    # viewed_details, downloaded_letter, exported: see audit.service.ACCESS_WHAT
+    what: str = Field(max_length=30)
+    # which letter or list, and for an export how many candidates it held
+    detail: str = Field(default="", max_length=200)
+    count: int = 1

@@ -169,6 +169,21 @@ define("withdrawal_coordinator", N_("Withdrawal, to coordinators"), N_("Tells th
        COORDINATOR, ["name", "candidate", "edition", "reason"], _with("name", "candidate", "edition", "reason"))
 
 
+
+def _consent_withdrawn(occasion: Occasion) -> dict[str, str]:
+    _nomination, _edition, values = nomination_facts(occasion)
+    # A word for the template to choose its sentence by, so each language words it in full.
+    return {"name": values["name"], "candidate": values["candidate"], "edition": values["edition"],
+            "consent": "guardian" if occasion.facts.get("consent") == "guardian" else "applicant", "link": occasion.link(f"/coordinator/nominations/{occasion.facts['nomination']}")}
+
+
+define("consent_withdrawn", N_("Consent withdrawn, to coordinators"),
+       N_("Tells the coordinators that a candidate's or their guardian's consent was withdrawn, which holds the nomination."),
+       COORDINATOR, ["name", "candidate", "edition", "consent", "link"], _consent_withdrawn,
+       own={"consent": (N_("whose consent was withdrawn: 'guardian' or 'applicant'"), "guardian"),
+            "link": (N_("the nomination in the portal"), "https://ish.example/coordinator/nominations/42")})
+
+
 def _preview_subjects(session: Session, edition_id: int) -> list[tuple[str, dict[str, Any], str]]:
     rows = session.exec(select(Nomination).where(
         Nomination.edition_id == edition_id, Nomination.status != NominationStatus.DRAFT)

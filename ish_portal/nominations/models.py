@@ -87,6 +87,9 @@ class Nomination(SQLModel, table=True):
     applicant_consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     guardian_consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     guardian_consent_name: str = Field(default="", max_length=200)
+    # The three fields above mirror the current consent records (nominations/consent.py keeps them
+    # in step); this one is set while a consent is withdrawn, which holds the nomination where it is.
+    consent_withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     deletion_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     # Decided by the organisers.
@@ -160,3 +163,53 @@ class LabPreference(SQLModel, table=True):
     nomination_id: int = Field(foreign_key="nomination.id", index=True)
     lab_id: int = Field(foreign_key="lab.id", index=True)
     rank: int = Field(ge=1)
+
+
+class ConsentKind(StrEnum):
+    APPLICANT = "applicant"  # the applicant's own consent to the processing of their data
+    GUARDIAN = "guardian"    # a parent's or guardian's consent for a minor
+
+
+class ConsentMethod(StrEnum):
+    ONLINE = "online"  # given on the portal: the applicant's page, or the guardian's personal link
+    PAPER = "paper"    # signed on paper; an organiser uploaded the scan on the guardian's behalf
+
+
+class ConsentText(SQLModel, table=True):
+    """One version of a consent text in one language, exactly as it is shown: its paragraphs (with
+    the %(name)s-style placeholders the page fills in) and the sentence agreed to. Identified by
+    the SHA-256 of kind, language and text, so a record names the very words it was given for."""
+
+    __tablename__ = "consent_text"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True, index=True)
+    kind: str = Field(max_length=20)
+    language: str = Field(max_length=5)
+    body: str  # paragraphs separated by a blank line
+    statement: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One consent as it was given: who (the name typed), for whom, which text, how, when and from
+    which address; and, when it is withdrawn, when and from where. A new consent is a new record."""
+
+    __tablename__ = "consent_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    kind: str = Field(max_length=20)
+    given_by: str = Field(max_length=200)
+    text_id: int = Field(foreign_key="consent_text.id")
+    method: str = Field(default=ConsentMethod.ONLINE, max_length=10)
+    # The guardian's personal link it was given through: the same link can later withdraw it.
+    token_id: int | None = Field(default=None, foreign_key="access_token.id")
+    # Paper consent: the organiser who entered it and the scan of the signed form.
+    acting_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # Deleting the scan (erasure, retention) keeps the record: the reference empties itself.
+    document_id: int | None = Field(default=None, foreign_key="document.id", ondelete="SET NULL")
+    given_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    address: str = Field(default="", max_length=64)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_address: str = Field(default="", max_length=64)

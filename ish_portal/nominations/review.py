@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.accounts.models import User
 from ish_portal.audit.models import AuditEvent
-from ish_portal.audit.service import Actor, record
+from ish_portal.audit.service import DOWNLOADED_LETTER, VIEWED_DETAILS, Actor, record, saw_sensitive
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import (
@@ -227,6 +227,7 @@ class ReviewRow:
     submitted_at: datetime | None
     review_score: int | None
     complete: bool
+    consent_withdrawn: bool = False
 
 
 @dataclass
@@ -271,7 +272,7 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     names = {organisation.id: organisation.name for organisation in organisations}
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
                     Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
-                    Nomination.review_score, Nomination.name_order)
+                    Nomination.review_score, Nomination.name_order, Nomination.consent_withdrawn_at)
              .where(*conditions)
              .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     if filters.sort == "organisation":
@@ -283,7 +284,8 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
     complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
                                                             completeness_expression(edition))).all()) if ids else set()
     rows = [ReviewRow(id=r[0], name=written_name(r[1], r[2], r[8]), email=r[3], organisation=names[r[4]], status=r[5],
-                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete)
+                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete,
+                      consent_withdrawn=r[9] is not None)
             for r in found]
     subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
@@ -631,3 +633,24 @@ def _shown(value: Any) -> str:
         return ", ".join(str(v) for v in value)
     text = str(value)
     return text if len(text) <= 120 else text[:117] + "…"
+
+
+# -- who saw sensitive data ------------------------------------------------------------------------
+
+def saw_details(session: Session, user: User, nomination: Nomination) -> None:
+    """The review page shows the medical notes and passport details: one row records that this
+    organiser saw them now (nothing when there are none to see)."""
+    parts = [name for name, present in (
+        ("medical_notes", bool(nomination.medical_notes)),
+        ("passport", bool(nomination.passport_number or nomination.passport_expiry))) if present]
+    if not parts:
+        return
+    nomination_id = nomination.id
+    with transaction(session):
+        saw_sensitive(session, user, nomination_id, VIEWED_DETAILS, ",".join(parts))
+
+
+def saw_letter(session: Session, user: User, nomination: Nomination, letter: str) -> None:
+    nomination_id = nomination.id
+    with transaction(session):
+        saw_sensitive(session, user, nomination_id, DOWNLOADED_LETTER, letter)

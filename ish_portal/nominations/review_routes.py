@@ -6,17 +6,18 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
-from ish_portal.audit.service import Actor
+from ish_portal.audit.service import Actor, sensitive_access_of
 from ish_portal.errors import DomainError, NotFound
-from ish_portal.nominations import review, service
+from ish_portal.nominations import consent, review, service
 from ish_portal.nominations.models import ALLOWED_TRANSITIONS, NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.notifications import service as outbox
 from ish_portal.placement import messages as letters
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition
-from ish_portal.web.deps import DB, Form, Organiser, SettingsDep
+from ish_portal.web.deps import DB, Form, Organiser, SettingsDep, client_address
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
 from ish_portal.text.i18n import gettext as _, ngettext
@@ -77,7 +78,9 @@ def _nomination(db, nomination_id: int):
         raise HTTPException(404) from None
 
 
-def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
+def _detail(request: Request, db, user, nomination, status_code: int = 200, **extra):
+    # The page shows medical notes and passport details: each showing is recorded (one insert).
+    review.saw_details(db, user, nomination)
     edition = db.get(Edition, nomination.edition_id)
     documents = service.documents_of(db, nomination)
     uploaded = {document.kind for document in documents}
@@ -94,6 +97,10 @@ def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
         "letters": [(letter, title, letters.letter_problem(db, nomination, letter))
                     for letter, title in letter_titles()],
         "messages": outbox.messages_about(db, nomination.id),
+        "consents": consent.standings(db, nomination, edition),
+        "consent_records": consent.records_of(db, nomination.id),
+        "sensitive_access": sensitive_access_of(db, nomination.id, limit=200),
+        "paper_errors": {}, "paper_values": {},
         "withdrawable": NominationStatus.WITHDRAWN in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]
                         and nomination.status != NominationStatus.DRAFT,
         "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],
@@ -108,12 +115,12 @@ def _detail(request: Request, db, nomination, status_code: int = 200, **extra):
 
 @router.get("/organiser/nominations/{nomination_id}", response_class=HTMLResponse)
 def review_detail(request: Request, db: DB, user: Organiser, nomination_id: int):
-    return _detail(request, db, _nomination(db, nomination_id))
+    return _detail(request, db, user, _nomination(db, nomination_id))
 
 
-def _refused(request, db, nomination_id, errors: dict, **extra):
+def _refused(request, db, user, nomination_id, errors: dict, **extra):
     db.rollback()
-    return _detail(request, db, review.nomination_for_review(db, nomination_id, fresh=True), 400,
+    return _detail(request, db, user, review.nomination_for_review(db, nomination_id, fresh=True), 400,
                    errors=errors, **extra)
 
 
@@ -131,7 +138,7 @@ def review_eligibility(request: Request, db: DB, user: Organiser, form: Form, no
             flash(request, _("Eligible: the nomination is approved.") if decision.decision == "approved"
                   else _("Marked not eligible."))
             return redirect(f"/organiser/nominations/{nomination_id}#decision")
-    return _refused(request, db, nomination_id, errors, eligibility_values=values)
+    return _refused(request, db, user, nomination_id, errors, eligibility_values=values)
 
 
 @router.post("/organiser/nominations/{nomination_id}/score", response_class=HTMLResponse)
@@ -147,7 +154,7 @@ def review_score(request: Request, db: DB, user: Organiser, form: Form, nominati
         else:
             flash(request, _("Review score saved."))
             return redirect(f"/organiser/nominations/{nomination_id}#score")
-    return _refused(request, db, nomination_id, errors, score_values=values)
+    return _refused(request, db, user, nomination_id, errors, score_values=values)
 
 
 @router.post("/organiser/nominations/{nomination_id}/interviews", response_class=HTMLResponse)
@@ -164,7 +171,7 @@ def review_schedule_interview(request: Request, db: DB, user: Organiser, setting
         else:
             flash(request, _("Interview scheduled. The candidate gets an invitation with a calendar entry."))
             return redirect(f"/organiser/nominations/{nomination_id}#interviews")
-    return _refused(request, db, nomination_id, errors, values=values)
+    return _refused(request, db, user, nomination_id, errors, values=values)
 
 
 @router.post("/organiser/nominations/{nomination_id}/interviews/{interview_id}", response_class=HTMLResponse)
@@ -183,7 +190,7 @@ def review_update_interview(request: Request, db: DB, user: Organiser, form: For
         else:
             flash(request, _("Interview saved."))
             return redirect(f"/organiser/nominations/{nomination_id}#interviews")
-    return _refused(request, db, nomination_id, {}, interview_errors={interview_id: errors},
+    return _refused(request, db, user, nomination_id, {}, interview_errors={interview_id: errors},
                     interview_values={interview_id: values})
 
 
@@ -202,6 +209,8 @@ def review_letter(request: Request, db: DB, user: Organiser, nomination_id: int,
     if letter not in dict(letter_titles()) or letters.letter_problem(db, nomination, letter):
         raise HTTPException(404)
     filename, pdf = letters.letter_pdf(db, nomination, letter)
+    if letter == "visa":  # the letter that carries the passport details
+        review.saw_letter(db, user, nomination, letter)
     disposition = "inline" if request.query_params.get("view") == "inline" else "attachment"
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": "private, no-store"})
@@ -217,6 +226,31 @@ def review_resend(request: Request, db: DB, user: Organiser, nomination_id: int,
     else:
         flash(request, _("The email to %(to)s is written again and queued.", to=copy.recipient))
     return redirect(f"/organiser/nominations/{nomination_id}#messages")
+
+
+@router.post("/organiser/nominations/{nomination_id}/consent/paper", response_class=HTMLResponse)
+def review_paper_consent(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int):
+    """A guardian's consent signed on paper: the organiser uploads the scan and records it,
+    acting on the guardian's behalf."""
+    _nomination(db, nomination_id)
+    name = str(form.get("paper_name", ""))[:200]
+    file = form.get("paper_file")
+    errors = {}
+    if not name.strip():
+        errors["paper_name"] = _("Enter the name the guardian signed with.")
+    if not isinstance(file, UploadFile) or not file.filename:
+        errors["paper_file"] = _("Choose the scan of the signed form.")
+    elif form.get("confirm") != "yes":
+        errors["paper_file"] = _("Tick the box to confirm that the guardian signed this form.")
+    if not errors:
+        try:
+            consent.give_paper_consent(db, user, nomination_id, name, file.filename, file.file, client_address(request))
+        except DomainError as exc:
+            errors["paper_file"] = exc.message
+        else:
+            flash(request, _("The guardian's consent on paper is recorded."))
+            return redirect(f"/organiser/nominations/{nomination_id}#consent")
+    return _refused(request, db, user, nomination_id, {}, paper_errors=errors, paper_values={"paper_name": name})
 
 
 @router.post("/organiser/nominations/{nomination_id}/withdraw", response_class=HTMLResponse)
@@ -237,5 +271,5 @@ def review_withdraw(request: Request, db: DB, user: Organiser, form: Form, nomin
         else:
             flash(request, _("The candidate is withdrawn; a seat they held goes to the waitlist."))
             return redirect(f"/organiser/nominations/{nomination_id}")
-    return _refused(request, db, nomination_id, {}, withdraw_errors=errors,
+    return _refused(request, db, user, nomination_id, {}, withdraw_errors=errors,
                     withdraw_values={"withdraw_reason": reason})

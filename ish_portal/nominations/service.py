@@ -95,6 +95,12 @@ def when_status_changes(follower: Follower) -> Follower:
     return follower
 
 
+# The moves forward that a withdrawn consent holds back (nominations/consent.py); moves back, out
+# or to a refusal stay open, so an offer can still be taken back or the candidate withdrawn.
+HELD_BY_A_WITHDRAWN_CONSENT = frozenset({(S.SUBMITTED, S.APPROVED), (S.REJECTED, S.APPROVED),
+                                         (S.APPROVED, S.OFFERED), (S.OFFERED, S.ACCEPTED)})
+
+
 def change_status(session: Session, nomination: Nomination, to: NominationStatus, actor: Actor,
                   reason: str = "") -> None:
     """The one door of a nomination's status: checks the move against ALLOWED_TRANSITIONS, records
@@ -103,6 +109,8 @@ def change_status(session: Session, nomination: Nomination, to: NominationStatus
     if to not in ALLOWED_TRANSITIONS[current]:
         raise DomainError(_("A nomination that is %(current)s cannot become %(to)s.",
                                 current=status_label(current), to=status_label(to)))
+    if nomination.consent_withdrawn_at is not None and (current, to) in HELD_BY_A_WITHDRAWN_CONSENT:
+        raise DomainError(_("A consent has been withdrawn: the nomination cannot move on until it is given again."))
     nomination.status = to
     nomination.updated_at = utcnow()
     if to == S.SUBMITTED:

@@ -16,8 +16,9 @@ from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.errors import DomainError
 from ish_portal.labs.models import Lab
+from ish_portal.nominations import consent
 from ish_portal.nominations.models import Nomination, NominationStatus as S
-from ish_portal.nominations.service import change_status, is_minor, when_status_changes
+from ish_portal.nominations.service import change_status, when_status_changes
 from ish_portal.placement.models import HOLDING, OFFER_MOVES, Offer, OfferStatus as O
 from ish_portal.programme.models import Edition
 from ish_portal.text.i18n import gettext as _
@@ -146,14 +147,9 @@ def discard_unsent(session: Session, offer_id: int, actor: Actor) -> Offer:
 
 
 def consent_missing(session: Session, nomination: Nomination) -> list[str]:
-    """The consents still missing before the applicant may accept a place."""
-    edition = session.get(Edition, nomination.edition_id)
-    missing = []
-    if nomination.applicant_consent_at is None:
-        missing.append(_("your own consent to the processing of your data"))
-    if is_minor(nomination, edition) and nomination.guardian_consent_at is None:
-        missing.append(_("your parent's or guardian's consent"))
-    return missing
+    """The consents still missing before the applicant may accept a place: not given, given to an
+    older version of the text, or withdrawn (nominations/consent.py)."""
+    return consent.missing(session, nomination)
 
 
 def respond(session: Session, nomination_id: int, offer_id: int, accept: bool, reason: str = "") -> Offer:

@@ -141,9 +141,14 @@ def _instance(session: Session, edition: Edition, nominations: list[Nomination],
     }
 
 
+def matchable():
+    """Who matching may place: approved, and no consent withdrawn (a withdrawn consent holds the
+    nomination where it is until it is given again)."""
+    return (Nomination.status == NominationStatus.APPROVED) & Nomination.consent_withdrawn_at.is_(None)
+
+
 def approved_nominations(session: Session, edition_id: int) -> list[Nomination]:
-    return list(session.exec(select(Nomination).where(Nomination.edition_id == edition_id,
-                                                      Nomination.status == NominationStatus.APPROVED)
+    return list(session.exec(select(Nomination).where(Nomination.edition_id == edition_id, matchable())
                              .execution_options(populate_existing=True)).all())
 
 
@@ -501,6 +506,8 @@ def publication_problems(session: Session, run: MatchRun) -> list[str]:
             name = nomination.display_name if nomination else student_key(nomination_id)
             status = status_label(nomination.status) if nomination else _("deleted")
             problems.append(_("%(name)s is no longer approved (now %(status)s).", name=name, status=status))
+        elif nomination.consent_withdrawn_at is not None:
+            problems.append(_("%(name)s: a consent has been withdrawn.", name=nomination.display_name))
         lab = labs.get(lab_id)
         if lab is None or lab.retired:
             problems.append(_("The lab %(lab)s has been retired.", lab=lab.label if lab else lab_key(lab_id)))

@@ -29,6 +29,7 @@ from ish_portal.placement.runs import (
     _preferences,
     _priority_key,
     approved_nominations,
+    matchable,
     instance_error_message,
     lab_id_of,
     lab_key,
@@ -51,8 +52,7 @@ def waitlist(session: Session, edition_id: int) -> list[WaitlistRow]:
     """Approved students without an offer that holds a seat, in the order the engine reviews them."""
     holding = select(Offer.nomination_id).where(Offer.status.in_(HOLDING))
     nominations = session.exec(select(Nomination).where(
-        Nomination.edition_id == edition_id, Nomination.status == NominationStatus.APPROVED,
-        Nomination.id.not_in(holding))).all()
+        Nomination.edition_id == edition_id, matchable(), Nomination.id.not_in(holding))).all()
     nominations = sorted(nominations, key=_priority_key)
     labs = _labs_by_id(session, edition_id)
     organisation_names = _organisation_names(session)
@@ -101,7 +101,7 @@ def fill_freed_places(session: Session, edition_id: int, actor: Actor, now: date
     holders = {offer.nomination_id: offer for offer in holding}
     candidates = list(session.exec(select(Nomination).where(
         Nomination.edition_id == edition_id,
-        Nomination.id.in_(list(holders)) | (Nomination.status == NominationStatus.APPROVED))).all()) \
+        Nomination.id.in_(list(holders)) | matchable())).all()) \
         if holders else approved_nominations(session, edition_id)
     # Every seat someone holds is pinned where it is, whatever the pins or preferences say now.
     instance = _instance(session, edition, candidates, run.seed,
@@ -156,6 +156,8 @@ def confirm_proposed_offer(session: Session, user: User, edition_id: int, offer_
         offer, nomination = _proposed(session, edition_id, offer_id)
         if nomination.status != NominationStatus.APPROVED:
             raise DomainError(_("%(name)s is no longer approved.", name=nomination.display_name))
+        if nomination.consent_withdrawn_at is not None:
+            raise DomainError(_("%(name)s: a consent has been withdrawn.", name=nomination.display_name))
         _send(session, offer, Actor.of_user(user), utcnow())
     return offer
 

@@ -48,6 +48,8 @@ def _action_words() -> dict[str, str]:
         "profile_changed": _("applicant's details changed"), "applicant_consented": _("applicant consented"),
         "deletion_requested": _("deletion requested"), "preferences_changed": _("lab preferences changed"),
         "personal_data_erased": _("personal data deleted"), "guardian_consented": _("guardian consented"),
+        "guardian_consented_on_paper": _("guardian's consent on paper recorded"),
+        "consent_withdrawn": _("consent withdrawn"),
         "applicant_signed_in": _("applicant signed in"),
         "message_template_saved": _("message wording saved"),
         "message_template_reset": _("message wording reset"), "offer_reminder_sent": _("offer reminder sent"),

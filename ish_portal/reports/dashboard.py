@@ -37,6 +37,7 @@ class Overview:
     awaiting: list[tuple[Offer, Nomination, Lab]]
     failed_emails: int
     draft_emails: int
+    consent_withdrawn: list[Nomination] = ()
 
 
 def overview(session: Session, edition: Edition) -> Overview:
@@ -71,5 +72,9 @@ def overview(session: Session, edition: Edition) -> Overview:
     mail = dict(session.exec(select(OutboxMessage.status, func.count())
                              .where(OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.DRAFT]))
                              .group_by(OutboxMessage.status)).all())
+    # Withdrawn consents hold their nominations: the organisers see each one (an index finds them).
+    withdrawn = list(session.exec(select(Nomination).where(Nomination.edition_id == edition.id,
+                                                           Nomination.consent_withdrawn_at.is_not(None))
+                                  .order_by(Nomination.consent_withdrawn_at.desc()).limit(50)).all())
     return Overview([(o, counts[o.id]) for o in organisations], dict(totals), labs, awaiting,
-                    mail.get(OutboxStatus.FAILED, 0), mail.get(OutboxStatus.DRAFT, 0))
+                    mail.get(OutboxStatus.FAILED, 0), mail.get(OutboxStatus.DRAFT, 0), withdrawn)

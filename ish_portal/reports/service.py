@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from ish_portal.accounts.models import Role, User
-from ish_portal.audit.service import Actor, record
+from ish_portal.audit.service import Actor, record, saw_sensitive_in_export
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.forms import countries
@@ -349,6 +349,10 @@ def export(session: Session, organiser: User, edition: Edition, which: str, fmt:
             record(session, Actor.of_user(organiser), "exported", "export", None,
                    changes={"list": which, "format": fmt, "sensitive": sensitive, "rows": count},
                    edition_id=edition.id)
+            if sensitive:
+                # One statement: a row per candidate in the list, each naming the list and its size.
+                saw_sensitive_in_export(session, organiser, listing.query.with_only_columns(Nomination.id)
+                                        .order_by(None), which, count)
         pieces = _file(connection, listing, fmt)
         # The first piece (the headers) is made here, which starts the generator: from now on
         # closing it, even unread, runs its finally and gives the connection back.

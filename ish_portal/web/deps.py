@@ -127,3 +127,10 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 Organiser = Annotated[User, Depends(_require_role(Role.ORGANISER))]
 Coordinator = Annotated[User, Depends(_require_role(Role.COORDINATOR))]
 Applicant = Annotated[Nomination, Depends(require_applicant)]
+
+
+def client_address(request: Request) -> str:
+    """The asker's address, as recorded with a consent. `ish-portal serve` runs uvicorn with
+    proxy_headers and trusts X-Forwarded-For from a proxy on 127.0.0.1, so behind the usual local
+    reverse proxy this is the visitor's address, not the proxy's."""
+    return request.client.host if request.client else ""

@@ -19,6 +19,8 @@ from ish_portal.notifications.service import status_word as message_status_word
 from ish_portal.settings import PROJECT_ROOT
 from ish_portal.text import i18n, timefmt
 from ish_portal.text.vocabulary import subject_label
+from ish_portal.audit.service import access_label, role_label
+from ish_portal.nominations import consent
 from ish_portal.web.flash import pop_flashes
 from ish_portal.web.security import csrf_token
 
@@ -51,6 +53,11 @@ env.globals.update(
     message_status_label=message_status_word,
     recipient_word=recipient_word,
     kind_title=kind_title,
+    consent_text=consent.current_text,
+    consent_state_label=consent.state_label,
+    consent_method_label=consent.method_label,
+    access_label=access_label,
+    role_label=role_label,
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).

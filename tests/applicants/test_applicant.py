@@ -18,6 +18,7 @@ from ish_portal.nominations.models import LabPreference, Nomination
 from ish_portal.placement.models import Offer
 from ish_portal.nominations.service import is_minor
 from ish_portal.placement.offers import expire_overdue_offers
+from tests import factories
 from tests.conftest import fresh, post_form
 from tests.factories import PASSWORD
 
@@ -67,9 +68,9 @@ def test_status_shows_timeline_pending_items_and_contacts(applicant):
 
 
 def test_own_consent_is_recorded_once(applicant, db, world):
-    post_form(applicant, "/applicant", "/applicant/consent", {"agree": "yes"})
+    post_form(applicant, "/applicant", "/applicant/consent", {"agree": "yes", "consent_name": "Noa Cohen"})
     first = fresh(db).get(Nomination, world[1].id).applicant_consent_at
-    post_form(applicant, "/applicant", "/applicant/consent", {"agree": "yes"})
+    post_form(applicant, "/applicant", "/applicant/consent", {"agree": "yes", "consent_name": "Noa Cohen"})
     assert first is not None
     assert fresh(db).get(Nomination, world[1].id).applicant_consent_at == first
     assert "Your consent to the processing" not in applicant.get("/applicant").text
@@ -177,10 +178,10 @@ def offer(db, nomination, lab, hours=48, consents=True):
     fresh(db)
     nomination = db.get(Nomination, nomination.id)
     nomination.status = "offered"
-    if consents:
-        nomination.applicant_consent_at = nomination.guardian_consent_at = utcnow()
     db.add_all([row, nomination])
     db.commit()
+    if consents:
+        factories.consented(db, nomination, applicant=utcnow(), guardian=utcnow())
     return row
 
 
@@ -210,14 +211,11 @@ def test_offer_cannot_be_accepted_before_the_consents_are_recorded(applicant, db
     assert "your own consent to the processing of your data" in refused.text
     assert fresh(db).get(Offer, row.id).status == "pending"
 
-    post_form(applicant, "/applicant/offer", "/applicant/consent", {"agree": "yes", "next": "/applicant/offer"})
+    post_form(applicant, "/applicant/offer", "/applicant/consent", {"agree": "yes", "consent_name": "Noa Cohen", "next": "/applicant/offer"})
     page = applicant.get("/applicant/offer").text
     if is_minor(fresh(db).get(Nomination, nomination.id), edition):
         assert "your parent's or guardian's consent" in html.unescape(page)
-        stored = db.get(Nomination, nomination.id)
-        stored.guardian_consent_at = utcnow()
-        db.add(stored)
-        db.commit()
+        factories.consented(db, db.get(Nomination, nomination.id), guardian=utcnow())
     assert 'href="/applicant/offer/accept"' in applicant.get("/applicant/offer").text
     post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
     assert fresh(db).get(Offer, row.id).status == "accepted"

@@ -36,6 +36,7 @@ def test_applicant_journey_on_a_phone(browser, live_server, db, make, smtp, wait
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing sticks out
 
     page.get_by_label(re.compile("I agree that the City of Heidelberg")).check()
+    page.get_by_label("Your full name").fill("Noémie Laurent")
     page.get_by_role("button", name="Give my consent").click()
     page.get_by_text("Thank you: your consent is recorded.").wait_for()
 

@@ -91,6 +91,7 @@ def test_organiser_sets_up_the_year_matches_publishes_and_promotes_the_waitlist(
     with answering(browser, live_server, personal_link(smtp, offer_mail)) as applicant:
         applicant.get_by_role("heading", name="You are offered a place").wait_for()
         applicant.get_by_label("I agree that the City of Heidelberg processes my personal data").check()
+        applicant.get_by_label("Your full name").fill("Noémie Laurent")
         applicant.get_by_role("button", name="Give my consent").click()
         applicant.get_by_role("link", name="Accept the place").click()
         applicant.get_by_role("button", name="Yes, accept the place").click()

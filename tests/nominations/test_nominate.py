@@ -222,8 +222,10 @@ def test_guardian_consent_link_records_who_consented_and_when(signed_in, app, db
         before = utcnow()
         done = post_form(guardian, path, path, {"guardian_name": "Aiko Nakamura", "agree": "yes"})
         assert "Your consent for <bdi>中村春斗</bdi> has been recorded." in done.text
-        again = post_form(guardian, path, path, {"guardian_name": "Aiko Nakamura", "agree": "yes"})
-        assert again.status_code == 410
+        # The used link now shows the consent it recorded, and by whom, with the way to withdraw it.
+        again = guardian.get(path)
+        assert again.status_code == 200
+        assert "was recorded: given by <bdi>Aiko Nakamura</bdi>" in again.text and "/withdraw" in again.text
     stored = the_nomination(db)
     assert stored.guardian_consent_name == "Aiko Nakamura"
     assert before <= stored.guardian_consent_at <= utcnow()

@@ -6,7 +6,7 @@ import pytest
 from ish_portal.notifications.catalog import KINDS
 from ish_portal.notifications.render import EMAIL_TEMPLATES, _text_env, placeholders_used, render_email
 
-REQUIRED = {"applicant_access", "nomination_received", "guardian_consent_request", "missing_documents_reminder",
+REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "guardian_consent_request", "missing_documents_reminder",
             "submission_confirmation", "interview_invitation", "offer_made", "offer_reminder", "offer_accepted",
             "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
             "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 from tests.conftest import csrf_of
 
 PUBLIC = {"/", "/login", "/logout", "/language", "/password/forgot", "/password/reset/{token}",
-          "/invitation/{token}", "/access", "/access/{token}", "/consent/{token}", "/healthz"}
+          "/invitation/{token}", "/access", "/access/{token}", "/consent/{token}", "/consent/{token}/withdraw", "/healthz"}
 
 
 def concrete(path: str) -> str:
