@@ -2,7 +2,7 @@
 consent texts kept by their SHA-256, and a record of every staff look at sensitive data
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 import hashlib
@@ -14,7 +14,7 @@ from alembic import op
 from ish_portal.db import UTCDateTime
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
