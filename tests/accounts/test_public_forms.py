@@ -4,6 +4,7 @@ address and per recipient, and limit every field."""
 
 import re
 import threading
+from datetime import date
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -190,6 +191,7 @@ def test_overlong_guardian_name_is_refused_and_not_echoed(client, db, make):
 def test_used_consent_link_says_the_consent_is_recorded_by_whom_and_when(client, app, db, make):
     edition, organisation = make.edition(db), make.organisation(db)
     nomination = make.nomination(db, edition, organisation, given_name="Haruto", family_name="Nakamura",
+                                 date_of_birth=date(edition.starts_on.year - 16, 1, 1),
                                  guardian_email="aiko@example.org", guardian_name="Aiko Nakamura")
     raw = issue_token(db, TokenPurpose.GUARDIAN_CONSENT, "aiko@example.org", nomination_id=nomination.id)
     db.commit()
