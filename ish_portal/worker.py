@@ -63,17 +63,18 @@ class Worker:
             except Exception:
                 log.exception("worker %s: %s failed", self.sender.name, job.__name__)
 
-    def nightly_retention(self) -> None:
+    def nightly_retention(self, now=None) -> None:
         """The retention purge, once a Heidelberg night (from RETENTION_HOUR on): every process
         asks, the first to claim the day runs it (see retention.service.run_nightly)."""
-        if utcnow().astimezone(zone()).hour < RETENTION_HOUR:
+        now = now or utcnow()
+        if now.astimezone(zone()).hour < RETENTION_HOUR:
             return
         with self.session() as session:
-            if claimed_today(session):
+            if claimed_today(session, now):
                 return
-            outcome = run_nightly(session, base_url=self.settings.base_url)
-        if outcome.ran:
-            log.info("retention: %s", "; ".join(outcome.lines()) or "nothing due")
+            outcome = run_nightly(session, now, base_url=self.settings.base_url)
+            if outcome.ran:
+                log.info("retention: %s", "; ".join(outcome.lines()) or "nothing due")
 
     def run_forever(self, stop: threading.Event, poll_seconds: float | None = None) -> None:
         """Batch after batch while mail is due; when none is, wait for the sender's wake-up (a

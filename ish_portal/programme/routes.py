@@ -86,12 +86,13 @@ def _edition_values(edition) -> dict:
 
 def edition_settings_page(request, db, edition, status_code=200, **extra):
     """The settings page, with the retention schedule of the edition and what will go when."""
-    from ish_portal.retention.service import class_label, other_editions, overview
+    from ish_portal.retention.service import class_label, other_editions, overview, today_in_heidelberg
 
     rows = overview(db, edition)
     context = {"edition": edition, "documents": REQUIRABLE_DOCUMENTS, "values": _edition_values(edition), "errors": {},
                "retention": rows, "retention_others": other_editions(db, edition),
-               "retention_errors": {}, "class_label": class_label, "retention_values": {row.field: row.months for row in rows}}
+               "retention_errors": {}, "class_label": class_label,
+               "today": today_in_heidelberg(), "retention_values": {row.field: row.months for row in rows}}
     return render(request, "programme/edition_settings.html", context | extra, status_code=status_code)
 
 

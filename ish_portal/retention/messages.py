@@ -15,8 +15,8 @@ def purged_lines(session, purged: list[list]) -> str:
     lines = []
     for edition_id, key, count in purged:
         edition = session.get(Edition, edition_id)
-        lines.append("- " + ngettext("%(edition)s: %(what)s of %(num)d candidate",
-                                     "%(edition)s: %(what)s of %(num)d candidates", count,
+        lines.append("- " + ngettext("%(edition)s: %(what)s, %(num)d candidate",
+                                     "%(edition)s: %(what)s, %(num)d candidates", count,
                                      edition=edition.title if edition else str(edition_id),
                                      what=class_label(key)))
     return "\n".join(lines)
@@ -37,5 +37,5 @@ define("retention_summary", N_("Retention: what was deleted"),
        STAFF, ["name", "day", "summary", "link"], _summary,
        own={"day": (N_("the day of the purge"), "7 September 2027"),
             "summary": (N_("what was deleted, one line per edition and class starting with '- '"),
-                        "- ISH 2026: Medical notes and dietary needs of 12 candidates"),
+                        "- ISH 2026: Medical notes and dietary needs, 12 candidates"),
             "link": (N_("the retention schedule in the portal"), "https://ish.example/organiser/edition#retention")})

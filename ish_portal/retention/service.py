@@ -44,6 +44,7 @@ from ish_portal.nominations.models import Document, Interview, Nomination, Nomin
 from ish_portal.nominations.service import delete_document_with_bytes
 from ish_portal.notifications.service import enqueue, forget_messages
 from ish_portal.programme.models import Edition
+from ish_portal.programme.service import when_an_edition_is_copied
 from ish_portal.retention.models import RetentionPeriod, RetentionRun
 from ish_portal.text.i18n import N_, gettext as _
 from ish_portal.text.timefmt import zone
@@ -430,3 +431,13 @@ def other_editions(session: Session, edition: Edition) -> list[tuple[Edition, li
         if planned:
             found.append((other, planned))
     return found
+
+
+@when_an_edition_is_copied
+def copy_periods(session: Session, last: Edition, edition: Edition) -> dict[str, int]:
+    """A new edition keeps the retention periods the organisers set for the last one."""
+    copied = 0
+    for row in session.exec(select(RetentionPeriod).where(RetentionPeriod.edition_id == last.id)).all():
+        session.add(RetentionPeriod(edition_id=edition.id, data_class=row.data_class, months=row.months))
+        copied += 1
+    return {"retention periods": copied}
