@@ -67,7 +67,7 @@ class Worker:
         """The retention purge, once a Heidelberg night (from RETENTION_HOUR on): every process
         asks, the first to claim the day runs it (see retention.service.run_nightly)."""
         now = now or utcnow()
-        if now.astimezone(zone()).hour < RETENTION_HOUR:
+        if not self.settings.retention_nightly or now.astimezone(zone()).hour < RETENTION_HOUR:
             return
         with self.session() as session:
             if claimed_today(session, now):

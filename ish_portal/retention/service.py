@@ -258,11 +258,11 @@ def _scrub_audit(session: Session, nomination_id: int, fields: tuple[str, ...], 
                 touched = True
         label, reason = event.actor_label, event.reason
         for value in wanted:
-            if value.lower() in label.lower():
-                label = label.split(" ", 1)[0] if label.split(" ", 1)[0] in ("guardian", "applicant") else ERASED
+            if label.startswith("guardian ") and value.lower() in label.lower():
+                label = "guardian"  # "guardian Yui Nakamura <yui@...>": who it was goes, not that it was
             if value.lower() in reason.lower():
                 reason = ERASED
-        if everything and event.reason and event.action != "status_changed":
+        if everything and event.reason:
             reason = ERASED
         if touched or label != event.actor_label or reason != event.reason:
             event.changes, event.actor_label, event.reason = changes, label, reason
@@ -297,17 +297,12 @@ def _purge(session: Session, nomination: Nomination, key: str) -> None:
         nomination.eligibility_reason = ""
         values += notes
         forget_messages(session, nomination.id, values)
+        # A decision's reason is the review comment it was given with.
         for event in session.exec(select(AuditEvent).where(
-                AuditEvent.nomination_id == nomination.id,
-                AuditEvent.action.in_(("interview_updated", "status_changed")))).all():
-            changes = dict(event.changes or {})
-            if "notes" in changes or (event.action == "status_changed" and event.reason and
-                                      event.to_state in (S.REJECTED, S.APPROVED)):
-                changes.pop("notes", None)
-                event.changes = {**changes, **({"notes": ERASED} if "notes" in (event.changes or {}) else {})}
-                if event.action == "status_changed":
-                    event.reason = ERASED
-                session.add(event)
+                AuditEvent.nomination_id == nomination.id, AuditEvent.action == "status_changed",
+                AuditEvent.to_state.in_((S.REJECTED, S.APPROVED)), AuditEvent.reason != "")).all():
+            event.reason = ERASED
+            session.add(event)
     elif key == "not_accepted":
         values = [nomination.given_name, nomination.family_name, nomination.email, nomination.passport_name,
                   nomination.guardian_name, nomination.guardian_email, nomination.guardian_consent_name]

@@ -271,7 +271,8 @@ def test_nightly_run_claims_its_day_once_and_waits_for_the_night(db, make, engin
     organisation = make.organisation(db)
     past = make.edition(db, year=2025, ends_on=ENDED)
     _full(make, db, past, organisation)
-    worker = Worker(engine, settings)
+    worker = Worker(engine, settings.model_copy(update={"retention_nightly": True}))
+    Worker(engine, settings).nightly_retention(datetime(2026, 3, 1, 4, 0, tzinfo=UTC))  # switched off
     worker.nightly_retention(datetime(2026, 3, 1, 0, 30, tzinfo=UTC))  # 01:30 in Heidelberg: not yet
     assert fresh(db).exec(select(RetentionRun)).all() == []
     worker.nightly_retention(datetime(2026, 3, 1, 2, 30, tzinfo=UTC))
