@@ -125,6 +125,8 @@ def test_settings_page_shows_each_class_its_period_and_what_goes_when(client, db
     edition = make.edition(db, year=2027, starts_on=date(2027, 7, 12), ends_on=date(2027, 8, 7))
     for _ in range(12):
         make.nomination(db, edition, organisation, medical_notes="hay fever", status="accepted")
+    past = make.edition(db, year=2025, title="ISH 2025", ends_on=ENDED)
+    make.nomination(db, past, organisation, passport_number="TK1234567", status="accepted")
     _sign_in(client, db, make)
     page = client.get("/organiser/edition").text
     for data_class in service.CLASSES:
@@ -132,6 +134,9 @@ def test_settings_page_shows_each_class_its_period_and_what_goes_when(client, db
         assert f'name="retention_{data_class.key}"' in page
     assert 'name="retention_medical" type="number" min="0" max="120" step="1" required\n                value="1"' in page
     assert "on 7 September 2027: 12 candidates" in page
+    # Another edition's data past its period waits for the next run.
+    assert "ISH 2025, due now (on 9 November 2025): Passport details (name in the passport, number, expiry), " \
+        "1 candidate" in page
 
 
 def test_settings_page_refuses_a_period_out_of_range_naming_the_field(client, db, make):
