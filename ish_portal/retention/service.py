@@ -10,7 +10,9 @@ named event:
   withdrawn, declined, expired): the moment the nomination entered the status it still has (the
   newest "status_changed" event of the audit log into that status). A rejected or expired
   candidate can still be taken back while the edition runs, so for them the final decision is
-  never earlier than the programme's end.
+  never earlier than the programme's end. Candidates never decided either way (a draft never
+  submitted, one still submitted, approved or offered when the programme ended) were not accepted
+  either: their final decision is the programme's end.
 
 A period of N months ends on the same day of the month N months later (the month's last day when
 it has no such day); on that day, Heidelberg's date, the data is due. The purge deletes only what
@@ -54,6 +56,9 @@ FINAL_DECISION = "final_decision"
 NOT_ACCEPTED = (S.REJECTED, S.WITHDRAWN, S.DECLINED, S.EXPIRED)
 # Not accepted, but can still be taken back until the edition ends.
 REVERSIBLE = (S.REJECTED, S.EXPIRED)
+# Never decided either way (a draft never submitted, a candidate still under review, waitlisted or
+# with an unanswered offer): once the programme is over they were not accepted either, as of its end.
+LEFT_OVER = (S.DRAFT, S.SUBMITTED, S.APPROVED, S.OFFERED)
 MAX_MONTHS = 120
 LOCK_KEY = 0x15_4E_7E  # pg_advisory_xact_lock key of the purge
 
@@ -173,7 +178,7 @@ def _holds(key: str):
         return or_(n.eligibility_reason != "",
                    exists().where(Interview.nomination_id == n.id, Interview.notes != ""))
     if key == "not_accepted":
-        return and_(n.status.in_(NOT_ACCEPTED), ~n.email.like("erased-%@invalid"))
+        return and_(n.status.in_(NOT_ACCEPTED + LEFT_OVER), ~n.email.like("erased-%@invalid"))
     raise KeyError(key)
 
 
@@ -192,7 +197,10 @@ def final_decisions(session: Session, edition: Edition) -> dict[int, date]:
     for nomination_id, status, updated_at, at in rows:
         moment = at or updated_at
         day = moment.astimezone(zone()).date()
-        decided[nomination_id] = max(day, edition.ends_on) if status in REVERSIBLE else day
+        if status in LEFT_OVER:
+            decided[nomination_id] = edition.ends_on
+        else:
+            decided[nomination_id] = max(day, edition.ends_on) if status in REVERSIBLE else day
     return decided
 
 

@@ -112,6 +112,10 @@ def test_final_decision_is_entering_the_status_and_never_before_the_end_for_the_
     _org, past, _current, _p, withdrawn, rejected, declined, _t = _world(db, make)
     decided = service.final_decisions(db, past)
     assert decided == {withdrawn.id: date(2025, 5, 1), rejected.id: ENDED, declined.id: date(2025, 10, 1)}
+    waitlisted = make.nomination(db, past, _org, status="approved")
+    draft = make.nomination(db, past, _org, status="draft")
+    decided = service.final_decisions(db, past)
+    assert (decided[waitlisted.id], decided[draft.id]) == (ENDED, ENDED)
 
 
 def _sign_in(client, db, make):
