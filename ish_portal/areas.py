@@ -8,3 +8,5 @@ from ish_portal.labs import service as labs_service  # noqa: F401  (copies labs 
 from ish_portal.nominations import messages as nominations_messages  # noqa: F401
 from ish_portal.placement import messages as placement_messages  # noqa: F401
 from ish_portal.placement import offers as placement_offers  # noqa: F401  (follows withdrawals)
+from ish_portal.retention import messages as retention_messages  # noqa: F401
+from ish_portal.retention import service as retention_service  # noqa: F401  (copies retention periods into a new edition)

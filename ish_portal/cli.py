@@ -67,7 +67,9 @@ app = typer.Typer(help="Admissions portal of the International Summer Science Sc
                   cls=PortalGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
+retention_app = typer.Typer(help="Deleting personal data on the retention schedule.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(retention_app, name="retention")
 app.add_typer(outbox_app, name="outbox")
 
 
@@ -188,6 +190,29 @@ def outbox_work(once: bool = typer.Option(False, help="Deliver what is due, then
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     worker.run_forever(stop)
+
+
+@retention_app.command("run")
+def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="Count what is due; change nothing.")):
+    """Delete the personal data whose retention period has ended (the worker does this nightly)."""
+    from sqlmodel import Session
+
+    from ish_portal import areas  # noqa: F401  (the summary email's kind)
+    from ish_portal.db import make_engine
+    from ish_portal.retention.service import run
+
+    settings = load_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    with Session(engine, expire_on_commit=False, info={"base_url": settings.base_url}) as session:
+        outcome = run(session, dry_run=dry_run, base_url=settings.base_url)
+        lines = [f"{entry.edition.title}\t{entry.data_class}\t{entry.count}" for entry in outcome.entries]
+    engine.dispose()
+    verb = "due (dry run, nothing changed)" if dry_run else "deleted"
+    typer.echo(f"edition\tclass\tcandidates {verb}")
+    for line in lines:
+        typer.echo(line)
+    if not lines:
+        typer.echo("nothing is due")
 
 
 def main() -> None:  # pragma: no cover - console entry point

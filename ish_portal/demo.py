@@ -112,12 +112,20 @@ def coming_summer(today: date) -> int:
     return today.year + 1 if today.month >= 4 else today.year
 
 
+def last_summer(today: date) -> int:
+    """The year of the last edition that is well over (its programme ended in August)."""
+    return today.year if today >= date(today.year, 10, 1) else today.year - 1
+
+
 def load_demo(session: Session, settings: Settings, today: date | None = None) -> str:
     today = today or date.today()
     year = coming_summer(today)
     with transaction(session):
         organisations = _organisations(session)
         _users(session, organisations, settings.demo_password)
+        past = last_summer(today)
+        if past != year and session.exec(select(Edition).where(Edition.year == past)).first() is None:
+            _last_years_edition(session, _edition(session, past, organisations), organisations)
         edition = session.exec(select(Edition).where(Edition.year == year)).first()
         if edition is not None:
             return f"demo data for {year} is already there; nothing added"
@@ -125,7 +133,8 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
-            f"{len(CANDIDATES)} candidates")
+            f"{len(CANDIDATES)} candidates; last year's edition {past} with {len(PAST_CANDIDATES)} candidates "
+            f"whose data is partly past its retention (try: ish-portal retention run --dry-run)")
 
 
 def accounts() -> list[tuple[str, str]]:
@@ -272,3 +281,55 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
                                   released_at=datetime.now(UTC) - timedelta(days=1)))
             change_status(session, nomination, status, DEMO,
                           reason="passed the place on" if status == S.WITHDRAWN else "")
+
+
+# Last year's edition, finished in August: its participants' medical notes and passport details and
+# the not-accepted candidates' data are past their retention periods by the autumn, the rest follows.
+# organisation, given, family, passport name, born, email, final status, month of the final decision
+PAST_CANDIDATES = [
+    ("kumamoto", "Sakura", "高橋", "TAKAHASHI SAKURA", date(2007, 4, 2), "sakura.takahashi", S.ACCEPTED, 5),
+    ("montpellier", "Lucas", "Moreau", "MOREAU LUCAS", date(2007, 6, 18), "lucas.moreau", S.ACCEPTED, 5),
+    ("bautzen", "Lena", "Schulz", "SCHULZ LENA", date(2008, 1, 9), "lena.schulz", S.ACCEPTED, 5),
+    ("rehovot", "Yael", "Levi", "LEVI YAEL", date(2007, 9, 30), "yael.levi", S.ACCEPTED, 5),
+    ("jelenia-gora", "Zofia", "Nowak", "NOWAK ZOFIA", date(2007, 3, 12), "zofia.nowak", S.DECLINED, 5),
+    ("cambridge", "Harry", "Wilson", "WILSON HARRY", date(2007, 11, 23), "harry.wilson", S.WITHDRAWN, 3),
+    ("nysf", "Mia", "Taylor", "TAYLOR MIA", date(2007, 8, 4), "mia.taylor", S.REJECTED, 4),
+]
+
+
+def _last_years_edition(session: Session, edition: Edition, organisations: dict[str, Organisation]) -> None:
+    """Candidates with everything a finished edition holds, and a history dated in that year."""
+    year = edition.year
+    for index, (slug, given, family, passport, born, local_part, final, month) in enumerate(PAST_CANDIDATES):
+        decided = datetime.combine(date(year, month, 10 + index), time(10, 0), BERLIN).astimezone(UTC)
+        minor = Nomination(date_of_birth=born, given_name=given, family_name=family).age_on(edition.starts_on) < 18
+        nomination = Nomination(
+            edition_id=edition.id, organisation_id=organisations[slug].id, given_name=given, family_name=family,
+            name_order=usual_order(given, family), passport_name=passport, date_of_birth=born,
+            email=f"{local_part}@example.org", phone="+49 6221 000000",
+            nationality=organisations[slug].country or "DE", school=f"{organisations[slug].name} Science School",
+            school_leaving_year=year, english_level="C1", german_level="A2",
+            statement="I would love to work in a real research lab.",
+            guardian_name="Parent of " + given if minor else "",
+            guardian_email=f"guardian.{local_part}@example.org" if minor else "",
+            emergency_contact_name="Parent of " + given, emergency_contact_phone="+49 6221 000001",
+            dietary_needs="vegetarian" if index % 2 == 0 else "", medical_notes="mild hay fever" if index < 3 else "",
+            passport_number=f"X{index}7654321", passport_expiry=date(year + 5, 1, 31),
+            eligibility_reason="strong interview" if final != S.REJECTED else "English below the level needed",
+            status=final, language=FAMILY_LANGUAGE.get(slug, "en"), guardian_language=FAMILY_LANGUAGE.get(slug, "en"),
+            submitted_at=datetime.combine(date(year, 3, 1), time(12, 0), BERLIN).astimezone(UTC),
+            applicant_consent_at=decided, created_at=decided, updated_at=decided)
+        session.add(nomination)
+        session.flush()
+        _documents(session, nomination, ["cv", "motivation_letter"])
+        session.add(Interview(nomination_id=nomination.id, interviewer="Ada Organiser",
+                              scheduled_at=datetime.combine(date(year, 4, 2 + index), time(10, 0), BERLIN).astimezone(UTC),
+                              notes="Clear answers; keen on lab work." if final != S.REJECTED else "Found the questions hard.",
+                              outcome="failed" if final == S.REJECTED else "passed"))
+        previous = S.DRAFT
+        for status in PATHS[final]:
+            event = record(session, DEMO, "status_changed", "nomination", nomination.id, from_state=previous,
+                           to_state=status, edition_id=edition.id, organisation_id=nomination.organisation_id,
+                           nomination_id=nomination.id)
+            event.occurred_at = decided if status == final else decided - timedelta(days=30)
+            previous = status

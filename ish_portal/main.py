@@ -20,6 +20,7 @@ from ish_portal.notifications.routes import router as notifications_router
 from ish_portal.placement.routes import router as placement_router
 from ish_portal.programme.routes import router as programme_router
 from ish_portal.reports.routes import router as reports_router
+from ish_portal.retention.routes import router as retention_router
 from ish_portal.settings import PROJECT_ROOT, Settings, get_settings
 from ish_portal.text import timefmt
 from ish_portal.web import errors
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
     for router in (accounts_router, programme_router, nominations_router, applicants_router,
-                   notifications_router, labs_router, review_router, placement_router, reports_router):
+                   notifications_router, labs_router, review_router, placement_router, reports_router,
+                   retention_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     mail_dir: Path = PROJECT_ROOT / "var" / "mail"
     mail_per_minute: int = Field(default=120, ge=1)
     run_sender: bool = True
+    # The nightly retention purge in the worker (ish-portal retention run works either way).
+    retention_nightly: bool = True
 
     upload_max_mb: int = Field(default=10, ge=1, le=100)
     demo_password: str = "heidelberg-demo"

@@ -2,7 +2,8 @@
 personal link, a password reset: the page answered at once, the looking up and the email are done
 here), delivering the outbox and, once a minute, letting offers
 that nobody answered in time expire and sending the reminders (offers about to expire, drafts
-still incomplete before the nomination deadline). Runs as a thread in each `ish-portal serve` process and as
+still incomplete before the nomination deadline) and, once a night on one process, the retention
+purge. Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
 from ish_portal.placement.messages import send_offer_reminders
 from ish_portal.placement.offers import expire_overdue_offers
+from ish_portal.retention.service import claimed_today, run_nightly
 from ish_portal.settings import Settings
+from ish_portal.db import utcnow
+from ish_portal.text.timefmt import zone
 
 log = logging.getLogger("ish_portal.worker")
 HOUSEKEEPING_SECONDS = 60
+# The nightly retention purge runs in the first housekeeping round from this hour (Heidelberg).
+RETENTION_HOUR = 2
 POLL_AFTER_FAILURE_SECONDS = 1.0
 
 
@@ -56,6 +62,10 @@ class Worker:
         if expired:
             log.info("%d offer(s) expired", expired)
         # Each job runs on its own, so a failure in one does not hold back the others.
+        try:
+            self.nightly_retention()
+        except Exception:
+            log.exception("worker %s: the retention purge failed", self.sender.name)
         for job in (send_offer_reminders, send_missing_documents_reminders):
             try:
                 with self.session() as session:
@@ -64,6 +74,19 @@ class Worker:
                     log.info("%s: %d message(s)", job.__name__, sent)
             except Exception:
                 log.exception("worker %s: %s failed", self.sender.name, job.__name__)
+
+    def nightly_retention(self, now=None) -> None:
+        """The retention purge, once a Heidelberg night (from RETENTION_HOUR on): every process
+        asks, the first to claim the day runs it (see retention.service.run_nightly)."""
+        now = now or utcnow()
+        if not self.settings.retention_nightly or now.astimezone(zone()).hour < RETENTION_HOUR:
+            return
+        with self.session() as session:
+            if claimed_today(session, now):
+                return
+            outcome = run_nightly(session, now, base_url=self.settings.base_url)
+            if outcome.ran:
+                log.info("retention: %s", "; ".join(outcome.lines()) or "nothing due")
 
     def run_forever(self, stop: threading.Event, poll_seconds: float | None = None) -> None:
         """Batch after batch while mail is due; when none is, wait for the sender's wake-up (a

@@ -109,6 +109,8 @@ def settings(database_url, smtp, tmp_path) -> Settings:
     return Settings(env="development", database_url=database_url, secret_key=TEST_SECRET,
                     smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls=False, smtp_timeout=5,
                     mail_dir=tmp_path / "mail", mail_per_minute=60000, run_sender=False,
+                    # Purges only where a test asks for one: the factories' editions end on fixed dates.
+                    retention_nightly=False,
                     base_url="http://testserver")
 
 

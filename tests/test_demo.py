@@ -17,13 +17,14 @@ def test_demo_twice_adds_nothing_the_second_time(db, settings):
     again = [db.exec(select(func.count()).select_from(model)).one()
              for model in (Edition, Organisation, User, Nomination)]
     assert second == "demo data for 2027 is already there; nothing added"
-    assert counts == again == [1, 15, 16, 12]
+    assert counts == again == [2, 15, 16, 12 + 7]
 
 
 def test_demo_simferopol_is_dormant_without_places(db, settings):
     load_demo(db, settings, today=date(2026, 11, 22))
+    edition = db.exec(select(Edition).where(Edition.year == 2027)).one()
     quota = db.exec(select(Quota).join(Organisation, Quota.organisation_id == Organisation.id)
-                    .where(Organisation.slug == "simferopol")).one()
+                    .where(Organisation.slug == "simferopol", Quota.edition_id == edition.id)).one()
     assert (quota.places, quota.dormant) == (0, True)
 
 
@@ -37,3 +38,14 @@ def test_demo_coordinator_address_follows_the_organisation_slug(db, settings):
 def test_coming_summer_after_march_is_next_year():
     assert coming_summer(date(2026, 11, 22)) == 2027
     assert coming_summer(date(2027, 2, 1)) == 2027
+
+
+def test_demo_last_years_edition_has_data_past_its_retention(db, settings):
+    from datetime import UTC, datetime
+
+    from ish_portal.retention.service import run
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    outcome = run(db, dry_run=True, now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+    assert {(entry.edition.title, entry.data_class): entry.count for entry in outcome.entries} == {
+        ("ISH 2026", "medical"): 5, ("ISH 2026", "passport"): 7, ("ISH 2026", "not_accepted"): 2}

@@ -51,7 +51,7 @@ from ish_portal.nominations.service import (
     required_documents,
 )
 from ish_portal.nominations.messages import candidate_reader
-from ish_portal.notifications.service import enqueue
+from ish_portal.notifications.service import enqueue, forget_messages
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
@@ -359,6 +359,13 @@ def deletion_requests(session: Session) -> list[Nomination]:
 ERASED = "(deleted)"
 
 
+# Every personal field of a nomination; what is left after erasure is the anonymous record of the
+# place (organisation, edition, status, and the profile's non-identifying answers).
+PERSONAL_FIELDS = ("phone", "school", "statement", "guardian_name", "guardian_email",
+                   "emergency_contact_name", "emergency_contact_phone", "dietary_needs", "medical_notes",
+                   "passport_number", "guardian_consent_name", "eligibility_reason")
+
+
 def erase(session: Session, organiser: User, nomination_id: int) -> None:
     """Carries out a deletion request: the files and every personal detail go; what remains is an
     anonymous record that the place was used (so quotas and statistics stay right)."""
@@ -366,28 +373,7 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         nomination = _fresh(session, nomination_id)
         if nomination.deletion_requested_at is None:
             raise DomainError(_("This applicant has not asked for deletion."))
-        # The consent records keep that consents were given and to which text, not by whom or from where.
-        for given in session.exec(select(ConsentRecord).where(ConsentRecord.nomination_id == nomination.id)):
-            given.given_by, given.address, given.withdrawn_address = ERASED, "", ""
-            given.document_id = None
-            session.add(given)
-        session.flush()
-        for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
-            delete_document_with_bytes(session, document)
-        for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
-            session.delete(preference)
-        for interview in session.exec(select(Interview).where(Interview.nomination_id == nomination.id)):
-            interview.notes = ""
-            session.add(interview)
-        nomination.given_name, nomination.family_name, nomination.passport_name = ERASED, "", ""
-        nomination.email = f"erased-{nomination.id}@invalid"
-        for field in ("phone", "school", "statement", "guardian_name", "guardian_email",
-                      "emergency_contact_name", "emergency_contact_phone", "dietary_needs", "medical_notes",
-                      "passport_number", "guardian_consent_name", "eligibility_reason"):
-            setattr(nomination, field, "")
-        nomination.date_of_birth = nomination.passport_expiry = None
-        nomination.subjects = []
-        nomination.deletion_requested_at = None
+        strip_personal_data(session, nomination)
         if S.WITHDRAWN in ALLOWED_TRANSITIONS[S(nomination.status)]:
             # The status door ends any offer the candidate holds and frees the seat; nobody is
             # written to, as the address is gone.
@@ -397,6 +383,45 @@ def erase(session: Session, organiser: User, nomination_id: int) -> None:
         record(session, Actor.of_user(organiser), "personal_data_erased", "nomination", nomination.id,
                edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                nomination_id=nomination.id)
+
+
+def is_erased(nomination: Nomination) -> bool:
+    return nomination.email == f"erased-{nomination.id}@invalid"
+
+
+def strip_personal_data(session: Session, nomination: Nomination) -> None:
+    """Deletes everything personal of one nomination and keeps its anonymous record (organisation,
+    edition, status): files, lab ranking, interview notes, personal details, the messages that
+    carried them and the unused links. The status does not move (the retention schedule keeps the
+    outcome; a deletion request withdraws on its own). Caller holds the transaction."""
+    # The consent records keep that consents were given and to which text, not by whom or from where.
+    for given in session.exec(select(ConsentRecord).where(ConsentRecord.nomination_id == nomination.id)):
+        given.given_by, given.address, given.withdrawn_address = ERASED, "", ""
+        given.document_id = given.token_id = None
+        session.add(given)
+    session.flush()
+    for document in session.exec(select(Document).where(Document.nomination_id == nomination.id)).all():
+        delete_document_with_bytes(session, document)
+    for preference in session.exec(select(LabPreference).where(LabPreference.nomination_id == nomination.id)):
+        session.delete(preference)
+    for interview in session.exec(select(Interview).where(Interview.nomination_id == nomination.id)):
+        interview.notes = ""
+        session.add(interview)
+    for token in session.exec(select(AccessToken).where(AccessToken.nomination_id == nomination.id)):
+        session.delete(token)
+    for offer in session.exec(select(Offer).where(Offer.nomination_id == nomination.id)):
+        if offer.decline_reason:
+            offer.decline_reason = ""
+            session.add(offer)
+    forget_messages(session, nomination.id, everything=True)
+    nomination.given_name, nomination.family_name, nomination.passport_name = ERASED, "", ""
+    nomination.email = f"erased-{nomination.id}@invalid"
+    for field in PERSONAL_FIELDS:
+        setattr(nomination, field, "")
+    nomination.date_of_birth = nomination.passport_expiry = None
+    nomination.subjects = []
+    nomination.deletion_requested_at = None
+    session.add(nomination)
 
 
 def _json(value: Any) -> Any:

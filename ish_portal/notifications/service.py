@@ -12,6 +12,7 @@ infrastructure: it imports no area of the business."""
 from __future__ import annotations
 
 import logging
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -510,3 +511,42 @@ def resend(session: Session, actor: Actor, message_id: int, nomination_id: int) 
                edition_id=original.edition_id, nomination_id=nomination_id,
                changes={"kind": original.kind, "recipient": original.recipient, "original": original.id})
     return copy
+
+
+# -- forgetting what messages carried (deletion requests, the retention schedule) ------------------
+
+FORGOTTEN = "(deleted)"
+
+
+def forget_messages(session: Session, nomination_id: int, values: list[str] = (), *,
+                    everything: bool = False, letters: tuple[str, ...] = ()) -> int:
+    """Empties the messages about one nomination that carried personal data: those whose address,
+    subject or text holds one of `values` (or every one, with everything=True) lose their subject,
+    text and the reader they were written for; a message still waiting to go is never sent (an
+    empty message would go otherwise). Attachments of such messages go, and so do the given
+    letters on any message of the nomination. Caller holds the transaction; returns how many
+    messages were emptied."""
+    wanted = [value.strip().lower() for value in values if value and len(value.strip()) >= 3]
+    emptied = 0
+    for message in session.exec(select(OutboxMessage).where(OutboxMessage.nomination_id == nomination_id)).all():
+        attachments = session.exec(select(OutboxAttachment)
+                                   .where(OutboxAttachment.outbox_message_id == message.id)).all()
+        carried = everything or any(
+            value in text for value in wanted
+            for text in (message.recipient.lower(), message.subject.lower(), message.body_text.lower(),
+                         json.dumps((message.context or {}).get("reader", {}), ensure_ascii=False).lower()))
+        for attachment in attachments:
+            if carried or attachment.letter in letters:
+                session.delete(attachment)
+        if not carried or message.subject == FORGOTTEN:
+            continue
+        message.subject, message.body_text, message.body_html = FORGOTTEN, "", ""
+        message.own_subject = message.own_body = None
+        message.context = {"facts": {}, "reader": {"email": FORGOTTEN, "name": "", "language": message.language}}
+        if everything or any(value in message.recipient.lower() for value in wanted):
+            message.recipient = f"deleted-{message.id}@invalid"
+        if message.status in (OutboxStatus.DRAFT, OutboxStatus.QUEUED, OutboxStatus.SENDING):
+            message.status, message.last_error = OutboxStatus.FAILED, FORGOTTEN
+        session.add(message)
+        emptied += 1
+    return emptied

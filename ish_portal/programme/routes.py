@@ -73,13 +73,27 @@ def create_edition(request: Request, db: DB, user: Organiser, form: Form):
 
 @router.get("/organiser/edition", response_class=HTMLResponse)
 def edition_settings(request: Request, db: DB, user: Organiser):
-    edition = _edition(db)
+    return edition_settings_page(request, db, _edition(db))
+
+
+def _edition_values(edition) -> dict:
     values = edition.model_dump()
     values["starts_on"], values["ends_on"] = edition.starts_on.isoformat(), edition.ends_on.isoformat()
     values["nomination_opens_at"] = _local_input(edition.nomination_opens_at)
     values["nomination_closes_at"] = _local_input(edition.nomination_closes_at)
-    return render(request, "programme/edition_settings.html", {
-        "edition": edition, "values": values, "documents": REQUIRABLE_DOCUMENTS})
+    return values
+
+
+def edition_settings_page(request, db, edition, status_code=200, **extra):
+    """The settings page, with the retention schedule of the edition and what will go when."""
+    from ish_portal.retention.service import class_label, other_editions, overview, today_in_heidelberg
+
+    rows = overview(db, edition)
+    context = {"edition": edition, "documents": REQUIRABLE_DOCUMENTS, "values": _edition_values(edition), "errors": {},
+               "retention": rows, "retention_others": other_editions(db, edition),
+               "retention_errors": {}, "class_label": class_label,
+               "today": today_in_heidelberg(), "retention_values": {row.field: row.months for row in rows}}
+    return render(request, "programme/edition_settings.html", context | extra, status_code=status_code)
 
 
 @router.post("/organiser/edition", response_class=HTMLResponse)
@@ -97,9 +111,7 @@ def save_edition_settings(request: Request, db: DB, user: Organiser, form: Form)
         else:
             flash(request, _("The edition's settings are saved."))
             return redirect("/organiser/edition")
-    return render(request, "programme/edition_settings.html", {
-        "edition": edition, "values": values, "errors": errors, "documents": REQUIRABLE_DOCUMENTS},
-        status_code=400)
+    return edition_settings_page(request, db, edition, status_code=400, values=values, errors=errors)
 
 
 @router.get("/organiser/places", response_class=HTMLResponse)

@@ -262,7 +262,12 @@ def test_data_download_holds_everything_with_the_files(applicant, db, world):
 
 def test_deletion_is_asked_by_the_applicant_and_confirmed_by_an_organiser(applicant, app, db, world, make):
     from fastapi.testclient import TestClient
+    from ish_portal.notifications.catalog import Reader
+    from ish_portal.notifications.service import enqueue
     edition, nomination, labs = world
+    sent = enqueue(db, "withdrawal", Reader(nomination.email, "Noa"), {"nomination": nomination.id},
+                   edition_id=edition.id, nomination_id=nomination.id)
+    db.commit()
     post_form(applicant, "/applicant/data", "/applicant/deletion", {"confirm": "yes"})
     assert "You asked for deletion on" in applicant.get("/applicant/data").text
     organiser = make.organiser(db)
@@ -274,6 +279,10 @@ def test_deletion_is_asked_by_the_applicant_and_confirmed_by_an_organiser(applic
     erased = fresh(db).get(Nomination, nomination.id)
     assert (erased.given_name, erased.family_name, erased.medical_notes, erased.status) == (
         "(deleted)", "", "", "withdrawn")
+    # The emails written to and about the applicant before are emptied too.
+    from ish_portal.notifications.models import OutboxMessage
+    earlier = fresh(db).get(OutboxMessage, sent.id)
+    assert (earlier.subject, earlier.body_text, earlier.recipient) == ("(deleted)", "", f"deleted-{sent.id}@invalid")
     assert applicant.get("/applicant/data.zip").status_code == 200  # the session still works, the data is gone
 
 
