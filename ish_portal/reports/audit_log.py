@@ -27,7 +27,10 @@ from ish_portal.nominations.service import field_label, status_label
 from ish_portal.notifications.catalog import kind_title
 from ish_portal.placement.models import MatchRun, Offer
 from ish_portal.programme.models import Edition, Organisation
+from ish_portal.nominations.consent import method_label
+from ish_portal.retention.service import BY_KEY, FINAL_DECISION, PROGRAMME_END, class_label, event_label
 from ish_portal.text import timefmt
+from ish_portal.text.i18n import language_name
 from ish_portal.text.names import written_name
 from ish_portal.text.i18n import gettext as _, ngettext
 
@@ -39,6 +42,8 @@ PAGE_SIZE = 50
 def _action_words() -> dict[str, str]:
     return {
         "status_changed": _("status changed"), "nomination_created": _("nomination created"),
+        "retention_purged": _("personal data deleted as scheduled"),
+        "retention_schedule_changed": _("retention schedule changed"),
         "nomination_changed": _("nomination changed"), "document_uploaded": _("document uploaded"),
         "document_replaced": _("document replaced"), "document_removed": _("document removed"),
         "review_score_changed": _("review score changed"),
@@ -268,6 +273,9 @@ def _mode_word(mode: str) -> str:
 mode_word = _mode_word
 
 
+EVENTS = (PROGRAMME_END, FINAL_DECISION)
+
+
 def _change_words() -> dict[str, str]:
     """What the keys of events' changes are called, where they are not a nomination's field."""
     return {
@@ -280,6 +288,11 @@ def _change_words() -> dict[str, str]:
         "preferences_locked_at": _("lab choices locked"), "recipient": _("recipient"),
         "rows": _("rows"), "run": _("matching run"), "scheduled_at": _("scheduled for"),
         "sensitive": _("sensitive columns"), "review_score": _("review score"),
+        "by": _("given by"), "text": _("text version"), "language": _("language"), "method": _("how"),
+        "address": _("network address"), "candidates": _("candidates"), "months": _("months"),
+        "medical": class_label("medical"), "passport": class_label("passport"),
+        "documents": class_label("documents"), "contacts": class_label("contacts"),
+        "review": class_label("review"), "not_accepted": class_label("not_accepted"),
     }
 
 
@@ -386,6 +399,14 @@ def summary(event: AuditEvent, names: Names) -> str:
             parts.append(_change(_("mode"), value, _mode_word))
         elif key == "kind":
             parts.append(_change(_("message"), value, kind_title))
+        elif key == "class":
+            parts.append(_change(_("data"), value, lambda v: class_label(v) if v in BY_KEY else _shown(v)))
+        elif key == "event":
+            parts.append(_change(_("counted from"), value, lambda v: event_label(v) if v in EVENTS else _shown(v)))
+        elif key == "method":
+            parts.append(_change(_("how"), value, method_label))
+        elif key == "language":
+            parts.append(_change(_("language"), value, language_name))
         else:
             parts.append(_change(_change_words().get(key) or field_label(key), value, _shown))
     return "; ".join(parts)

@@ -371,7 +371,6 @@ def _purge_due(session: Session, today: date, actor: Actor, base_url: str | None
         record(session, actor, "retention_purged", "edition", entry.edition.id,
                changes={"class": entry.data_class, "candidates": entry.count,
                         "months": months[entry.data_class], "event": BY_KEY[entry.data_class].event},
-               reason=f"retention schedule: due on or before {today.isoformat()}",
                edition_id=entry.edition.id)
     if entries:
         facts = {"purged": [[entry.edition.id, entry.data_class, entry.count] for entry in entries],
