@@ -85,3 +85,30 @@ def test_each_catalogue_is_complete_and_compiled(language):
             assert set(PLACEHOLDER.findall(string)) >= wanted - {"num"}, (language, message.id, string)
     assert _entries(_catalogue(folder / "messages.mo")) == _entries(catalogue), \
         f"{language}: messages.mo is older than messages.po; run `make messages`"
+
+
+def test_every_language_has_every_email_and_letter():
+    from ish_portal.notifications.catalog import KINDS
+    from ish_portal.notifications.render import EMAIL_TEMPLATES
+    from ish_portal.letters.render import TEMPLATES as LETTER_TEMPLATES
+    for language in i18n.LANGUAGES:
+        missing = [kind for kind in KINDS if not (EMAIL_TEMPLATES / language / f"{kind}.txt").is_file()]
+        assert not missing, f"{language} has no email template for {missing}"
+        letters = {path.name for path in (LETTER_TEMPLATES / "en").glob("*.html")}
+        assert letters <= {path.name for path in (LETTER_TEMPLATES / language).glob("*.html")}, language
+
+
+@pytest.mark.parametrize(("language", "expected", "number"), [
+    ("de", "15. März 2027, 23:59 MEZ", "9.212"),
+    ("en", "15 March 2027, 23:59 CET", "9,212"),
+    ("fr", "15 mars 2027, 23:59 heure normale d’Europe centrale", "9\u202f212"),
+    ("pl", "15 marca 2027, 23:59 CET", "9\xa0212"),
+    ("ja", "2027年3月15日 23:59 中央ヨーロッパ標準時", "9,212"),
+])
+def test_dates_times_zones_and_numbers_are_written_as_each_locale_writes_them(language, expected, number):
+    from datetime import UTC, datetime
+
+    from ish_portal.text import timefmt
+    with timefmt.reading(language):
+        assert timefmt.format_datetime(datetime(2027, 3, 15, 22, 59, tzinfo=UTC)) == expected
+        assert timefmt.format_number(9212) == number
