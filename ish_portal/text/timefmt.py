@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,21 +61,52 @@ def format_date(value: date | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = local(value).date()
-    return i18n.mark(dates.format_date(value, "long", locale=i18n.locale()))
+    return i18n.mark(_long_date(i18n.current_language(), value))
+
+
+# A page lists many moments of few days in one zone: the words of a day and of a zone are worked out
+# by Babel once per language and kept, which makes a list of fifty times several times cheaper.
+@lru_cache(maxsize=4096)
+def _long_date(language: str, day: date) -> str:
+    return dates.format_date(day, "long", locale=i18n.locale(language))
+
+
+_zone_names: dict[tuple[str, str, object], str] = {}
+
+
+def _zone_name(language: str, moment: datetime) -> str:
+    """The zone's short name where the locale has one that people use (MEZ, JST), otherwise its long
+    name, never a bare offset. It depends on the zone and on whether summer time applies, so it is
+    kept by zone and offset."""
+    key = (language, str(moment.tzinfo), moment.utcoffset())
+    name = _zone_names.get(key)
+    if name is None:
+        locale = i18n.locale(language)
+        name = dates.format_datetime(moment, "zzz", locale=locale)
+        if name[:1] in "+-" or name.startswith(("GMT+", "GMT-", "UTC")):
+            name = dates.format_datetime(moment, "zzzz", locale=locale)
+        _zone_names[key] = name
+    return name
+
+
+@lru_cache(maxsize=64)
+def _clock_parts(language: str) -> tuple[str, str]:
+    """How the locale joins a date and a time ('{1}, {0}') and writes a time ('HH:mm')."""
+    locale = i18n.locale(language)
+    return locale.datetime_formats["medium"], str(locale.time_formats["short"])
 
 
 def _clock(moment: datetime) -> str:
-    """'15. März 2027, 23:59 MEZ': the locale's date, time and their joining, and the zone's short
-    name where the locale has one that people use (MEZ, JST), otherwise its long name, never a bare
-    offset."""
-    locale = i18n.locale()
-    zone_name = dates.format_datetime(moment, "zzz", locale=locale)
-    if zone_name[:1] in "+-" or zone_name.startswith(("GMT+", "GMT-", "UTC")):
-        zone_name = dates.format_datetime(moment, "zzzz", locale=locale)
-    joined = locale.datetime_formats["medium"].format(
-        dates.format_time(moment, "short", locale=locale),
-        dates.format_date(moment.date(), "long", locale=locale))
-    return f"{joined} {zone_name}"
+    """'15. März 2027, 23:59 MEZ': the locale's date, time and their joining, and the zone's name."""
+    language = i18n.current_language()
+    joining, time_pattern = _clock_parts(language)
+    if time_pattern == "HH:mm":
+        clock = f"{moment:%H:%M}"
+    elif time_pattern == "H:mm":
+        clock = f"{moment.hour}:{moment:%M}"
+    else:
+        clock = dates.format_time(moment, "short", locale=i18n.locale(language))
+    return f"{joining.format(clock, _long_date(language, moment.date()))} {_zone_name(language, moment)}"
 
 
 def format_datetime(value: datetime | None) -> str:
