@@ -26,10 +26,12 @@ $(VENV)/.installed-dev: pyproject.toml
 install: $(VENV)/.installed-dev
 
 # The portal with demo data on http://127.0.0.1:$(PORT); emailed links point there too, unless
-# ISH_BASE_URL says otherwise.
+# ISH_BASE_URL says otherwise. The nightly retention purge stays off, so that last year's data past
+# its retention is there to try `ish-portal retention run` on (ISH_RETENTION_NIGHTLY=true turns it on).
 demo: $(VENV)/.installed-run
 	ISH_ENV=development ISH_BASE_URL=$${ISH_BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/ish-portal demo
 	ISH_ENV=development ISH_BASE_URL=$${ISH_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		ISH_RETENTION_NIGHTLY=$${ISH_RETENTION_NIGHTLY:-false} \
 		$(VENV)/bin/ish-portal serve --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-dev
