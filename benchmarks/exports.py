@@ -34,10 +34,7 @@ import http.client
 import io
 import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -50,7 +47,7 @@ from sqlmodel import Session, select
 
 from review import fill  # the review benchmark's data: the same nominations in both
 
-from scratch import scratch_database  # a database of the benchmark's own
+from scratch import scratch_database, served  # a database of the benchmark's own
 from ish_portal.accounts.models import Role, User
 from ish_portal.accounts.service import password_hash
 from ish_portal.db import make_engine
@@ -59,8 +56,6 @@ from ish_portal.programme.models import Edition
 from ish_portal.reports import service
 
 ORGANISER, PASSWORD = "bench-organiser@ish.example", "bench-password-0123456789"
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @contextmanager
 def database(server: str | None, count: int) -> Iterator[tuple[str, int]]:
@@ -172,35 +167,6 @@ def in_process(url: str, edition_id: int, repeat: int) -> dict[str, tuple[float,
 
 
 # -- over HTTP ----------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def served(url: str) -> Iterator[tuple[int, int]]:
-    """The portal in a uvicorn process of its own; yields its port and process id."""
-    port = _free_port()
-    env = os.environ | {"ISH_ENV": "development", "ISH_DATABASE_URL": url, "ISH_RUN_SENDER": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "ish_portal.main:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                               env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the portal did not start") from None
-                time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 class Browser:

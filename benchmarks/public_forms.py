@@ -21,15 +21,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -38,7 +34,7 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scratch import scratch_database  # noqa: E402  (a database of the benchmark's own)
+from scratch import scratch_database, served  # noqa: E402  (a database of the benchmark's own)
 
 from ish_portal.accounts.models import PublicRequest, Role, User  # noqa: E402
 from ish_portal.accounts.service import password_hash  # noqa: E402
@@ -48,38 +44,8 @@ from ish_portal.db import make_engine  # noqa: E402
 from ish_portal.migrate import upgrade  # noqa: E402
 from ish_portal.settings import Settings  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 KNOWN_STAFF, KNOWN_STUDENT = "olga@ish.example", "noemie@example.org"
 UNKNOWN_STAFF, UNKNOWN_STUDENT = "nobody@ish.example", "nobody@example.org"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def served(url: str):
-    port = _free_port()
-    env = os.environ | {"ISH_ENV": "development", "ISH_DATABASE_URL": url, "ISH_RUN_SENDER": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "ish_portal.main:create_app", "--factory",
-                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                               env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the portal did not start") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def prepare(url: str) -> None:
@@ -133,7 +99,7 @@ def run(server: str | None, requests: int) -> None:
     with scratch_database(server) as url:
         prepare(url)
         engine = make_engine(Settings(env="development", database_url=url).sqlalchemy_url)
-        with served(url) as port:
+        with served(url) as (port, _pid):
             browser = Browser(port)
             browser.request("GET", "/access")
             cases = {("/access", "known"): KNOWN_STUDENT, ("/access", "unknown"): UNKNOWN_STUDENT,

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,18 +46,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
-    """A database for this run (for this worker, under pytest-xdist) only, created here and
-    dropped at the end."""
+@contextmanager
+def own_database(folder: Path, prefix: str) -> Iterator[str]:
+    """A database no other run uses: a SQLite file in `folder`, or, with ISH_TEST_DATABASE_URL, a
+    database created on that PostgreSQL server and dropped at the end."""
     server = os.environ.get("ISH_TEST_DATABASE_URL")
     if not server:
-        # tmp_path_factory gives every xdist worker a folder of its own.
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'ish-test.sqlite3'}"
+        yield f"sqlite:///{folder / (prefix + '.sqlite3')}"
         return
     url = make_url(server).set(drivername="postgresql+psycopg")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"ish_test_{worker}_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -66,6 +65,15 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A database for this run (for this worker, under pytest-xdist) only, created here and
+    dropped at the end; tmp_path_factory gives every xdist worker a folder of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with own_database(tmp_path_factory.mktemp("db"), f"ish_test_{worker}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,10 @@
 """Migration 0008 turns the consents given before it (two timestamps and a name on the
 nomination) into consent records, to a kept text that is the current English one."""
 
-import os
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from ish_portal.db import make_engine
@@ -15,26 +12,14 @@ from ish_portal.migrate import upgrade
 from ish_portal.nominations import consent
 from ish_portal.nominations.models import ConsentRecord, ConsentText, Nomination
 from ish_portal.programme.models import Edition, Organisation
+from tests.conftest import own_database
 
 
 @pytest.fixture
 def scratch_url(tmp_path):
     """A database of its own: this test migrates it step by step."""
-    server = os.environ.get("ISH_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"ish_migration_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_database(tmp_path, "ish_migration") as url:
+        yield url
 
 
 def _insert(connection, tables, name, row):
