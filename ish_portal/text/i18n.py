@@ -180,18 +180,23 @@ def best_match(accept_language: str | None) -> str:
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 
 
+def _babel_name(code: str) -> str | None:
+    """Babel's name of a language for the reader; the portal's Chinese is the simplified script."""
+    names = locale().languages
+    return names.get("zh_Hans" if code == "zh" else code) or names.get(code)
+
+
 def language_name(code: str) -> str:
     """A language's name in the reader's language, from Babel: "ja" is "Japanese", "Japanisch",
     "japonais"; an unknown code shows as it is."""
-    names = locale().languages
-    return mark(names.get("zh_Hans" if code == "zh" else code) or names.get(code) or code)
+    return mark(_babel_name(code) or code)
 
 
 def language_choice(code: str) -> str:
     """A language in a list to choose from: its name for the reader, then its own name, so that a
     parent finds "Hebrew (עברית)" whichever language the page is in."""
     own = LANGUAGES.get(code, code)
-    name = locale().languages.get("zh_Hans" if code == "zh" else code) or own
+    name = _babel_name(code) or own
     return mark(name if name == own else f"{name} ({own})")
 
 
