@@ -14,6 +14,7 @@ from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.db import make_engine
 from ish_portal.labs.routes import router as labs_router
+from ish_portal.mailings.routes import router as mailings_router
 from ish_portal.nominations.review_routes import router as review_router
 from ish_portal.nominations.routes import router as nominations_router
 from ish_portal.notifications.routes import router as notifications_router
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.development)
 
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "static")), name="static")
-    for router in (accounts_router, programme_router, nominations_router, applicants_router,
+    # The composer's pages before the messages' own: /organiser/messages/compose is not a message id.
+    for router in (accounts_router, programme_router, nominations_router, applicants_router, mailings_router,
                    notifications_router, labs_router, review_router, placement_router, reports_router,
                    retention_router):
         app.include_router(router)

@@ -1,8 +1,9 @@
 """The background work of the portal: answering what was asked through the public forms (a
 personal link, a password reset: the page answered at once, the looking up and the email are done
 here), delivering the outbox and, once a minute, letting offers
-that nobody answered in time expire and sending the reminders (offers about to expire, drafts
-still incomplete before the nomination deadline) and, once a night on one process, the retention
+that nobody answered in time expire, releasing the organisers' messages whose set time has come,
+and sending the reminders (offers about to expire, drafts still incomplete before the nomination
+deadline, labs not ranked before preferences close) and, once a night on one process, the retention
 purge. Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
@@ -17,6 +18,8 @@ from sqlmodel import Session
 
 from ish_portal import areas  # noqa: F401  (every message kind and letter, for rendering at send time)
 from ish_portal.accounts.service import LinkSettings, answer_public_requests, forget_old_public_requests
+from ish_portal.mailings.messages import send_ranking_reminders
+from ish_portal.mailings.service import release_due
 from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
 from ish_portal.placement.messages import send_offer_reminders
@@ -66,7 +69,7 @@ class Worker:
             self.nightly_retention()
         except Exception:
             log.exception("worker %s: the retention purge failed", self.sender.name)
-        for job in (send_offer_reminders, send_missing_documents_reminders):
+        for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders):
             try:
                 with self.session() as session:
                     sent = job(session, self.settings.base_url)

@@ -61,6 +61,10 @@ Context = Callable[[Occasion], dict[str, str]]
 # release it may return False: what the draft was for has gone (an offer withdrawn meanwhile), and
 # the draft is dropped rather than sent.
 DraftConsequence = Callable[[Session, dict[str, Any], Any], bool | None]
+# (session, the message's facts, its language) -> (subject, body) with the kind's placeholders: the
+# wording of a message whose words are not the kind's own but come with its facts (an organiser's
+# message to a group, written once per language); None: the usual wording.
+OwnWording = Callable[[Session, dict[str, Any], str], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Kind:
     when_discarded: DraftConsequence | None = None
     # What discarding a draft of this kind does, said to the organiser before they confirm.
     discard_warning: Callable[[Session, dict[str, Any]], str] | None = None
+    wording: OwnWording | None = None
 
     @property
     def names(self) -> list[str]:
@@ -113,11 +118,13 @@ TEMPLATE_GLOBALS = frozenset({"_", "format_date", "format_datetime"})
 def define(name: str, title: str, purpose: str, recipient: str, placeholders: list[str], context: Context, *,
            own: dict[str, tuple[str, str]] | None = None, letters: tuple[str, ...] = (),
            when_released: DraftConsequence | None = None, when_discarded: DraftConsequence | None = None,
-           discard_warning: Callable[[Session, dict[str, Any]], str] | None = None) -> Kind:
-    """Registers a kind; `own` describes placeholders not in PLACEHOLDERS or worded differently."""
+           discard_warning: Callable[[Session, dict[str, Any]], str] | None = None,
+           wording: OwnWording | None = None) -> Kind:
+    """Registers a kind; `own` describes placeholders not in PLACEHOLDERS or worded differently;
+    `wording` gives the words of a kind whose every message brings its own (see OwnWording)."""
     chosen = {p: (own or {}).get(p) or PLACEHOLDERS[p] for p in placeholders}
     kind = Kind(name, title, purpose, recipient, chosen, context, letters, when_released, when_discarded,
-                discard_warning)
+                discard_warning, wording)
     KINDS[name] = kind
     return kind
 

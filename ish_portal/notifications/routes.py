@@ -124,6 +124,10 @@ def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: 
             count = service.release_drafts(db, Actor.of_user(user), edition.id, batch)
             flash(request, ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.",
                                     count, count=count), "success")
+        elif action == "retry":
+            count = service.retry_batch_failures(db, Actor.of_user(user), edition.id, batch)
+            flash(request, ngettext("%(count)d failed message is queued again.",
+                                    "%(count)d failed messages are queued again.", count, count=count), "success")
         elif action == "regenerate":
             count = service.regenerate_batch(db, Actor.of_user(user), edition.id, batch)
             flash(request, ngettext("%(count)d draft was written again from the current wording.",

@@ -115,8 +115,13 @@ def render_for(session: Session, kind: str, reader: Reader, facts: dict[str, Any
 
 
 def _wording_of(session: Session, message: OutboxMessage) -> Wording | None:
+    """A draft's own wording, else what its facts bring (an organiser's message), else the
+    edition's wording of its kind; None: the standard one."""
     if message.own_subject is not None and message.own_body is not None:
         return Wording(message.own_subject, message.own_body)
+    brought = kind_of(message.kind).wording
+    if brought is not None and (words := brought(session, facts_of(message), message.language)) is not None:
+        return Wording(*words)
     return _override(session, message.edition_id, message.kind, message.language)
 
 
@@ -402,12 +407,37 @@ def release_drafts(session: Session, actor: Actor, edition_id: int, batch: str) 
     what its kind says releasing means (an offer's response time starts), then is written again
     from its facts as they now are. Caller-free: opens its own transaction."""
     with transaction(session):
-        count, handled = _release(session, actor, edition_id, batch)
-        if handled == 0:
-            raise DomainError(_("This batch has no drafts left to send."))
-        record(session, actor, "batch_sent", "outbox_batch", None, edition_id=edition_id,
-               changes={"batch": batch, "messages": count})
+        count = release_batch(session, actor, edition_id, batch)
     return count
+
+
+def release_batch(session: Session, actor: Actor, edition_id: int, batch: str) -> int:
+    """What release_drafts does, inside the caller's transaction (the worker releasing a batch
+    scheduled for a time): returns how many drafts were queued."""
+    count, handled = _release(session, actor, edition_id, batch)
+    if handled == 0:
+        raise DomainError(_("This batch has no drafts left to send."))
+    record(session, actor, "batch_sent", "outbox_batch", None, edition_id=edition_id,
+           changes={"batch": batch, "messages": count})
+    return count
+
+
+def discard_batch(session: Session, actor: Actor, edition_id: int, batch: str) -> int:
+    """Deletes every draft of the batch, inside the caller's transaction, each after what its kind
+    says must follow; returns how many were discarded."""
+    drafts = session.exec(select(OutboxMessage).where(
+        OutboxMessage.edition_id == edition_id, OutboxMessage.batch == batch,
+        OutboxMessage.status == OutboxStatus.DRAFT).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    for message in drafts:
+        consequence = kind_of(message.kind).when_discarded
+        if consequence is not None:
+            consequence(session, facts_of(message), actor)
+        session.exec(delete(OutboxAttachment).where(OutboxAttachment.outbox_message_id == message.id))
+        session.delete(message)
+    record(session, actor, "batch_discarded", "outbox_batch", None, edition_id=edition_id,
+           changes={"batch": batch, "messages": len(drafts)})
+    return len(drafts)
 
 
 def _release(session: Session, actor: Actor, edition_id: int, batch: str) -> tuple[int, int]:
@@ -485,6 +515,26 @@ def retry_failed(session: Session, actor: Actor, message_id: int) -> OutboxMessa
                from_state=OutboxStatus.FAILED, to_state=OutboxStatus.QUEUED,
                changes={"attempts": message.attempts, "last_error": message.last_error})
     return message
+
+
+def retry_batch_failures(session: Session, actor: Actor, edition_id: int, batch: str) -> int:
+    """Every failed message of a batch back to the queue, in one step; the attempts so far stay
+    counted. Returns how many."""
+    with transaction(session):
+        failed = session.exec(select(OutboxMessage).where(
+            OutboxMessage.edition_id == edition_id, OutboxMessage.batch == batch,
+            OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.last_error != FORGOTTEN)
+            .with_for_update().execution_options(populate_existing=True)).all()
+        if not failed:
+            raise DomainError(_("No message of this batch has failed, so there is nothing to retry."))
+        now = utcnow()
+        for message in failed:
+            message.status, message.next_attempt_at = OutboxStatus.QUEUED, now
+            session.add(message)
+        record(session, actor, "batch_failures_retried", "outbox_batch", None, edition_id=edition_id,
+               from_state=OutboxStatus.FAILED, to_state=OutboxStatus.QUEUED,
+               changes={"batch": batch, "messages": len(failed)})
+    return len(failed)
 
 
 def messages_about(session: Session, nomination_id: int, limit: int = 200) -> list[OutboxMessage]:

@@ -36,6 +36,7 @@ UPLOAD_FORMS = [
     (re.compile(r"/coordinator/nominations/(\d+)/documents/?"), r"/coordinator/nominations/\1"),
     (re.compile(r"/organiser/labs/import/?"), "/organiser/labs/import"),
     (re.compile(r"/organiser/labs/(\d+)/rankings/import/?"), r"/organiser/labs/\1"),
+    (re.compile(r"/organiser/messages/compose/?"), "/organiser/messages/compose"),
 ]
 DOCUMENT_UPLOAD = UPLOAD_FORMS[0][0]
 NOMINATION_FORM = "/coordinator/nominations/new"

@@ -14,6 +14,7 @@ from ish_portal.reports.audit_log import action_label, mode_word
 from ish_portal.text.i18n import language_name
 from ish_portal.nominations.review import history_summary, outcome_label
 from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label
+from ish_portal.mailings.service import group_label as mailing_group_label, state_label as mailing_state_label
 from ish_portal.notifications.catalog import kind_title, recipient_word
 from ish_portal.notifications.service import status_word as message_status_word
 from ish_portal.settings import PROJECT_ROOT
@@ -53,6 +54,8 @@ env.globals.update(
     message_status_label=message_status_word,
     recipient_word=recipient_word,
     kind_title=kind_title,
+    mailing_state_label=mailing_state_label,
+    mailing_group_label=mailing_group_label,
     consent_text=consent.current_text,
     consent_state_label=consent.state_label,
     consent_method_label=consent.method_label,
