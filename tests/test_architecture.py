@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent / "ish_portal"
 # Infrastructure and pure leaves: they may be used by every area and must import none of them.
 INFRASTRUCTURE = {"notifications", "audit", "text", "matching", "letters"}
-AREAS = {"accounts", "programme", "labs", "nominations", "placement", "applicants", "reports", "retention"}
+AREAS = {"accounts", "programme", "labs", "nominations", "placement", "applicants", "reports", "retention",
+         "panel", "hosts"}
 
 
 def _node(parts: tuple[str, ...]) -> str | None:
