@@ -12,7 +12,7 @@ from fpdf import FPDF
 from sqlmodel import Session, select
 
 from ish_portal import areas  # noqa: F401  (what follows a status change in the areas above)
-from ish_portal.accounts.models import Role, User
+from ish_portal.accounts.models import PanelConflict, PanelMember, Role, User
 from ish_portal.accounts.service import password_hash
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
@@ -36,6 +36,14 @@ from ish_portal.text.names import usual_order
 BERLIN = ZoneInfo("Europe/Berlin")
 DEMO = Actor("demo data")
 ORGANISER = "organiser@ish.example"
+# The review and interview panel: address, name, reviews, interviews, the organisations they
+# declared a conflict of interest with.
+PANEL = [
+    ("reviewer1@ish.example", "Rafael Reviewer", True, False, []),
+    ("reviewer2@ish.example", "Renate Reviewer", True, False, ["kumamoto"]),
+    ("reviewer3@ish.example", "Ruth Reviewer", True, True, []),
+    ("interviewer@ish.example", "Ingrid Interviewer", False, True, []),
+]
 
 # slug, name, country, kind, places (None: dormant partnership, no places), time zone
 ORGANISATIONS = [
@@ -122,7 +130,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
     year = coming_summer(today)
     with transaction(session):
         organisations = _organisations(session)
-        _users(session, organisations, settings.demo_password)
+        hashed = _users(session, organisations, settings.demo_password)
         past = last_summer(today)
         if past != year and session.exec(select(Edition).where(Edition.year == past)).first() is None:
             _last_years_edition(session, _edition(session, past, organisations), organisations)
@@ -130,6 +138,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         if edition is not None:
             return f"demo data for {year} is already there; nothing added"
         edition = _edition(session, year, organisations)
+        _panel(session, edition, organisations, hashed)
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
@@ -139,8 +148,10 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
 
 def accounts() -> list[tuple[str, str]]:
     """(address, who) of every demo account."""
-    return [(ORGANISER, "organiser")] + [(coordinator_address(slug), f"coordinator, {name}")
-                                         for slug, name, *_ in ORGANISATIONS]
+    duties = {(True, False): "reviewer", (False, True): "interviewer", (True, True): "reviewer and interviewer"}
+    return ([(ORGANISER, "organiser")]
+            + [(coordinator_address(slug), f"coordinator, {name}") for slug, name, *_ in ORGANISATIONS]
+            + [(address, duties[reviews, interviews]) for address, _name, reviews, interviews, _c in PANEL])
 
 
 def coordinator_address(slug: str) -> str:
@@ -172,7 +183,9 @@ def _organisations(session: Session) -> dict[str, Organisation]:
     return found
 
 
-def _users(session: Session, organisations: dict[str, Organisation], password: str) -> None:
+def _users(session: Session, organisations: dict[str, Organisation], password: str) -> str:
+    """The organiser and the coordinators; returns the password's hash, which the other demo
+    accounts share."""
     hashed = password_hash.hash(password)
     wanted = [(ORGANISER, "Ada Organiser", Role.ORGANISER, None)]
     wanted += [(coordinator_address(slug), f"Coordinator {organisations[slug].name}",
@@ -182,6 +195,23 @@ def _users(session: Session, organisations: dict[str, Organisation], password: s
         if email not in existing:
             session.add(User(email=email, full_name=name, role=role, organisation_id=organisation_id,
                              password_hash=hashed))
+    return hashed
+
+
+def _panel(session: Session, edition: Edition, organisations: dict[str, Organisation], hashed: str) -> None:
+    """The coming edition's panel: three reviewers (one also interviews) and an interviewer."""
+    users = {u.email: u for u in session.exec(select(User).where(User.email.in_([p[0] for p in PANEL])))}
+    for email, name, reviews, interviews, conflicts in PANEL:
+        user = users.get(email)
+        if user is None:
+            user = User(email=email, full_name=name, role=Role.PANEL, password_hash=hashed)
+            session.add(user)
+            session.flush()
+        member = PanelMember(edition_id=edition.id, user_id=user.id, reviews=reviews, interviews=interviews)
+        session.add(member)
+        session.flush()
+        for slug in conflicts:
+            session.add(PanelConflict(panel_member_id=member.id, organisation_id=organisations[slug].id))
 
 
 def _edition(session: Session, year: int, organisations: dict[str, Organisation]) -> Edition:

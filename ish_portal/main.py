@@ -13,11 +13,13 @@ from ish_portal import areas  # noqa: F401  (every area's registrations, made on
 from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.db import make_engine
+from ish_portal.hosts.routes import router as hosts_router
 from ish_portal.labs.routes import router as labs_router
 from ish_portal.mailings.routes import router as mailings_router
 from ish_portal.nominations.review_routes import router as review_router
 from ish_portal.nominations.routes import router as nominations_router
 from ish_portal.notifications.routes import router as notifications_router
+from ish_portal.panel.routes import router as panel_router
 from ish_portal.placement.routes import router as placement_router
 from ish_portal.programme.routes import router as programme_router
 from ish_portal.reports.routes import router as reports_router
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The composer's pages before the messages' own: /organiser/messages/compose is not a message id.
     for router in (accounts_router, programme_router, nominations_router, applicants_router, mailings_router,
                    notifications_router, labs_router, review_router, placement_router, reports_router,
-                   retention_router):
+                   retention_router, panel_router, hosts_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

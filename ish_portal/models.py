@@ -1,9 +1,9 @@
 """Every table of the portal, imported in one place so that SQLModel.metadata is complete
 (Alembic's env.py and the tests read it from here)."""
 
-from ish_portal.accounts.models import AccessToken, SignInThrottle, User  # noqa: F401
+from ish_portal.accounts.models import AccessToken, PanelConflict, PanelMember, SignInThrottle, User  # noqa: F401
 from ish_portal.audit.models import AuditEvent  # noqa: F401
-from ish_portal.labs.models import Lab, LabRanking  # noqa: F401
+from ish_portal.labs.models import Lab, LabHost, LabRanking  # noqa: F401
 from ish_portal.mailings.models import Mailing  # noqa: F401
 from ish_portal.nominations.models import (  # noqa: F401
     Document,

@@ -10,8 +10,8 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session
 
-from ish_portal.accounts.models import Role, User
-from ish_portal.labs.models import Lab
+from ish_portal.accounts.models import PanelConflict, PanelMember, Role, User
+from ish_portal.labs.models import Lab, LabHost
 from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition, Organisation, Quota
 
@@ -76,6 +76,36 @@ def coordinator(db: Session, organisation: Organisation, email: str | None = Non
     db.add(row)
     db.commit()
     return row
+
+
+def panel_member(db: Session, edition: Edition, user: User | None = None, *, reviews: bool = True,
+                 interviews: bool = False, conflicts: list[Organisation] = (), **fields) -> User:
+    """A panel account (or the given user, say an organiser) on the edition's panel."""
+    if user is None:
+        values = {"full_name": "Rita Reviewer"} | fields
+        user = User(email=f"panel{next(_counter)}@ish.example", role=Role.PANEL,
+                    password_hash=hash_password(), **values)
+        db.add(user)
+        db.flush()
+    member = PanelMember(edition_id=edition.id, user_id=user.id, reviews=reviews, interviews=interviews)
+    db.add(member)
+    db.flush()
+    for organisation in conflicts:
+        db.add(PanelConflict(panel_member_id=member.id, organisation_id=organisation.id))
+    db.commit()
+    return user
+
+
+def host(db: Session, *labs: Lab, **fields) -> User:
+    """A host account with access to the given labs."""
+    values = {"full_name": "Hanna Host"} | fields
+    user = User(email=f"host{next(_counter)}@ish.example", role=Role.HOST, password_hash=hash_password(), **values)
+    db.add(user)
+    db.flush()
+    for lab_row in labs:
+        db.add(LabHost(lab_id=lab_row.id, user_id=user.id))
+    db.commit()
+    return user
 
 
 def nomination(db: Session, edition: Edition, organisation: Organisation, **fields) -> Nomination:

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ish_portal.accounts.models import User
-from ish_portal.demo import coming_summer, load_demo
+from ish_portal.demo import accounts, coming_summer, load_demo
 from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition, Organisation, Quota
 
@@ -17,7 +17,23 @@ def test_demo_twice_adds_nothing_the_second_time(db, settings):
     again = [db.exec(select(func.count()).select_from(model)).one()
              for model in (Edition, Organisation, User, Nomination)]
     assert second == "demo data for 2027 is already there; nothing added"
-    assert counts == again == [2, 15, 16, 12 + 7]
+    assert counts == again
+    # Two editions, the real organisations, an account for every line the demo prints, 12 + 7 candidates.
+    assert counts == [2, 15, len(accounts()), 12 + 7]
+
+
+def test_demo_panel_sits_on_the_coming_edition(db, settings):
+    from ish_portal.accounts.models import PanelConflict, PanelMember
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    edition = db.exec(select(Edition).where(Edition.year == 2027)).one()
+    duties = {user.email: (member.reviews, member.interviews) for member, user in db.exec(
+        select(PanelMember, User).join(User, PanelMember.user_id == User.id)
+        .where(PanelMember.edition_id == edition.id))}
+    assert duties == {"reviewer1@ish.example": (True, False), "reviewer2@ish.example": (True, False),
+                      "reviewer3@ish.example": (True, True), "interviewer@ish.example": (False, True)}
+    conflicted = db.exec(select(Organisation.slug).join(PanelConflict, PanelConflict.organisation_id == Organisation.id)).all()
+    assert conflicted == ["kumamoto"]
 
 
 def test_demo_simferopol_is_dormant_without_places(db, settings):

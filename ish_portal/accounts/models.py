@@ -1,19 +1,26 @@
-"""People who sign in with a password (organisers, coordinators) and the links that stand in
-for a password (invitations, password resets, applicants' access links, guardians' consent links)."""
+"""People who sign in with a password (organisers, coordinators, the review and interview panel,
+lab hosts), what the panel is scoped to, and the links that stand in for a password (invitations,
+password resets, applicants' access links, guardians' consent links)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
 
 
 class Role(StrEnum):
+    """What an account is. A person has one account; what a panel account or an organiser may do
+    on the panel is said per edition by PanelMember, what a host may see by labs.models.LabHost."""
+
     ORGANISER = "organiser"
     COORDINATOR = "coordinator"
+    PANEL = "panel"    # reviewers and interviewers who are not organisers
+    HOST = "host"      # the tutors (and their deputies) of host labs
 
 
 class User(SQLModel, table=True):
@@ -41,6 +48,33 @@ class User(SQLModel, table=True):
     @property
     def is_coordinator(self) -> bool:
         return self.role == Role.COORDINATOR
+
+
+class PanelMember(SQLModel, table=True):
+    """One person's place on one edition's panel: reviewing nominations, interviewing nominees or
+    both. Panel accounts and organisers may hold one; coordinators and hosts never do."""
+
+    __tablename__ = "panel_member"
+    __table_args__ = (UniqueConstraint("edition_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    reviews: bool = True
+    interviews: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PanelConflict(SQLModel, table=True):
+    """A sending organisation a panel member declared a conflict of interest with (their own
+    school, a relative's): they are never given its nominations."""
+
+    __tablename__ = "panel_conflict"
+    __table_args__ = (UniqueConstraint("panel_member_id", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel_member_id: int = Field(foreign_key="panel_member.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
 
 
 class TokenPurpose(StrEnum):

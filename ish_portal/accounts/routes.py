@@ -23,7 +23,8 @@ from ish_portal.web.templating import redirect, render
 
 router = APIRouter()
 
-DASHBOARDS = {Role.ORGANISER: "/organiser", Role.COORDINATOR: "/coordinator"}
+DASHBOARDS = {Role.ORGANISER: "/organiser", Role.COORDINATOR: "/coordinator", Role.PANEL: "/panel",
+              Role.HOST: "/host"}
 
 
 def _client_address(request: Request) -> str:

@@ -44,3 +44,16 @@ class LabRanking(SQLModel, table=True):
     lab_id: int = Field(foreign_key="lab.id", index=True)
     nomination_id: int = Field(foreign_key="nomination.id", index=True)
     rank: int = Field(ge=1)
+
+
+class LabHost(SQLModel, table=True):
+    """A host account's access to one lab (the tutor, a deputy). A host of several labs has a row
+    for each, and sees only those labs."""
+
+    __tablename__ = "lab_host"
+    __table_args__ = (UniqueConstraint("lab_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lab_id: int = Field(foreign_key="lab.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -57,6 +57,14 @@ class SignedIn:
     def is_coordinator(self) -> bool:
         return self.role == Role.COORDINATOR
 
+    @property
+    def is_panel(self) -> bool:
+        return self.role == Role.PANEL
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == Role.HOST
+
 
 class NotAuthenticated(Exception):
     """Raised for an anonymous visitor on a page that needs sign-in; answered by a redirect."""
@@ -103,9 +111,9 @@ def require_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def _require_role(role: Role) -> Callable[[User], User]:
+def _require_role(*roles: Role) -> Callable[[User], User]:
     def dependency(user: Annotated[User, Depends(require_user)]) -> User:
-        if user.role != role:
+        if user.role not in roles:
             raise Forbidden()
         return user
     return dependency
@@ -126,6 +134,10 @@ CurrentUser = Annotated[User, Depends(require_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 Organiser = Annotated[User, Depends(_require_role(Role.ORGANISER))]
 Coordinator = Annotated[User, Depends(_require_role(Role.COORDINATOR))]
+# Who may open the panel's pages: panel accounts and organisers. What each may do there (review,
+# interview, which edition, which nominations) is the panel's service to say, from PanelMember.
+PanelUser = Annotated[User, Depends(_require_role(Role.PANEL, Role.ORGANISER))]
+Host = Annotated[User, Depends(_require_role(Role.HOST))]
 Applicant = Annotated[Nomination, Depends(require_applicant)]
 
 

@@ -1,7 +1,7 @@
 """mailings: an organiser's message to a filtered group, its words per language and its time
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from ish_portal.db import UTCDateTime
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

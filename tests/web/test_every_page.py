@@ -20,6 +20,10 @@ from tests.html import Page
 from tests.web.test_route_inventory import routes
 
 
+# A demo account for the rooms of each signed-in role other than the organisers'.
+STAFF_ROOMS = [("coordinator.montpellier@ish.example", "/coordinator"), ("reviewer3@ish.example", "/panel")]
+
+
 def page_paths(app, prefix: str, ids: dict[str, int]) -> list[str]:
     paths = []
     for route in routes(app):
@@ -60,11 +64,11 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     assert len(organiser_pages) >= 20
     check(client, organiser_pages)
 
-    with TestClient(app, base_url="http://testserver") as coordinator:
-        post_form(coordinator, "/login", "/login", {"email": "coordinator.montpellier@ish.example",
-                                                   "password": settings.demo_password})
-        post_form(coordinator, "/coordinator", "/language", {"language": language})
-        check(coordinator, page_paths(app, "/coordinator", ids))
+    for address, room in STAFF_ROOMS:
+        with TestClient(app, base_url="http://testserver") as staff:
+            post_form(staff, "/login", "/login", {"email": address, "password": settings.demo_password})
+            post_form(staff, room, "/language", {"language": language})
+            check(staff, page_paths(app, room, ids))
 
     with TestClient(app, base_url="http://testserver") as applicant:
         raw = issue_token(fresh(db), TokenPurpose.APPLICANT_ACCESS, nomination.email, timedelta(days=1),

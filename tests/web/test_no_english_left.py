@@ -20,7 +20,7 @@ from ish_portal.nominations.models import Document, Nomination
 from ish_portal.placement.models import MatchRun
 from ish_portal.text import i18n
 from tests.conftest import csrf_of, fresh, post_form
-from tests.web.test_every_page import page_paths
+from tests.web.test_every_page import STAFF_ROOMS, page_paths
 
 MARKED = re.compile(f"{i18n.PSEUDO_OPEN}[^{i18n.PSEUDO_OPEN}{i18n.PSEUDO_CLOSE}]*{i18n.PSEUDO_CLOSE}")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -133,11 +133,11 @@ def test_every_page_of_every_role_is_translated(app, client, db, settings):
     run = fresh(db).exec(select(MatchRun)).first()
     check(client, page_paths(app, "/organiser", {**ids, "run_id": run.id if run else 0}))
 
-    with TestClient(app, base_url="http://testserver") as coordinator:
-        post_form(coordinator, "/login", "/login", {"email": "coordinator.montpellier@ish.example",
-                                                   "password": settings.demo_password})
-        post_form(coordinator, "/coordinator", "/language", {"language": i18n.PSEUDO})
-        check(coordinator, page_paths(app, "/coordinator", ids))
+    for address, room in STAFF_ROOMS:
+        with TestClient(app, base_url="http://testserver") as staff:
+            post_form(staff, "/login", "/login", {"email": address, "password": settings.demo_password})
+            post_form(staff, room, "/language", {"language": i18n.PSEUDO})
+            check(staff, page_paths(app, room, ids))
 
     with TestClient(app, base_url="http://testserver") as applicant:
         raw = issue_token(fresh(db), TokenPurpose.APPLICANT_ACCESS, nomination.email, timedelta(days=1),

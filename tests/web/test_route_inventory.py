@@ -55,3 +55,35 @@ def test_route_inventory_covers_every_route_of_the_app(app):
               if not isinstance(route, APIRoute) and not hasattr(route, "original_router")]
     assert others == ["/static"]
     assert len(routes(app)) >= 20
+
+
+# Which roles may open the pages under each prefix; everyone else is refused (403), whatever the
+# page. A new role or prefix belongs here.
+ROOMS = {"/organiser": {"organiser"}, "/coordinator": {"coordinator"}, "/panel": {"panel", "organiser"},
+         "/host": {"host"}}
+
+
+def test_route_inventory_every_role_is_refused_outside_its_rooms(app, client, db, make):
+    from tests.conftest import post_form
+    from tests.factories import PASSWORD
+
+    edition = make.edition(db)
+    organisation = make.organisation(db)
+    people = {"organiser": make.organiser(db), "coordinator": make.coordinator(db, organisation),
+              "panel": make.panel_member(db, edition), "host": make.host(db, make.lab(db, edition))}
+    checked = 0
+    for role, person in people.items():
+        client.cookies.clear()
+        post_form(client, "/login", "/login", {"email": person.email, "password": PASSWORD})
+        # The session's own token, so that a POST is refused for the role, not for a missing token.
+        token = csrf_of(client.get("/").text)
+        for route in routes(app):
+            room = next((prefix for prefix in ROOMS if route.path == prefix or route.path.startswith(prefix + "/")), None)
+            if room is None or role in ROOMS[room]:
+                continue
+            for method in route.methods:
+                response = client.request(method, concrete(route.path), data={"csrf_token": token},
+                                          follow_redirects=False)
+                assert response.status_code == 403 and "another role" in response.text, f"{role}: {method} {route.path} answered {response.status_code}"
+                checked += 1
+    assert checked >= 50
