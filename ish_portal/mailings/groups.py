@@ -1,6 +1,6 @@
 """Whom an organiser can write to: the review list's filters (edition, organisation, status, lab,
 placed or not) choose candidates, and a group says who of them, or around them, reads the message
-(the candidates, their guardians, their coordinators, ...). Each group is a few lines registered
+(the candidates, their guardians, their coordinators, the lab hosts, the reviewers). Each group is a few lines registered
 with @group: a function from the edition and the filters to the recipients, each a Reader with the
 facts its message is computed from."""
 
@@ -14,15 +14,16 @@ from urllib.parse import urlencode
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
-from ish_portal.accounts.models import Role, User
-from ish_portal.labs.models import Lab
+from ish_portal.accounts.models import PanelMember, Role, User
+from ish_portal.accounts.service import reader_of
+from ish_portal.labs.models import Lab, LabHost
 from ish_portal.nominations.messages import candidate_reader, coordinator_reader, guardian_reader
 from ish_portal.nominations.models import Nomination, NominationStatus
 from ish_portal.nominations.review import clean_text
 from ish_portal.notifications.catalog import Reader
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.text.i18n import N_
+from ish_portal.text.i18n import N_, gettext as _
 
 # A candidate "has a place" while an offer of one is out to them or accepted.
 PLACED = (OfferStatus.PENDING, OfferStatus.ACCEPTED)
@@ -164,3 +165,30 @@ def _coordinators(session: Session, edition: Edition, filters: Filters) -> list[
 def _organisation_name(session: Session, user: User) -> str:
     organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
     return organisation.name if organisation else ""
+
+
+@group("hosts", N_("lab hosts"))
+def _hosts(session: Session, edition: Edition, filters: Filters) -> list[Recipient]:
+    """The hosts of the filter's lab, or of every lab of the edition; each once, with their labs."""
+    labs = {lab.id: lab for lab in labs_in(session, edition, filters)}
+    if not labs:
+        return []
+    rows = session.exec(select(LabHost.lab_id, User).join(User, User.id == LabHost.user_id)
+                        .where(LabHost.lab_id.in_(labs), User.is_active).order_by(User.full_name, User.id)).all()
+    theirs: dict[int, list[int]] = {}
+    users: dict[int, User] = {}
+    for lab_id, user in rows:
+        users.setdefault(user.id, user)
+        theirs.setdefault(user.id, []).append(lab_id)
+    return [Recipient(reader_of(user), {"user": user.id, "labs": sorted(theirs[user.id])},
+                      "; ".join(labs[lab_id].label for lab_id in sorted(theirs[user.id])))
+            for user in users.values()]
+
+
+@group("reviewers", N_("reviewers of the panel"))
+def _reviewers(session: Session, edition: Edition, filters: Filters) -> list[Recipient]:
+    """The edition's panel members who review nominations (the filters on candidates do not apply)."""
+    users = session.exec(select(User).join(PanelMember, PanelMember.user_id == User.id)
+                         .where(PanelMember.edition_id == edition.id, PanelMember.reviews, User.is_active)
+                         .order_by(User.full_name, User.id)).all()
+    return [Recipient(reader_of(user), {"user": user.id}, _("reviewer")) for user in users]
