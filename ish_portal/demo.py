@@ -141,6 +141,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         _panel(session, edition, organisations, hashed)
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
+        _mailings(session, edition)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
             f"{len(CANDIDATES)} candidates; last year's edition {past} with {len(PAST_CANDIDATES)} candidates "
             f"whose data is partly past its retention (try: ish-portal retention run --dry-run)")
@@ -363,3 +364,35 @@ def _last_years_edition(session: Session, edition: Edition, organisations: dict[
                            nomination_id=nomination.id)
             event.occurred_at = decided if status == final else decided - timedelta(days=30)
             previous = status
+
+
+# -- messages to groups (mailings): one sent, one waiting for its time ---------------------------------
+
+def _mailings(session: Session, edition: Edition) -> None:
+    """An arrival notice already sent to everyone who accepted (English and German), and the
+    coordinators' welcome pack with a PDF, scheduled for 1 June at 09:00 Heidelberg time (or a week
+    from now, when that has passed), so the list of batches shows both and the schedule can be
+    changed or cancelled."""
+    from ish_portal.mailings import groups as mailing_groups, service as mailings
+    from ish_portal.notifications.service import release_batch
+
+    organiser = session.exec(select(User).where(User.email == ORGANISER)).one()
+    arrival = mailings.write_drafts(session, organiser, edition, mailing_groups.Filters(group="candidates", status="accepted"), {
+        "en": {"subject": "{{ edition }}: your arrival in Heidelberg",
+               "body": "Dear {{ name }},\n\nwe will meet you at Heidelberg main station on the Sunday before "
+                       "{{ starts_on }}. Your lab: {{ lab }}.\n\nThe ISH team, City of Heidelberg\n"},
+        "de": {"subject": "{{ edition }}: deine Anreise nach Heidelberg",
+               "body": "Hallo {{ name }},\n\nwir holen dich am Sonntag vor dem {{ starts_on }} am Heidelberger "
+                       "Hauptbahnhof ab. Dein Labor: {{ lab }}.\n\nDein ISH-Team der Stadt Heidelberg\n"}}, [])
+    release_batch(session, DEMO, edition.id, arrival.batch)
+    arrival.released_at = datetime.now(UTC)
+    session.add(arrival)
+    welcome = mailings.write_drafts(session, organiser, edition, mailing_groups.Filters(group="coordinators"), {
+        "en": {"subject": "{{ edition }}: the welcome pack for your candidates",
+               "body": "Dear {{ name }},\n\nattached is the welcome pack for the candidates of {{ organisation }}. "
+                       "{{ edition }} runs from {{ starts_on }} to {{ ends_on }}.\n\n"
+                       "The ISH team, City of Heidelberg\n"}},
+        [("welcome-pack.pdf", _demo_pdf("ISH welcome pack"))])
+    first_june = datetime.combine(date(edition.year, 6, 1), time(9, 0), BERLIN).astimezone(UTC)
+    welcome.scheduled_at = max(first_june, (datetime.now(UTC) + timedelta(days=7)).replace(second=0, microsecond=0))
+    session.add(welcome)

@@ -65,3 +65,19 @@ def test_demo_last_years_edition_has_data_past_its_retention(db, settings):
     outcome = run(db, dry_run=True, now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
     assert {(entry.edition.title, entry.data_class): entry.count for entry in outcome.entries} == {
         ("ISH 2026", "medical"): 5, ("ISH 2026", "passport"): 7, ("ISH 2026", "not_accepted"): 2}
+
+
+def test_demo_holds_a_sent_and_a_scheduled_message_to_a_group(db, settings):
+    from ish_portal.mailings.models import Mailing
+    from ish_portal.notifications.models import OutboxMessage
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    rows = {m.recipients: m for m in db.exec(select(Mailing)).all()}
+    assert set(rows) == {"candidates", "coordinators"}
+    sent, scheduled = rows["candidates"], rows["coordinators"]
+    assert sent.released_at is not None and sent.scheduled_at is None and sent.written_to > 0
+    statuses = set(db.exec(select(OutboxMessage.status).where(OutboxMessage.batch == sent.batch)).all())
+    assert statuses == {"queued"}
+    assert scheduled.scheduled_at is not None and scheduled.released_at is None
+    assert scheduled.files == [{"name": "welcome-pack.pdf", "bytes": scheduled.files[0]["bytes"]}]
+    assert set(db.exec(select(OutboxMessage.status).where(OutboxMessage.batch == scheduled.batch)).all()) == {"draft"}

@@ -133,29 +133,37 @@ def create_mailing(session: Session, organiser: User, edition: Edition, filters:
     texts, errors = clean_texts(form)
     if errors:
         raise DomainError(_("Please correct the marked fields."), fields=errors)
-    found = recipients(session, edition, filters)
-    if not found:
-        raise DomainError(_("Nobody matches these filters, so there is no one to write to."))
-    actor = Actor.of_user(organiser)
-    batch = f"message-{edition.year}-{utcnow():%Y%m%d-%H%M%S-%f}"
     with transaction(session):
-        mailing = Mailing(edition_id=edition.id, batch=batch, kind=ORGANISER_MESSAGE, recipients=filters.group,
-                          filters=filters.params(), texts=texts, written_to=len(found),
-                          files=[{"name": name, "bytes": len(data)} for name, data in files],
-                          created_by_id=organiser.id, created_by_name=organiser.full_name[:200])
-        session.add(mailing)
-        session.flush()
-        attachments = [(name, "application/pdf", data) for name, data in files]
-        for recipient in found:
-            reader = recipient.reader
-            if _language(reader.language) not in texts:
-                reader = Reader(reader.email, reader.name, "en", reader.zone)
-            outbox.enqueue(session, ORGANISER_MESSAGE, reader, {"mailing": mailing.id, **recipient.facts},
-                           edition_id=edition.id, nomination_id=recipient.nomination_id, batch=batch, draft=True,
-                           attachments=attachments)
-        record(session, actor, "mailing_written", "mailing", mailing.id, edition_id=edition.id,
-               changes={"batch": batch, "group": filters.group, "filters": filters.params(),
-                        "messages": len(found), "languages": sorted(texts), "files": [n for n, _d in files]})
+        found = recipients(session, edition, filters)
+        if not found:
+            raise DomainError(_("Nobody matches these filters, so there is no one to write to."))
+        mailing = write_drafts(session, organiser, edition, filters, texts, files, found)
+    return mailing
+
+
+def write_drafts(session: Session, organiser: User, edition: Edition, filters: Filters,
+                 texts: dict[str, dict[str, str]], files: list[tuple[str, bytes]],
+                 found: list[Recipient] | None = None) -> Mailing:
+    """The batch's row and its drafts, inside the caller's transaction (create_mailing, the demo)."""
+    found = recipients(session, edition, filters) if found is None else found
+    batch = f"message-{edition.year}-{utcnow():%Y%m%d-%H%M%S-%f}"
+    mailing = Mailing(edition_id=edition.id, batch=batch, kind=ORGANISER_MESSAGE, recipients=filters.group,
+                      filters=filters.params(), texts=texts, written_to=len(found),
+                      files=[{"name": name, "bytes": len(data)} for name, data in files],
+                      created_by_id=organiser.id, created_by_name=organiser.full_name[:200])
+    session.add(mailing)
+    session.flush()
+    attachments = [(name, "application/pdf", data) for name, data in files]
+    for recipient in found:
+        reader = recipient.reader
+        if _language(reader.language) not in texts:
+            reader = Reader(reader.email, reader.name, "en", reader.zone)
+        outbox.enqueue(session, ORGANISER_MESSAGE, reader, {"mailing": mailing.id, **recipient.facts},
+                       edition_id=edition.id, nomination_id=recipient.nomination_id, batch=batch, draft=True,
+                       attachments=attachments)
+    record(session, Actor.of_user(organiser), "mailing_written", "mailing", mailing.id, edition_id=edition.id,
+           changes={"batch": batch, "group": filters.group, "filters": filters.params(),
+                    "messages": len(found), "languages": sorted(texts), "files": [n for n, _d in files]})
     return mailing
 
 
