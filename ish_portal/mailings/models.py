@@ -27,6 +27,8 @@ class Mailing(SQLModel, table=True):
     recipients: str = Field(max_length=30)
     # The filters as the composer's query string keeps them: organisation, status, lab, placed.
     filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The English subject as written (with its placeholders), for the list; empty for a catalogue kind.
+    subject: str = Field(default="", max_length=300)
     # language -> {"subject": ..., "body": ...}; English always, other languages as written.
     texts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # The attachments' names and sizes, as shown in the list (each message carries its copy).

@@ -148,7 +148,7 @@ def write_drafts(session: Session, organiser: User, edition: Edition, filters: F
     found = recipients(session, edition, filters) if found is None else found
     batch = f"message-{edition.year}-{utcnow():%Y%m%d-%H%M%S-%f}"
     mailing = Mailing(edition_id=edition.id, batch=batch, kind=ORGANISER_MESSAGE, recipients=filters.group,
-                      filters=filters.params(), texts=texts, written_to=len(found),
+                      subject=texts["en"]["subject"][:300], filters=filters.params(), texts=texts, written_to=len(found),
                       files=[{"name": name, "bytes": len(data)} for name, data in files],
                       created_by_id=organiser.id, created_by_name=organiser.full_name[:200])
     session.add(mailing)
@@ -162,8 +162,7 @@ def write_drafts(session: Session, organiser: User, edition: Edition, filters: F
                        edition_id=edition.id, nomination_id=recipient.nomination_id, batch=batch, draft=True,
                        attachments=attachments)
     record(session, Actor.of_user(organiser), "mailing_written", "mailing", mailing.id, edition_id=edition.id,
-           changes={"batch": batch, "group": filters.group, "filters": filters.params(),
-                    "messages": len(found), "languages": sorted(texts), "files": [n for n, _d in files]})
+           changes={"batch": batch, "group": filters.group, "messages": len(found), "languages": sorted(texts)})
     return mailing
 
 

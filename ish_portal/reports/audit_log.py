@@ -27,6 +27,7 @@ from ish_portal.nominations.service import field_label, status_label
 from ish_portal.notifications.catalog import kind_title
 from ish_portal.placement.models import MatchRun, Offer
 from ish_portal.programme.models import Edition, Organisation
+from ish_portal.mailings.service import group_label as mailing_group_label
 from ish_portal.nominations.consent import method_label
 from ish_portal.retention.service import BY_KEY, FINAL_DECISION, PROGRAMME_END, class_label, event_label
 from ish_portal.text import timefmt
@@ -81,6 +82,11 @@ def _action_words() -> dict[str, str]:
         "coordinator_invited": _("coordinator invited"), "invitation_accepted": _("invitation accepted"),
         "coordinator_activated": _("coordinator reactivated"),
         "coordinator_deactivated": _("coordinator deactivated"),
+        "mailing_written": _("message to a group written"), "mailing_scheduled": _("message to a group scheduled"),
+        "mailing_cancelled": _("message to a group cancelled"),
+        "mailing_released": _("message to a group released at its time"),
+        "batch_discarded": _("message batch discarded"), "batch_failures_retried": _("failed messages of a batch retried"),
+        "ranking_reminder_sent": _("reminder to rank labs sent"),
     }
 
 
@@ -301,7 +307,7 @@ def _change_words() -> dict[str, str]:
 def _entity_words() -> dict[str, str]:
     return {"quota": _("Places"), "place_transfer": _("Place move"), "offer": _("Offer"),
             "document": _("Document"), "interview": _("Interview"), "outbox_message": _("Message"),
-            "outbox_batch": _("Message batch"), "message_template": _("Message wording"),
+            "outbox_batch": _("Message batch"), "mailing": _("Message to a group"), "message_template": _("Message wording"),
             "export": _("Export"), "lab": _("Lab"), "user": _("Account"), "edition": _("Edition"),
             "match_run": _("Matching run"), "nomination": _("Nomination")}
 
@@ -407,6 +413,10 @@ def summary(event: AuditEvent, names: Names) -> str:
             parts.append(_change(_("how"), value, method_label))
         elif key == "language":
             parts.append(_change(_("language"), value, language_name))
+        elif key == "languages":
+            parts.append(f"{_('languages')}: " + (", ".join(language_name(v) for v in value or []) or "–"))
+        elif key == "group":
+            parts.append(_change(_("written to"), value, mailing_group_label))
         else:
             parts.append(_change(_change_words().get(key) or field_label(key), value, _shown))
     return "; ".join(parts)

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("batch", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=50), nullable=False),
         sa.Column("recipients", sa.String(length=30), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("texts", sa.JSON(), nullable=False),
         sa.Column("files", sa.JSON(), nullable=False),

@@ -45,7 +45,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
     ids = {"nomination_id": nomination.id, "lab_id": db.exec(select(Lab)).first().id,
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": language,
-           "language": language, "answer": "accept"}
+           "language": language, "answer": "accept", **scheduled_mailing(db)}
 
     def check(browser, paths):
         for path in paths:
@@ -88,3 +88,11 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
 def csrf(client) -> str:
     from tests.conftest import csrf_of
     return csrf_of(client.get("/organiser").text)
+
+
+def scheduled_mailing(db) -> dict:
+    """The demo's message to a group that waits for its time: its page, its batch's and the
+    confirmation of cancelling it."""
+    from ish_portal.mailings.models import Mailing
+    mailing = db.exec(select(Mailing).where(Mailing.scheduled_at.is_not(None))).one()
+    return {"mailing_id": mailing.id, "batch": mailing.batch, "action": "cancel"}

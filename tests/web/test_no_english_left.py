@@ -110,7 +110,7 @@ def test_every_page_of_every_role_is_translated(app, client, db, settings):
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
     ids = {"nomination_id": nomination.id, "lab_id": db.exec(select(Lab)).first().id,
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": "en",
-           "language": "en", "answer": "accept"}
+           "language": "en", "answer": "accept", **scheduled_mailing(db)}
     misses: dict[str, set[str]] = {}
     checked = 0
 
@@ -172,3 +172,11 @@ def test_the_check_finds_english_that_bypassed_translation():
         ["Draft", "Close"]
     assert unmarked_words("<p>⟦Status: ⟦submitted⟧⟧</p><script>var x = 'nope'</script>") == []
     assert unmarked_words("<p><span lang='de'>Deutsch</span> <code>group_name</code> ⟦x⟧<br>Left</p>") == ["Left"]
+
+
+def scheduled_mailing(db) -> dict:
+    """The demo's message to a group that waits for its time: its page, its batch's and the
+    confirmation of cancelling it."""
+    from ish_portal.mailings.models import Mailing
+    mailing = db.exec(select(Mailing).where(Mailing.scheduled_at.is_not(None))).one()
+    return {"mailing_id": mailing.id, "batch": mailing.batch, "action": "cancel"}
