@@ -101,8 +101,8 @@ def write(request: Request, db: DB, user: Organiser, form: Form):
             errors["files"] = _("Choose the files again: a browser does not keep them when a form comes back.")
         return _composer(request, db, edition, filters, values=values, errors=errors, status_code=422)
     flash(request, ngettext("The draft is ready. Check it, then send it now or at a set time.",
-                            "The %(count)d drafts are ready. Check them, then send them now or at a set time.",
-                            mailing.written_to, count=mailing.written_to), "success")
+                            "The %(num)d drafts are ready. Check them, then send them now or at a set time.",
+                            mailing.written_to), "success")
     return redirect(f"/organiser/messages/mailings/{mailing.id}")
 
 
