@@ -21,7 +21,7 @@ from ish_portal.labs.models import Lab
 from ish_portal.mailings.models import Mailing
 from ish_portal.nominations.messages import applicant_link, candidate_reader
 from ish_portal.nominations.models import LabPreference, Nomination, NominationStatus
-from ish_portal.notifications.catalog import APPLICANT, STAFF, Occasion, define
+from ish_portal.notifications.catalog import ANYONE, APPLICANT, Occasion, define
 from ish_portal.notifications.models import OutboxMessage
 from ish_portal.notifications.service import enqueue
 from ish_portal.placement.models import Offer
@@ -87,7 +87,7 @@ def _fresh_on_release(session: Session, facts: dict[str, Any], actor: Any) -> bo
 define(ORGANISER_MESSAGE, N_("Message to a group"),
        N_("An organiser's own message to a filtered group (candidates, guardians, coordinators, lab hosts, "
           "reviewers), written per language in the composer."),
-       STAFF, ["name", "candidate", "organisation", "edition", "starts_on", "ends_on", "lab", "link"],
+       ANYONE, ["name", "candidate", "organisation", "edition", "starts_on", "ends_on", "lab", "link"],
        _organiser_message, wording=_mailing_wording, when_released=_fresh_on_release,
        own={"candidate": (N_("the candidate the message is about (empty for coordinators and lab hosts)"),
                           "Haruto Nakamura"),

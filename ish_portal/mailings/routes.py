@@ -17,7 +17,6 @@ from ish_portal.mailings.messages import ORGANISER_MESSAGE
 from ish_portal.nominations.service import status_label
 from ish_portal.notifications import service as outbox
 from ish_portal.notifications.catalog import kind as kind_of
-from ish_portal.notifications.render import default_wording
 from ish_portal.programme.forms import parse_local
 from ish_portal.programme.models import Edition, Organisation, Quota
 from ish_portal.programme.service import current_edition
@@ -64,7 +63,8 @@ def _composer(request, db, edition, filters, *, values=None, errors=None, status
     page = min(_int(request.query_params.get("page")) or 1, audience.pages)
     languages = audience.written_languages()
     if values is None:
-        english = default_wording(ORGANISER_MESSAGE, "en")
+        # The edition's own wording of the kind when the organisers wrote one (a signature), else the standard.
+        english = outbox.template_state(db, edition.id, ORGANISER_MESSAGE, "en").wording
         values = {"subject_en": english.subject, "body_en": english.body}
     texts = {language for language in languages if values.get(f"subject_{language}") or values.get(f"body_{language}")}
     return render(request, "mailings/compose.html", {
@@ -114,18 +114,19 @@ def _page(request: Request) -> int:
 
 @router.get("/organiser/messages/mailings", response_class=HTMLResponse)
 def mailings_page(request: Request, db: DB, user: Organiser):
-    edition = _edition(db)
+    edition = _edition(db, request.query_params)
     page = _page(request)
     rows, total = service.mailings(db, edition.id, page)
     return render(request, "mailings/list.html", {
-        "edition": edition, "rows": rows, "page": page, "pages": max(1, -(-total // service.PAGE_SIZE)),
+        "edition": edition, "editions": _choices(db, edition)["editions"], "rows": rows, "page": page, "pages": max(1, -(-total // service.PAGE_SIZE)),
         "total": total})
 
 
 def _row(db, mailing_id: int):
-    edition = _edition(db)
+    """The batch and its edition, whichever edition is current."""
     try:
-        return edition, service.mailing_row(db, edition.id, mailing_id)
+        mailing = service.find_mailing(db, mailing_id)
+        return db.get(Edition, mailing.edition_id), service.mailing_row(db, mailing.edition_id, mailing_id)
     except DomainError:
         raise HTTPException(404) from None
 

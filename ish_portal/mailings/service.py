@@ -5,7 +5,6 @@ drafts and the list of batches with their delivery counts."""
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +29,9 @@ from ish_portal.notifications.models import OutboxMessage, OutboxStatus
 from ish_portal.placement.models import Offer
 from ish_portal.programme.models import Edition
 from ish_portal.text import i18n
-from ish_portal.text.i18n import gettext as _, ngettext
+from ish_portal.text.i18n import gettext as _
 from ish_portal.text.timefmt import format_datetime
 
-log = logging.getLogger("ish_portal.mailings")
 PAGE_SIZE = 50
 MB = 1024 * 1024
 # All of a batch's files together; each file also within the edition's upload limit.
@@ -174,6 +172,14 @@ def mailing_of(session: Session, edition_id: int, mailing_id: int, *, lock: bool
         query = query.with_for_update().execution_options(populate_existing=True)
     mailing = session.exec(query).first()
     if mailing is None or mailing.edition_id != edition_id:
+        raise DomainError(_("There is no such message."))
+    return mailing
+
+
+def find_mailing(session: Session, mailing_id: int) -> Mailing:
+    """A batch of any edition (organisers may write to last year's candidates too)."""
+    mailing = session.get(Mailing, mailing_id)
+    if mailing is None:
         raise DomainError(_("There is no such message."))
     return mailing
 

@@ -140,6 +140,7 @@ APPLICANT = "applicant"
 COORDINATOR = "coordinator"
 GUARDIAN = "guardian"
 STAFF = "staff"
+ANYONE = "anyone"  # whoever an organiser writes to: candidates, guardians, coordinators, hosts, panel
 
 
 def kind_title(name: str) -> str:
@@ -150,7 +151,8 @@ def kind_title(name: str) -> str:
 def recipient_word(recipient: str) -> str:
     """Who receives a kind of message, in the reader's language."""
     return {APPLICANT: _("applicant"), COORDINATOR: _("coordinator"), GUARDIAN: _("parent or guardian"),
-            STAFF: _("organiser or coordinator")}.get(recipient, recipient)
+            STAFF: _("organiser or coordinator"),
+            ANYONE: _("whoever the organisers write to")}.get(recipient, recipient)
 
 
 # -- letters: attached to messages, rendered when the message is sent -----------------------------

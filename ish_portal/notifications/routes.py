@@ -71,6 +71,14 @@ def _edition(db):
     return edition
 
 
+def _batch_edition(db, batch: str):
+    """The edition whose batch this is, whichever edition is current; 404 when there is none."""
+    edition_id = service.batch_edition(db, batch)
+    if edition_id is None:
+        raise HTTPException(404)
+    return edition_id
+
+
 def _page(request: Request) -> int:
     try:
         return max(1, int(request.query_params.get("page", "1")))
@@ -94,12 +102,12 @@ def messages_home(request: Request, db: DB, user: Organiser):
 
 @router.get("/organiser/messages/batches/{batch}", response_class=HTMLResponse)
 def batch_page(request: Request, db: DB, user: Organiser, batch: str):
-    edition = _edition(db)
+    edition_id = _batch_edition(db, batch)
     page = _page(request)
-    rows, total = service.batch_messages(db, edition.id, batch, page)
+    rows, total = service.batch_messages(db, edition_id, batch, page)
     if not total:
         raise HTTPException(404)
-    summary = service.batch_summary(db, edition.id, batch)
+    summary = service.batch_summary(db, edition_id, batch)
     return render(request, "notifications/batch.html", {
         "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total,
         "left_out": service.letters_left_out(db, rows)})
@@ -107,10 +115,9 @@ def batch_page(request: Request, db: DB, user: Organiser, batch: str):
 
 @router.get("/organiser/messages/batches/{batch}/{action}", response_class=HTMLResponse)
 def batch_confirm(request: Request, db: DB, user: Organiser, batch: str, action: str):
-    edition = _edition(db)
     if action not in ("send", "regenerate"):
         raise HTTPException(404)
-    summary = service.batch_summary(db, edition.id, batch)
+    summary = service.batch_summary(db, _batch_edition(db, batch), batch)
     if summary is None:
         raise HTTPException(404)
     return render(request, "notifications/batch_confirm.html", {"batch": summary, "action": action})
@@ -118,18 +125,18 @@ def batch_confirm(request: Request, db: DB, user: Organiser, batch: str, action:
 
 @router.post("/organiser/messages/batches/{batch}/{action}")
 def batch_action(request: Request, db: DB, user: Organiser, batch: str, action: str):
-    edition = _edition(db)
+    edition_id = _batch_edition(db, batch)
     try:
         if action == "send":
-            count = service.release_drafts(db, Actor.of_user(user), edition.id, batch)
+            count = service.release_drafts(db, Actor.of_user(user), edition_id, batch)
             flash(request, ngettext("%(count)d message is on its way.", "%(count)d messages are on their way.",
                                     count, count=count), "success")
         elif action == "retry":
-            count = service.retry_batch_failures(db, Actor.of_user(user), edition.id, batch)
+            count = service.retry_batch_failures(db, Actor.of_user(user), edition_id, batch)
             flash(request, ngettext("%(count)d failed message is queued again.",
                                     "%(count)d failed messages are queued again.", count, count=count), "success")
         elif action == "regenerate":
-            count = service.regenerate_batch(db, Actor.of_user(user), edition.id, batch)
+            count = service.regenerate_batch(db, Actor.of_user(user), edition_id, batch)
             flash(request, ngettext("%(count)d draft was written again from the current wording.",
                                     "%(count)d drafts were written again from the current wording.",
                                     count, count=count), "success")
@@ -246,7 +253,7 @@ def template_reset(request: Request, db: DB, user: Organiser, kind: str, languag
 
 def _message(db, message_id: int):
     try:
-        return service.message_of(db, _edition(db).id, message_id)
+        return service.edition_message(db, message_id)
     except DomainError:
         raise HTTPException(404) from None
 
@@ -275,7 +282,8 @@ def message_html(db: DB, user: Organiser, message_id: int):
 @router.get("/organiser/messages/{message_id}/attachments/{attachment_id}")
 def message_attachment(db: DB, user: Organiser, message_id: int, attachment_id: int):
     try:
-        filename, content_type, data = service.attachment_of(db, _edition(db).id, message_id, attachment_id)
+        filename, content_type, data = service.attachment_of(db, _message(db, message_id).edition_id, message_id,
+                                                              attachment_id)
     except DomainError:
         raise HTTPException(404) from None
     return Response(data, media_type=content_type, headers={
@@ -287,7 +295,7 @@ def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_
     message = _message(db, message_id)
     subject, body = str(form.get("subject", "")), str(form.get("body", ""))
     try:
-        service.edit_draft(db, Actor.of_user(user), _edition(db).id, message_id, subject, body)
+        service.edit_draft(db, Actor.of_user(user), message.edition_id, message_id, subject, body)
     except DomainError as exc:
         if not exc.fields:
             flash(request, exc.message, "error")
@@ -309,9 +317,9 @@ def discard_confirm(request: Request, db: DB, user: Organiser, message_id: int):
 
 @router.post("/organiser/messages/{message_id}/discard")
 def discard(request: Request, db: DB, user: Organiser, message_id: int):
-    _message(db, message_id)
+    message = _message(db, message_id)
     try:
-        batch = service.discard_draft(db, Actor.of_user(user), _edition(db).id, message_id)
+        batch = service.discard_draft(db, Actor.of_user(user), message.edition_id, message_id)
     except DomainError as exc:
         flash(request, str(exc), "error")
         return redirect(f"/organiser/messages/{message_id}")

@@ -267,6 +267,13 @@ def batches(session: Session, edition_id: int, only: str | None = None) -> list[
     return sorted(summaries, key=lambda b: (b.drafts == 0, -b.created_at.timestamp()))
 
 
+def batch_edition(session: Session, batch: str) -> int | None:
+    """The edition a batch was written for (a message to last year's candidates is a batch of last
+    year's edition), or None when no message carries that batch."""
+    return session.exec(select(OutboxMessage.edition_id).where(
+        OutboxMessage.batch == batch, OutboxMessage.edition_id.is_not(None)).limit(1)).first()
+
+
 def batch_summary(session: Session, edition_id: int, batch: str) -> BatchSummary | None:
     return next(iter(batches(session, edition_id, only=batch)), None)
 
@@ -302,6 +309,15 @@ def letters_left_out(session: Session, messages: list[OutboxMessage]) -> dict[in
 def message_of(session: Session, edition_id: int, message_id: int) -> OutboxMessage:
     message = session.get(OutboxMessage, message_id)
     if message is None or message.edition_id != edition_id:
+        raise DomainError(_("There is no such message."))
+    return message
+
+
+def edition_message(session: Session, message_id: int) -> OutboxMessage:
+    """A message of any edition, as organisers see them (a message to last year's candidates is
+    reviewed like this year's); the later steps check it against its own edition."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.edition_id is None:
         raise DomainError(_("There is no such message."))
     return message
 

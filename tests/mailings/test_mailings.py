@@ -233,3 +233,25 @@ def test_mailings_sent_batch_cannot_be_scheduled_or_cancelled(organiser, db, gro
     post_form(organiser, url, f"{url}/cancel", {})
     assert fresh(db).get(Mailing, mailing.id).cancelled_at is None
     assert fresh(db).exec(select(OutboxMessage).where(OutboxMessage.batch == mailing.batch)).one().status == "queued"
+
+
+def test_mailings_to_last_years_edition_are_reviewed_and_sent_like_this_years(organiser, db, make, group, smtp, deliver):
+    past = make.edition(db, year=2025, title="ISH 2025", starts_on=group.edition.starts_on.replace(year=2025),
+                        ends_on=group.edition.ends_on.replace(year=2025))
+    make.quota(db, past, group.bautzen, places=2)
+    make.nomination(db, past, group.bautzen, given_name="Karl", family_name="Alt", email="karl@example.org",
+                    status="accepted", language="de")
+    page = organiser.get(f"{COMPOSE}?edition={past.id}").text
+    assert "1 recipient: the candidates" in page and "karl@example.org" in page
+    mailing = mailing_of(db, write(organiser, f"edition={past.id}", {"de": ("Alumnitreffen", "Hallo {{ name }}.\n"),
+                                                                     "en": ("Alumni", "Hello {{ name }}.\n")}))
+    assert mailing.edition_id == past.id
+    [draft] = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.batch == mailing.batch)).all()
+    assert "Hallo Karl." in organiser.get(f"/organiser/messages/{draft.id}").text
+    assert organiser.get(f"/organiser/messages/batches/{mailing.batch}").status_code == 200
+    assert "Alumnitreffen" not in organiser.get("/organiser/messages/mailings").text  # this year's list
+    assert "Alumni" in organiser.get(f"/organiser/messages/mailings?edition={past.id}").text
+    send_now(organiser, mailing)
+    deliver()
+    [karl] = smtp.to("karl@example.org")
+    assert karl["Subject"] == "Alumnitreffen"
