@@ -140,7 +140,8 @@ def recipients(session: Session, edition: Edition, filters: Filters) -> list[Rec
 
 @group("candidates", N_("the candidates"))
 def _candidates(session: Session, edition: Edition, filters: Filters) -> list[Recipient]:
-    return [Recipient(candidate_reader(session, n), {"nomination": n.id}, n.display_name, n.id)
+    return [Recipient(candidate_reader(session, n), {"nomination": n.id},
+                      f"{n.display_name}, {session.get(Organisation, n.organisation_id).name}", n.id)
             for n in candidates(session, edition, filters)]
 
 

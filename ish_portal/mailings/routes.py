@@ -134,8 +134,13 @@ def _row(db, mailing_id: int):
 def _mailing_page(request, db, mailing_id, *, errors=None, values=None, status_code=200):
     edition, row = _row(db, mailing_id)
     messages, total = outbox.batch_messages(db, edition.id, row.mailing.batch, _page(request))
+    if values is None and row.mailing.scheduled_at is not None:  # the time set, to change it
+        values = {"scheduled_at": timefmt.local(row.mailing.scheduled_at).strftime("%Y-%m-%dT%H:%M")}
     return render(request, "mailings/mailing.html", {
         "edition": edition, "row": row, "mailing": row.mailing, "messages": messages, "total": total,
+        # As the first recipient reads it (the subject as written holds placeholders).
+        "title": (messages[0].subject if messages else row.mailing.subject)
+                 if row.mailing.kind == ORGANISER_MESSAGE else "",
         "page": _page(request), "pages": max(1, -(-total // outbox.PAGE_SIZE)),
         "filter_words": service.describe_filters(db, row.mailing),
         "errors": errors or {}, "values": values or {}, "zone_name": timefmt.zone().key}, status_code=status_code)
