@@ -239,7 +239,9 @@ def cancel(session: Session, organiser: User, edition_id: int, mailing_id: int) 
     actor = Actor.of_user(organiser)
     with transaction(session):
         mailing = mailing_of(session, edition_id, mailing_id, lock=True)
-        if mailing.cancelled_at is not None or mailing.released_at is not None or not _drafts_left(session, mailing):
+        # A batch whose every draft was dropped by hand can still be closed; one that went out cannot.
+        gone_out = not _drafts_left(session, mailing) and _messages_in(session, mailing)
+        if mailing.cancelled_at is not None or mailing.released_at is not None or gone_out:
             raise DomainError(_("This message has already gone out or been cancelled."))
         count = outbox.discard_batch(session, actor, edition_id, mailing.batch)
         was = mailing.scheduled_at
@@ -249,6 +251,11 @@ def cancel(session: Session, organiser: User, edition_id: int, mailing_id: int) 
                changes={"batch": mailing.batch, "messages": count,
                         "scheduled_at": was.isoformat() if was else None})
     return count
+
+
+def _messages_in(session: Session, mailing: Mailing) -> int:
+    return session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.batch == mailing.batch)).one()
 
 
 def _drafts_left(session: Session, mailing: Mailing) -> int:

@@ -324,4 +324,6 @@ def discard(request: Request, db: DB, user: Organiser, message_id: int):
         flash(request, str(exc), "error")
         return redirect(f"/organiser/messages/{message_id}")
     flash(request, _("The draft is discarded."), "success")
-    return redirect(f"/organiser/messages/batches/{batch}" if batch else "/organiser/messages")
+    # Back to its batch, unless that was its last message.
+    left = batch is not None and service.batch_edition(db, batch) is not None
+    return redirect(f"/organiser/messages/batches/{batch}" if left else "/organiser/messages")

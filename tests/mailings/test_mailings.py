@@ -255,3 +255,26 @@ def test_mailings_to_last_years_edition_are_reviewed_and_sent_like_this_years(or
     deliver()
     [karl] = smtp.to("karl@example.org")
     assert karl["Subject"] == "Alumnitreffen"
+
+
+def test_mailings_scheduled_batch_sent_early_from_its_batch_page_goes_once(organiser, db, group, smtp, deliver, settings):
+    mailing = mailing_of(db, write(organiser, f"organisation={group.kumamoto.id}", {"en": ("Hi", "Hello.\n")}))
+    when = utcnow() + timedelta(days=1)
+    service.schedule(fresh(db), group.organiser, group.edition.id, mailing.id, when)
+    batch = f"/organiser/messages/batches/{mailing.batch}"
+    post_form(organiser, f"{batch}/send", f"{batch}/send", {})
+    assert service.release_due(fresh(db), settings.base_url, now=when) == 0
+    deliver()
+    assert sorted(smtp.address_of(m) for m in smtp.messages) == ["sora@example.org", "yui@example.org"]
+    assert "status-sent" in organiser.get(f"/organiser/messages/mailings/{mailing.id}").text
+
+
+def test_mailings_batch_whose_drafts_were_all_dropped_can_be_closed(organiser, db, group):
+    mailing = mailing_of(db, write(organiser, "status=approved", {"en": ("Hi", "Hello.\n")}))
+    [draft] = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.batch == mailing.batch)).all()
+    response = post_form(organiser, f"/organiser/messages/{draft.id}/discard",
+                         f"/organiser/messages/{draft.id}/discard", {}, follow_redirects=False)
+    assert response.headers["location"] == "/organiser/messages"  # its batch has no message left
+    url = f"/organiser/messages/mailings/{mailing.id}/cancel"
+    post_form(organiser, url, url, {})
+    assert fresh(db).get(Mailing, mailing.id).cancelled_at is not None
