@@ -196,6 +196,14 @@ def post_form(client, page: str, action: str, data: dict, **kwargs):
     return client.post(action, data={**extra, **data, "csrf_token": token}, **kwargs)
 
 
+def sign_in(client, email: str, password: str | None = None):
+    """Sign in through the sign-in form, as a person does; the test accounts share one password."""
+    from tests.factories import PASSWORD
+    response = post_form(client, "/login", "/login", {"email": email, "password": password or PASSWORD})
+    assert response.status_code in (200, 303), response.text
+    return client
+
+
 @pytest.fixture
 def make():
     from tests import factories

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from ish_portal.accounts.models import PanelConflict, PanelMember, Role, User
 from ish_portal.labs.models import Lab, LabHost
 from ish_portal.nominations.models import Nomination
+from ish_portal.placement.models import Offer
 from ish_portal.programme.models import Edition, Organisation, Quota
 
 PASSWORD = "correct horse battery"
@@ -139,6 +140,16 @@ def lab(db: Session, edition: Edition, **fields) -> Lab:
     n = next(_counter)
     values = {"institute": "EMBL", "group_name": f"Group {n}", "subject_area": "Biology", "capacity": 2} | fields
     row = Lab(edition_id=edition.id, **values)
+    db.add(row)
+    db.commit()
+    return row
+
+
+def offer(db: Session, nomination: Nomination, lab: Lab, status: str = "accepted", **fields) -> Offer:
+    """An offer of a place in the lab, answered (accepted by default) unless the status says not."""
+    values = {"response_deadline": datetime.now(UTC) + timedelta(days=3),
+              "responded_at": None if status in ("proposed", "pending") else datetime.now(UTC)} | fields
+    row = Offer(nomination_id=nomination.id, lab_id=lab.id, status=status, **values)
     db.add(row)
     db.commit()
     return row

@@ -4,18 +4,15 @@ candidates at several stages (some placed in a lab), guardians, coordinators, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from ish_portal.accounts.models import User
-from ish_portal.db import utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination
-from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
-from tests.conftest import post_form
-from tests.factories import PASSWORD
+from tests.conftest import sign_in
 
 
 @dataclass
@@ -33,13 +30,6 @@ class Group:
     yui: Nomination   # Kumamoto, accepted in the lab, Japanese
     sora: Nomination  # Kumamoto, rejected, Japanese
 
-
-def place(db, nomination, lab, status=OfferStatus.ACCEPTED) -> Offer:
-    offer = Offer(nomination_id=nomination.id, lab_id=lab.id, status=status,
-                  response_deadline=utcnow() + timedelta(days=3), responded_at=utcnow())
-    db.add(offer)
-    db.commit()
-    return offer
 
 
 @pytest.fixture
@@ -65,11 +55,10 @@ def group(db, make) -> Group:
     sora = make.nomination(db, edition, kumamoto, given_name="Sora", family_name="Ito", email="sora@example.org",
                            status="rejected", language="ja")
     for nomination in (anna, tom, yui):
-        place(db, nomination, lab)
+        make.offer(db, nomination, lab)
     return Group(edition, bautzen, kumamoto, organiser, jana, kenji, lab, anna, tom, lena, yui, sora)
 
 
 @pytest.fixture
 def organiser(client, group):
-    post_form(client, "/login", "/login", {"email": group.organiser.email, "password": PASSWORD})
-    return client
+    return sign_in(client, group.organiser.email)

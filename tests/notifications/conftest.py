@@ -4,7 +4,7 @@ stage, and an organiser who can sign in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -12,10 +12,8 @@ from ish_portal.accounts.models import User
 from ish_portal.db import utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination
-from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
-from tests.conftest import post_form
-from tests.factories import PASSWORD
+from tests.conftest import sign_in
 
 
 @dataclass
@@ -29,13 +27,6 @@ class World:
     accepted_en: Nomination
     submitted: Nomination
 
-
-def accept(db, nomination, lab, **offer_fields) -> Offer:
-    offer = Offer(nomination_id=nomination.id, lab_id=lab.id, status=OfferStatus.ACCEPTED,
-                  response_deadline=utcnow() + timedelta(days=3), responded_at=utcnow(), **offer_fields)
-    db.add(offer)
-    db.commit()
-    return offer
 
 
 @pytest.fixture
@@ -57,11 +48,10 @@ def world(db, make) -> World:
                                 email="lena@example.org", status="submitted",
                                 applicant_consent_at=utcnow(), guardian_consent_at=utcnow())
     for nomination in (accepted, accepted_en):
-        accept(db, nomination, lab)
+        make.offer(db, nomination, lab)
     return World(edition, bautzen, coordinator, organiser, lab, accepted, accepted_en, submitted)
 
 
 @pytest.fixture
 def organiser(client, world):
-    post_form(client, "/login", "/login", {"email": world.organiser.email, "password": PASSWORD})
-    return client
+    return sign_in(client, world.organiser.email)
