@@ -292,6 +292,7 @@ def release_due(session: Session, base_url: str, now: datetime | None = None) ->
 class MailingRow:
     mailing: Mailing
     summary: outbox.BatchSummary | None
+    title: str = ""  # the subject as its first recipient reads it (the one written holds placeholders)
 
     @property
     def state(self) -> str:
@@ -319,7 +320,17 @@ def mailings(session: Session, edition_id: int, page: int = 1) -> tuple[list[Mai
     rows = session.exec(select(Mailing).where(where).order_by(Mailing.created_at.desc(), Mailing.id.desc())
                         .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     summaries = {summary.name: summary for summary in outbox.batches(session, edition_id)} if rows else {}
-    return [MailingRow(row, summaries.get(row.batch)) for row in rows], total
+    titles = _first_subjects(session, [row.batch for row in rows if row.kind == ORGANISER_MESSAGE])
+    return [MailingRow(row, summaries.get(row.batch), titles.get(row.batch, "")) for row in rows], total
+
+
+def _first_subjects(session: Session, batches: list[str]) -> dict[str, str]:
+    if not batches:
+        return {}
+    first = (select(OutboxMessage.batch, func.min(OutboxMessage.id).label("id"))
+             .where(OutboxMessage.batch.in_(batches)).group_by(OutboxMessage.batch).subquery())
+    return dict(session.exec(select(first.c.batch, OutboxMessage.subject)
+                             .join(OutboxMessage, OutboxMessage.id == first.c.id)).all())
 
 
 def mailing_row(session: Session, edition_id: int, mailing_id: int) -> MailingRow:
