@@ -184,6 +184,16 @@ def find_mailing(session: Session, mailing_id: int) -> Mailing:
     return mailing
 
 
+def _home(session: Session, batch: str) -> tuple[str, str] | None:
+    """A message to a group is reviewed, scheduled and cancelled on its own page."""
+    mailing_id = session.exec(select(Mailing.id).where(Mailing.batch == batch)).first()
+    return None if mailing_id is None else (f"/organiser/messages/mailings/{mailing_id}",
+                                            _("All recipients of this message"))
+
+
+outbox.BATCH_HOMES.append(_home)
+
+
 def state(mailing: Mailing, summary: outbox.BatchSummary | None) -> str:
     """draft, scheduled, sent or cancelled."""
     if mailing.cancelled_at is not None:

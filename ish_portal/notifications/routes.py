@@ -107,6 +107,9 @@ def batch_page(request: Request, db: DB, user: Organiser, batch: str):
     rows, total = service.batch_messages(db, edition_id, batch, page)
     if not total:
         raise HTTPException(404)
+    home, _label = service.batch_home(db, batch)
+    if home != request.url.path:  # a batch with a page of its own, such as a message to a group
+        return redirect(home)
     summary = service.batch_summary(db, edition_id, batch)
     return render(request, "notifications/batch.html", {
         "batch": summary, "rows": rows, "page": page, "pages": _pages(total), "total": total,
@@ -265,7 +268,12 @@ def message_page(request: Request, db: DB, user: Organiser, message_id: int):
     return render(request, "notifications/message.html", {
         "message": message, "attachments": service.attachments_of(db, message), "errors": {},
         "kind": KINDS.get(message.kind), "values": {"subject": wording.subject, "body": wording.body},
-        "left_out": service.letters_left_out(db, [message])})
+        "left_out": service.letters_left_out(db, [message]), "home": _home(db, message)})
+
+
+def _home(db, message: OutboxMessage) -> tuple[str, str]:
+    """Where the message's batch is shown, and the words of the link back to it."""
+    return service.batch_home(db, message.batch) if message.batch else ("/organiser/messages", _("Messages"))
 
 
 @router.get("/organiser/messages/{message_id}/html", response_class=HTMLResponse)
@@ -302,7 +310,7 @@ def message_edit(request: Request, db: DB, user: Organiser, form: Form, message_
             return redirect(f"/organiser/messages/{message_id}")
         return render(request, "notifications/message.html", {
             "message": message, "attachments": service.attachments_of(db, message), "errors": exc.fields,
-            "kind": KINDS.get(message.kind),
+            "kind": KINDS.get(message.kind), "home": _home(db, message),
             "values": {"subject": subject, "body": body}}, status_code=422)
     flash(request, _("The draft is saved."), "success")
     return redirect(f"/organiser/messages/{message_id}")
@@ -326,4 +334,4 @@ def discard(request: Request, db: DB, user: Organiser, message_id: int):
     flash(request, _("The draft is discarded."), "success")
     # Back to its batch, unless that was its last message.
     left = batch is not None and service.batch_edition(db, batch) is not None
-    return redirect(f"/organiser/messages/batches/{batch}" if left else "/organiser/messages")
+    return redirect(service.batch_home(db, batch)[0] if left else "/organiser/messages")

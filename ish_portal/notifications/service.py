@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func
@@ -272,6 +273,19 @@ def batch_edition(session: Session, batch: str) -> int | None:
     year's edition), or None when no message carries that batch."""
     return session.exec(select(OutboxMessage.edition_id).where(
         OutboxMessage.batch == batch, OutboxMessage.edition_id.is_not(None)).limit(1)).first()
+
+
+# An area that shows some batches on a page of its own (a message to a group has one, with its
+# time and its cancelling) registers here where such a batch lives, as (address, link text) or None
+# for a batch it does not own; every other batch is shown on the outbox's batch page.
+BATCH_HOMES: list[Callable[[Session, str], tuple[str, str] | None]] = []
+
+
+def batch_home(session: Session, batch: str) -> tuple[str, str]:
+    for home in BATCH_HOMES:
+        if (found := home(session, batch)) is not None:
+            return found
+    return f"/organiser/messages/batches/{batch}", _("Batch %(name)s", name=batch)
 
 
 def batch_summary(session: Session, edition_id: int, batch: str) -> BatchSummary | None:

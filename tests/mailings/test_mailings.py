@@ -168,6 +168,10 @@ def test_mailings_one_draft_edited_and_one_dropped_before_sending(organiser, db,
     tom, anna = rows["tom@example.org"], rows["anna@example.org"]
     preview = organiser.get(f"/organiser/messages/{tom.id}").text
     assert "Hello Tom." in preview  # rendered with his own data
+    # Back to the message's own page (with its time and cancelling), not the bare outbox batch.
+    assert f'<a href="/organiser/messages/mailings/{mailing.id}">' in preview and "All recipients" in preview
+    bare = organiser.get(f"/organiser/messages/batches/{mailing.batch}", follow_redirects=False)
+    assert bare.status_code == 303 and bare.headers["location"] == f"/organiser/messages/mailings/{mailing.id}"
     post_form(organiser, f"/organiser/messages/{tom.id}", f"/organiser/messages/{tom.id}",
               {"subject": "Hi Tom", "body": "Just for you, {{ name }}.\n"})
     post_form(organiser, f"/organiser/messages/{anna.id}/discard", f"/organiser/messages/{anna.id}/discard", {})
