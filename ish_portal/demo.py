@@ -312,6 +312,9 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
                                   released_at=datetime.now(UTC) - timedelta(days=1)))
             change_status(session, nomination, status, DEMO,
                           reason="passed the place on" if status == S.WITHDRAWN else "")
+        if final != S.DRAFT:
+            # Nominated some weeks ago, before the interviews, as the history would have happened.
+            nomination.submitted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40 - index)
 
 
 # Last year's edition, finished in August: its participants' medical notes and passport details and

@@ -81,3 +81,14 @@ def test_demo_holds_a_sent_and_a_scheduled_message_to_a_group(db, settings):
     assert scheduled.scheduled_at is not None and scheduled.released_at is None
     assert scheduled.files == [{"name": "welcome-pack.pdf", "bytes": scheduled.files[0]["bytes"]}]
     assert set(db.exec(select(OutboxMessage.status).where(OutboxMessage.batch == scheduled.batch)).all()) == {"draft"}
+
+
+def test_demo_history_reads_in_order_nominated_before_interviewed(db, settings):
+    from ish_portal.nominations.models import Interview
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    edition = db.exec(select(Edition).where(Edition.year == 2027)).one()
+    pairs = db.exec(select(Nomination.submitted_at, Interview.scheduled_at)
+                    .join(Interview, Interview.nomination_id == Nomination.id)
+                    .where(Nomination.edition_id == edition.id)).all()
+    assert pairs and all(submitted < interviewed for submitted, interviewed in pairs)
