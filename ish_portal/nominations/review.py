@@ -451,13 +451,23 @@ def set_score(session: Session, organiser: User, nomination_id: int, form: Score
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status == S.DRAFT:
             raise DomainError(_("A draft cannot be reviewed yet."))
-        if nomination.review_score != form.review_score:
-            _audit(session, Actor.of_user(organiser), "review_score_changed", nomination,
-                   changes={"review_score": [nomination.review_score, form.review_score]})
-            nomination.review_score = form.review_score
-            nomination.updated_at = utcnow()
-            session.add(nomination)
+        write_review_score(session, nomination, form.review_score, Actor.of_user(organiser))
     return nomination
+
+
+def write_review_score(session: Session, nomination: Nomination, score: int | None, actor: Actor,
+                       reason: str = "") -> bool:
+    """The one place Nomination.review_score (the matching's priority) is written: by an organiser
+    typing it, or by the panel's combined score and its override. Caller holds the transaction;
+    records the change. Returns whether it changed."""
+    if nomination.review_score == score:
+        return False
+    _audit(session, actor, "review_score_changed", nomination,
+           changes={"review_score": [nomination.review_score, score]}, reason=reason)
+    nomination.review_score = score
+    nomination.updated_at = utcnow()
+    session.add(nomination)
+    return True
 
 
 class InterviewForm(BaseModel):
