@@ -566,9 +566,10 @@ def recompute(session: Session, edition_id: int, actor: Actor = SYSTEM) -> None:
 
 
 def _write(session: Session, panel: PanelScore, actor: Actor, reason: str = "") -> None:
+    # The panel's score replaces what was typed before; with its last review gone, there is none.
     nomination = session.get(Nomination, panel.nomination_id)
     score = panel.override if panel.override is not None else (
-        round(panel.combined) if panel.combined is not None else nomination.review_score)
+        round(panel.combined) if panel.combined is not None else None)
     write_review_score(session, nomination, score, actor, reason)
 
 
