@@ -31,7 +31,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import change_status, status_label, withdraw_candidate
+from ish_portal.nominations.service import FIELD_LABELS, change_status, field_label, status_label, withdraw_candidate
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
@@ -623,7 +623,7 @@ def history_summary(event: AuditEvent) -> str:
     for key, value in changes.items():
         if isinstance(value, list) and len(value) == 2:
             old, new = value
-            parts.append(f"{key}: “{_shown(old)}” → “{_shown(new)}”")
+            parts.append(f"{field_label(key) if key in FIELD_LABELS else key}: “{_shown(old)}” → “{_shown(new)}”")
         else:
             parts.append(f"{key}: {_shown(value)}")
     return "; ".join(parts)

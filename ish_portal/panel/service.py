@@ -22,7 +22,7 @@ from ish_portal.db import transaction, utcnow
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations.models import Document, DocumentBlob, Nomination, NominationStatus as S
 from ish_portal.nominations.review import write_review_score
-from ish_portal.nominations.service import Download, document_label
+from ish_portal.nominations.service import SELECTION_ACTIONS, Download, document_label
 from ish_portal.notifications.service import enqueue
 from ish_portal.panel import assignment, scoring
 from ish_portal.panel.models import PanelScore, Review, ReviewScore, ReviewSettings, RubricCriterion
@@ -38,6 +38,8 @@ SHOWN_TO_REVIEWERS = (S.SUBMITTED, S.APPROVED, S.REJECTED, S.OFFERED, S.ACCEPTED
 # Reviewers with open reviews are reminded this long before the review deadline, once.
 REMIND_BEFORE = timedelta(days=3)
 MAX_SCALE = 10
+SELECTION_ACTIONS.update({"review_submitted", "review_changed", "reviewer_added", "reviewer_removed",
+                          "panel_score_overridden", "panel_override_removed"})
 
 
 def memberships(session: Session, user: User) -> list[tuple[PanelMember, Edition]]:
@@ -360,7 +362,7 @@ def add_reviewer(session: Session, organiser: User, nomination: Nomination, memb
         session.add(review)
         session.flush()
         record(session, Actor.of_user(organiser), "reviewer_added", "review", review.id,
-               changes={"panel_member": member_id}, edition_id=nomination.edition_id,
+               edition_id=nomination.edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
     return review
 
@@ -373,7 +375,7 @@ def remove_reviewer(session: Session, organiser: User, nomination: Nomination, r
         done = review.submitted_at is not None
         _delete_reviews(session, [review])
         record(session, Actor.of_user(organiser), "reviewer_removed", "review", review_id,
-               changes={"panel_member": review.panel_member_id, "done": done}, edition_id=nomination.edition_id,
+               edition_id=nomination.edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
         if done:
             recompute(session, nomination.edition_id, Actor.of_user(organiser))
@@ -515,8 +517,9 @@ def save_review(session: Session, user: User, nomination_id: int, values: dict[s
         review.comment, review.submitted_at = comment, utcnow()
         session.add(review)
         session.flush()
+        # The scores are the review's own rows; the event says who reviewed and when.
         record(session, Actor.of_user(user), "review_submitted" if first else "review_changed", "review", review.id,
-               changes={"scores": {str(k): v for k, v in scores.items()}}, edition_id=nomination.edition_id,
+               edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                nomination_id=nomination.id)
         recompute(session, nomination.edition_id, Actor.of_user(user))
     return review
@@ -585,7 +588,7 @@ def override_score(session: Session, organiser: User, nomination: Nomination, sc
         panel = session.get(PanelScore, nomination.id) or PanelScore(nomination_id=nomination.id)
         record(session, Actor.of_user(organiser), "panel_score_overridden" if score is not None
                else "panel_override_removed", "nomination", nomination.id,
-               changes={"override": [panel.override, score]}, reason=reason, edition_id=nomination.edition_id,
+               reason=reason, edition_id=nomination.edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
         panel.override, panel.override_reason = score, reason if score is not None else ""
         panel.updated_at = utcnow()
