@@ -8,6 +8,8 @@ from ish_portal.labs import service as labs_service  # noqa: F401  (copies labs 
 from ish_portal.mailings import messages as mailings_messages  # noqa: F401
 from ish_portal.nominations import messages as nominations_messages  # noqa: F401
 from ish_portal.placement import messages as placement_messages  # noqa: F401
+from ish_portal.panel import messages as panel_messages  # noqa: F401
+from ish_portal.panel import service as panel_service  # noqa: F401  (copies the rubric into a new edition)
 from ish_portal.placement import offers as placement_offers  # noqa: F401  (follows withdrawals)
 from ish_portal.retention import messages as retention_messages  # noqa: F401
 from ish_portal.retention import service as retention_service  # noqa: F401  (copies retention periods into a new edition)

@@ -28,6 +28,8 @@ from ish_portal.nominations.models import (
 )
 from ish_portal.nominations import consent
 from ish_portal.nominations.service import change_status
+from ish_portal.panel import service as panel
+from ish_portal.panel.models import Review, ReviewScore, ReviewSettings, RubricCriterion
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation, OrganisationKind as K, Quota
 from ish_portal.settings import Settings
@@ -141,6 +143,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         _panel(session, edition, organisations, hashed)
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
+        _panel_review(session, edition)
         _mailings(session, edition)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
             f"{len(CANDIDATES)} candidates; last year's edition {past} with {len(PAST_CANDIDATES)} candidates "
@@ -213,6 +216,43 @@ def _panel(session: Session, edition: Edition, organisations: dict[str, Organisa
         session.flush()
         for slug in conflicts:
             session.add(PanelConflict(panel_member_id=member.id, organisation_id=organisations[slug].id))
+
+
+RUBRIC = [
+    ("Motivation", "Why this programme, and what they hope to learn in a lab.", 5, 2.0),
+    ("Scientific curiosity", "Questions of their own, projects, olympiads, reading beyond school.", 5, 2.0),
+    ("English", "Can they follow and present lab work in English?", 5, 1.0),
+    ("Teamwork", "Signs that they work well with others of other cultures.", 5, 1.0),
+]
+
+
+def _panel_review(session: Session, edition: Edition) -> None:
+    """The rubric, blind review by two reviewers per nomination, the assignments, and the reviews
+    of every reviewer but reviewer1, whose nominations wait for them (so the reviewer's side can be
+    tried at once); the panel's scores follow from the reviews done."""
+    criteria = []
+    for position, (name, description, scale, weight) in enumerate(RUBRIC, start=1):
+        criteria.append(RubricCriterion(edition_id=edition.id, position=position, name=name,
+                                        description=description, scale_max=scale, weight=weight))
+        session.add(criteria[-1])
+    session.add(ReviewSettings(edition_id=edition.id, reviews_per_nomination=2, blind_review=True,
+                               review_deadline=datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=21)))
+    session.flush()
+    panel.apply_assignment(session, edition.id)
+    first = session.exec(select(User).where(User.email == PANEL[0][0])).one()
+    reviews = session.exec(select(Review, PanelMember).join(PanelMember, PanelMember.id == Review.panel_member_id)
+                           .where(PanelMember.edition_id == edition.id).order_by(Review.id)).all()
+    for index, (review, member) in enumerate(reviews):
+        if member.user_id == first.id:
+            continue
+        for offset, criterion in enumerate(criteria):
+            session.add(ReviewScore(review_id=review.id, criterion_id=criterion.id,
+                                    score=1 + (index * 3 + offset * 2 + member.id) % criterion.scale_max))
+        review.comment = "Clear motivation; the statement names a lab topic." if index % 2 else "Solid, a little general."
+        review.submitted_at = datetime.now(UTC) - timedelta(days=2)
+        session.add(review)
+    session.flush()
+    panel.recompute(session, edition.id, DEMO)
 
 
 def _edition(session: Session, year: int, organisations: dict[str, Organisation]) -> Edition:

@@ -19,5 +19,6 @@ from ish_portal.notifications.models import (  # noqa: F401
     OutboxMessage,
 )
 from ish_portal.placement.models import MatchRun, Offer, Pin  # noqa: F401
+from ish_portal.panel.models import PanelScore, Review, ReviewScore, ReviewSettings, RubricCriterion  # noqa: F401
 from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota  # noqa: F401
 from ish_portal.retention.models import RetentionPeriod, RetentionRun  # noqa: F401

@@ -3,7 +3,8 @@ personal link, a password reset: the page answered at once, the looking up and t
 here), delivering the outbox and, once a minute, letting offers
 that nobody answered in time expire, releasing the organisers' messages whose set time has come,
 and sending the reminders (offers about to expire, drafts still incomplete before the nomination
-deadline, labs not ranked before preferences close) and, once a night on one process, the retention
+deadline, labs not ranked before preferences close, reviews still open
+before the review deadline) and, once a night on one process, the retention
 purge. Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
@@ -22,6 +23,7 @@ from ish_portal.mailings.messages import send_ranking_reminders
 from ish_portal.mailings.service import release_due
 from ish_portal.nominations.messages import send_missing_documents_reminders
 from ish_portal.notifications.sender import Sender
+from ish_portal.panel.service import send_review_reminders
 from ish_portal.placement.messages import send_offer_reminders
 from ish_portal.placement.offers import expire_overdue_offers
 from ish_portal.retention.service import claimed_today, run_nightly
@@ -69,7 +71,8 @@ class Worker:
             self.nightly_retention()
         except Exception:
             log.exception("worker %s: the retention purge failed", self.sender.name)
-        for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders):
+        for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders,
+                    send_review_reminders):
             try:
                 with self.session() as session:
                     sent = job(session, self.settings.base_url)

@@ -18,7 +18,7 @@ def _user(occasion: Occasion) -> User:
     return occasion.session.get(User, occasion.facts["user"])
 
 
-def _link(occasion: Occasion, purpose: TokenPurpose, path: str, valid_for: timedelta, user: User) -> str:
+def staff_link(occasion: Occasion, purpose: TokenPurpose, path: str, valid_for: timedelta, user: User) -> str:
     raw = EXAMPLE_TOKEN if occasion.preview else issue_token(
         occasion.session, purpose, user.email, valid_for, user_id=user.id)
     return occasion.link(f"{path}/{raw}")
@@ -27,7 +27,7 @@ def _link(occasion: Occasion, purpose: TokenPurpose, path: str, valid_for: timed
 def password_reset(occasion: Occasion) -> dict[str, str]:
     user, hours = _user(occasion), int(occasion.facts["hours"])
     return {"name": user.full_name, "hours": str(hours),
-            "link": _link(occasion, TokenPurpose.PASSWORD_RESET, "/password/reset", timedelta(hours=hours), user)}
+            "link": staff_link(occasion, TokenPurpose.PASSWORD_RESET, "/password/reset", timedelta(hours=hours), user)}
 
 
 def coordinator_invitation(occasion: Occasion) -> dict[str, str]:
@@ -35,7 +35,7 @@ def coordinator_invitation(occasion: Occasion) -> dict[str, str]:
     organisation = occasion.session.get(Organisation, user.organisation_id)
     return {"name": user.full_name, "organisation": organisation.name if organisation else "",
             "inviter": str(occasion.facts.get("inviter", "")), "days": str(days),
-            "link": _link(occasion, TokenPurpose.INVITATION, "/invitation", timedelta(days=days), user)}
+            "link": staff_link(occasion, TokenPurpose.INVITATION, "/invitation", timedelta(days=days), user)}
 
 
 define("password_reset", N_("Password reset"), N_("A link to choose a new password."), STAFF, ["name", "link", "hours"], password_reset)

@@ -52,6 +52,7 @@ from ish_portal.nominations.service import (
 )
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue, forget_messages
+from ish_portal.panel.service import erase_reviews
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
@@ -409,6 +410,7 @@ def strip_personal_data(session: Session, nomination: Nomination) -> None:
         session.add(interview)
     for token in session.exec(select(AccessToken).where(AccessToken.nomination_id == nomination.id)):
         session.delete(token)
+    erase_reviews(session, nomination.id)
     for offer in session.exec(select(Offer).where(Offer.nomination_id == nomination.id)):
         if offer.decline_reason:
             offer.decline_reason = ""

@@ -31,7 +31,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import change_status, status_label, withdraw_candidate
+from ish_portal.nominations.service import FIELD_LABELS, change_status, field_label, status_label, withdraw_candidate
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
@@ -451,13 +451,23 @@ def set_score(session: Session, organiser: User, nomination_id: int, form: Score
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status == S.DRAFT:
             raise DomainError(_("A draft cannot be reviewed yet."))
-        if nomination.review_score != form.review_score:
-            _audit(session, Actor.of_user(organiser), "review_score_changed", nomination,
-                   changes={"review_score": [nomination.review_score, form.review_score]})
-            nomination.review_score = form.review_score
-            nomination.updated_at = utcnow()
-            session.add(nomination)
+        write_review_score(session, nomination, form.review_score, Actor.of_user(organiser))
     return nomination
+
+
+def write_review_score(session: Session, nomination: Nomination, score: int | None, actor: Actor,
+                       reason: str = "") -> bool:
+    """The one place Nomination.review_score (the matching's priority) is written: by an organiser
+    typing it, or by the panel's combined score and its override. Caller holds the transaction;
+    records the change. Returns whether it changed."""
+    if nomination.review_score == score:
+        return False
+    _audit(session, actor, "review_score_changed", nomination,
+           changes={"review_score": [nomination.review_score, score]}, reason=reason)
+    nomination.review_score = score
+    nomination.updated_at = utcnow()
+    session.add(nomination)
+    return True
 
 
 class InterviewForm(BaseModel):
@@ -613,7 +623,7 @@ def history_summary(event: AuditEvent) -> str:
     for key, value in changes.items():
         if isinstance(value, list) and len(value) == 2:
             old, new = value
-            parts.append(f"{key}: “{_shown(old)}” → “{_shown(new)}”")
+            parts.append(f"{field_label(key) if key in FIELD_LABELS else key}: “{_shown(old)}” → “{_shown(new)}”")
         else:
             parts.append(f"{key}: {_shown(value)}")
     return "; ".join(parts)

@@ -15,6 +15,7 @@ from ish_portal.nominations.models import ALLOWED_TRANSITIONS, NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.notifications import service as outbox
 from ish_portal.placement import messages as letters
+from ish_portal.panel import service as panel_service
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser, SettingsDep, client_address
@@ -33,6 +34,7 @@ def review_list(request: Request, db: DB, user: Organiser):
     page = review.review_page(db, edition, filters) if edition else None
     return render(request, "review/list.html", {
         "edition": edition, "page": page, "filters": filters,
+        "panel": panel_service.summaries(db, [row.id for row in page.rows]) if page else {},
         "statuses": [(s, service.status_label(s)) for s in review.REVIEWABLE]})
 
 

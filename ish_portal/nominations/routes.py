@@ -124,7 +124,7 @@ def _detail(request, db, nomination, status_code=200, **extra):
         "nomination": nomination, "edition": edition, "documents": documents,
         "missing": service.missing_items(db, nomination, edition) if nomination.status == NominationStatus.DRAFT else [],
         "required": service.required_documents(nomination, edition),
-        "document_kinds": [k.value for k in DocumentKind], "history": service.history_of(db, nomination),
+        "document_kinds": [k.value for k in DocumentKind], "history": service.history_of(db, nomination, for_coordinator=True),
         "minor": service.is_minor(nomination, edition), **extra}, status_code=status_code)
 
 

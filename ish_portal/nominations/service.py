@@ -74,6 +74,7 @@ FIELD_LABELS = {
     "school": "School", "school_leaving_year": "School-leaving year", "subjects": "Subjects of interest",
     "english_level": "English level", "german_level": "German level", "statement": "Short statement",
     "guardian_name": "Guardian's name", "guardian_email": "Guardian's email address",
+    "review_score": "Review score",
 }
 
 
@@ -148,9 +149,16 @@ def documents_of(session: Session, nomination: Nomination) -> list[Document]:
                              .order_by(Document.kind, Document.uploaded_at)).all())
 
 
-def history_of(session: Session, nomination: Nomination) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.nomination_id == nomination.id)
-                             .order_by(AuditEvent.occurred_at, AuditEvent.id)).all())
+# What the selection did inside Heidelberg (scores, the panel's reviews and their assignment):
+# recorded with the nomination, but not shown in its coordinator's history. The panel adds its own.
+SELECTION_ACTIONS: set[str] = {"review_score_changed"}
+
+
+def history_of(session: Session, nomination: Nomination, *, for_coordinator: bool = False) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.nomination_id == nomination.id)
+    if for_coordinator:
+        query = query.where(AuditEvent.action.not_in(sorted(SELECTION_ACTIONS)))
+    return list(session.exec(query.order_by(AuditEvent.occurred_at, AuditEvent.id)).all())
 
 
 def subject_areas(session: Session, edition_id: int) -> list[str]:

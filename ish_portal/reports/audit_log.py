@@ -87,6 +87,14 @@ def _action_words() -> dict[str, str]:
         "mailing_released": _("message to a group released at its time"),
         "batch_discarded": _("message batch discarded"), "batch_failures_retried": _("failed messages of a batch retried"),
         "ranking_reminder_sent": _("reminder to rank labs sent"),
+        "panel_member_added": _("added to the panel"), "panel_member_removed": _("removed from the panel"),
+        "panel_duties_changed": _("panel duties changed"), "panel_conflicts_changed": _("conflicts of interest declared"),
+        "review_settings_changed": _("review settings changed"), "rubric_changed": _("rubric changed"),
+        "reviews_assigned": _("reviewers assigned"), "reviewer_added": _("reviewer added"),
+        "reviewer_removed": _("reviewer removed"), "review_submitted": _("review submitted"),
+        "review_changed": _("review changed"), "panel_score_overridden": _("panel's score overridden"),
+        "panel_override_removed": _("panel's score counts again"),
+        "review_reminders_sent": _("reminders of open reviews sent"),
     }
 
 
@@ -294,6 +302,11 @@ def _change_words() -> dict[str, str]:
         "preferences_locked_at": _("lab choices locked"), "recipient": _("recipient"),
         "rows": _("rows"), "run": _("matching run"), "scheduled_at": _("scheduled for"),
         "sensitive": _("sensitive columns"), "review_score": _("review score"),
+        "scores": _("scores"), "override": _("score set by the organisers"), "panel_member": _("panel member"),
+        "done": _("done"), "added": _("added"), "per_nomination": _("reviews per nomination"),
+        "organisations": _("organisations"), "open_reviews_removed": _("open reviews taken away"),
+        "reviews_removed": _("reviews removed"), "reviewers": _("reviewers"), "reviews": _("reviews"),
+        "interviews": _("interviews"), "deleted": _("deleted"),
         "by": _("given by"), "text": _("text version"), "language": _("language"), "method": _("how"),
         "address": _("network address"), "candidates": _("candidates"), "months": _("months"),
         "medical": class_label("medical"), "passport": class_label("passport"),
@@ -309,7 +322,8 @@ def _entity_words() -> dict[str, str]:
             "document": _("Document"), "interview": _("Interview"), "outbox_message": _("Message"),
             "outbox_batch": _("Message batch"), "mailing": _("Message to a group"), "message_template": _("Message wording"),
             "export": _("Export"), "lab": _("Lab"), "user": _("Account"), "edition": _("Edition"),
-            "match_run": _("Matching run"), "nomination": _("Nomination")}
+            "match_run": _("Matching run"), "nomination": _("Nomination"), "panel_member": _("Panel member"),
+            "review": _("Review"), "criterion": _("Rubric criterion")}
 
 
 def entity_text(event: AuditEvent, names: Names) -> str:

@@ -45,6 +45,7 @@ from ish_portal.errors import DomainError
 from ish_portal.nominations.models import ConsentKind, ConsentRecord, Document, Interview, Nomination, NominationStatus as S
 from ish_portal.nominations.service import delete_document_with_bytes
 from ish_portal.notifications.service import enqueue, forget_messages
+from ish_portal.panel.service import forget_review_comments
 from ish_portal.programme.models import Edition
 from ish_portal.programme.service import when_an_edition_is_copied
 from ish_portal.retention.models import RetentionPeriod, RetentionRun
@@ -309,6 +310,7 @@ def _purge(session: Session, nomination: Nomination, key: str) -> None:
             interview.notes = ""
             session.add(interview)
         nomination.eligibility_reason = ""
+        notes += forget_review_comments(session, nomination.id)
         values += notes
         forget_messages(session, nomination.id, values)
         # A decision's reason is the review comment it was given with.

@@ -8,10 +8,14 @@ from datetime import date, timedelta
 import pytest
 from babel.dates import get_month_names
 
+from sqlmodel import select
+
+from ish_portal.accounts.models import PanelMember
 from ish_portal.db import transaction, utcnow
 from ish_portal.nominations.models import Interview
 from ish_portal.notifications.catalog import KINDS, Reader
 from ish_portal.notifications.service import enqueue
+from ish_portal.panel.models import ReviewSettings
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.text import i18n
 
@@ -44,7 +48,12 @@ def facts(db, make):
                           interviewer="Dr. Anna Schmidt")
     db.add_all([accepted, pending, interview])
     db.commit()
-    return {"nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
+    reviewer = make.panel_member(db, edition, full_name="Rafael Reviewer")
+    member = db.exec(select(PanelMember).where(PanelMember.user_id == reviewer.id)).one()
+    db.add(ReviewSettings(edition_id=edition.id, review_deadline=utcnow() + timedelta(days=2)))
+    db.commit()
+    return {"member": member.id, "edition": edition.id, "open": 3,
+            "nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
             "hours": 2, "inviter": "Olga Organiser", "reason": "",
             "offer": pending.id, "accepted_offer": accepted.id}
 

@@ -12,6 +12,7 @@ from ish_portal.accounts.models import TokenPurpose
 from ish_portal.accounts.service import issue_token
 from ish_portal.demo import load_demo
 from ish_portal.labs.models import Lab
+from ish_portal.accounts.models import PanelMember
 from ish_portal.nominations.models import Document, Nomination
 from ish_portal.placement.models import MatchRun
 from ish_portal.text import i18n
@@ -45,7 +46,8 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
     ids = {"nomination_id": nomination.id, "lab_id": db.exec(select(Lab)).first().id,
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": language,
-           "language": language, "answer": "accept", **scheduled_mailing(db)}
+           "language": language, "answer": "accept", **scheduled_mailing(db),
+           "member_id": db.exec(select(PanelMember)).first().id}
 
     def check(browser, paths):
         for path in paths:
