@@ -404,3 +404,14 @@ def test_panel_standardised_scores_count_a_strict_and_a_lenient_reviewer_alike(d
     # Each reviewer's better nomination scores alike, though the strict one gave 2 and the lenient 5.
     assert score["haruto"] == pytest.approx(score["lena"])
     assert score["jonas"] < score["haruto"]
+
+
+def test_panel_reminder_is_sent_by_the_workers_housekeeping(app, settings, db, panel):
+    from ish_portal.worker import Worker
+    p = panel
+    assign(db, p, p["rita"], p["haruto"])
+    with transaction(db):
+        db.get(ReviewSettings, p["edition"].id).review_deadline = utcnow() + timedelta(days=1)
+    Worker(app.state.engine, settings).housekeeping()
+    sent = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.kind == "review_reminder")).all()
+    assert [m.recipient for m in sent] == [p["rita"].email]
