@@ -139,7 +139,7 @@ def save_criterion(session: Session, organiser: User, edition: Edition, form: Cr
         session.add(criterion)
         session.flush()
         record(session, Actor.of_user(organiser), "rubric_changed", "criterion", criterion.id,
-               changes=form.model_dump(), edition_id=edition.id)
+               changes={"criterion": criterion.name}, edition_id=edition.id)
         if criterion_id is not None:
             recompute(session, edition.id, Actor.of_user(organiser))
     return criterion
@@ -411,8 +411,11 @@ def my_reviews(session: Session, user: User) -> list[Assigned]:
         .where(PanelMember.user_id == user.id, PanelMember.reviews, Nomination.status.in_(SHOWN_TO_REVIEWERS))
         .order_by(Edition.year.desc(), Review.submitted_at.is_not(None), Review.id)).all()
     found = []
+    settings_by_edition: dict[int, ReviewSettings] = {}
     for review, nomination, edition, organisation in rows:
-        settings = settings_of(session, edition.id)
+        if edition.id not in settings_by_edition:
+            settings_by_edition[edition.id] = settings_of(session, edition.id)
+        settings = settings_by_edition[edition.id]
         blind = settings.blind_review
         found.append(Assigned(review, nomination.id, edition, blind, "" if blind else nomination.display_name,
                               "" if blind else organisation, settings.review_deadline))
@@ -496,6 +499,8 @@ def save_review(session: Session, user: User, nomination_id: int, values: dict[s
     scores out again."""
     with transaction(session):
         review, nomination = _assigned(session, user, nomination_id)
+        # Two reviewers of one nomination saving at once write its panel score one after the other.
+        session.exec(select(Nomination.id).where(Nomination.id == nomination.id).with_for_update())
         settings = settings_of(session, nomination.edition_id)
         if settings.review_deadline is not None and utcnow() >= settings.review_deadline:
             raise DomainError(_("The review deadline has passed: reviews can no longer be changed."))
@@ -521,7 +526,7 @@ def save_review(session: Session, user: User, nomination_id: int, values: dict[s
         record(session, Actor.of_user(user), "review_submitted" if first else "review_changed", "review", review.id,
                edition_id=nomination.edition_id, organisation_id=nomination.organisation_id,
                nomination_id=nomination.id)
-        recompute(session, nomination.edition_id, Actor.of_user(user))
+        recompute(session, nomination.edition_id, Actor.of_user(user), only=nomination.id)
     return review
 
 
@@ -541,22 +546,29 @@ def review_document(session: Session, user: User, nomination_id: int, document_i
 
 # -- the panel's score --------------------------------------------------------------------------
 
-def recompute(session: Session, edition_id: int, actor: Actor = SYSTEM) -> None:
-    """Works out every nomination's combined score from the edition's done reviews and writes the
-    result (or the organisers' override) to Nomination.review_score. Caller holds the transaction."""
+def recompute(session: Session, edition_id: int, actor: Actor = SYSTEM, *, only: int | None = None) -> None:
+    """Works out the combined scores from the edition's done reviews and writes each result (or
+    the organisers' override) to Nomination.review_score. Without standardisation a new review
+    changes only its own nomination's score (`only`); with it, every score of the edition may move,
+    and the edition's row is locked so that such recomputations run one after the other. Caller
+    holds the transaction."""
+    standardise = settings_of(session, edition_id).standardise
+    if standardise:
+        only = None
+        session.exec(select(Edition.id).where(Edition.id == edition_id).with_for_update())
     rubric = [scoring.Criterion(c.id, c.scale_max, c.weight) for c in criteria(session, edition_id)]
     done: dict[int, scoring.DoneReview] = {}
+    scope = [Nomination.edition_id == edition_id] + ([Nomination.id == only] if only is not None else [])
     rows = session.exec(select(Review.id, Review.nomination_id, Review.panel_member_id, ReviewScore.criterion_id,
                                ReviewScore.score)
                         .join(ReviewScore, ReviewScore.review_id == Review.id)
                         .join(Nomination, Nomination.id == Review.nomination_id)
-                        .where(Nomination.edition_id == edition_id, Review.submitted_at.is_not(None))).all()
+                        .where(*scope, Review.submitted_at.is_not(None))).all()
     for review_id, nomination_id, member_id, criterion_id, score in rows:
         done.setdefault(review_id, scoring.DoneReview(nomination_id, member_id, {})).scores[criterion_id] = score
-    combined = scoring.combine(list(done.values()), rubric, settings_of(session, edition_id).standardise)
+    combined = scoring.combine(list(done.values()), rubric, standardise)
     stored = {p.nomination_id: p for p in session.exec(
-        select(PanelScore).join(Nomination, Nomination.id == PanelScore.nomination_id)
-        .where(Nomination.edition_id == edition_id)).all()}
+        select(PanelScore).join(Nomination, Nomination.id == PanelScore.nomination_id).where(*scope)).all()}
     for nomination_id in set(combined) | set(stored):
         result = combined.get(nomination_id)
         panel = stored.get(nomination_id) or PanelScore(nomination_id=nomination_id)

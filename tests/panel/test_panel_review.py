@@ -383,3 +383,35 @@ def test_panel_retention_of_review_comments_empties_them(db, panel):
         _purge(db, db.get(type(p["haruto"]), p["haruto"].id), "review")
     review = fresh(db).exec(select(Review).where(Review.nomination_id == p["haruto"].id)).one()
     assert review.comment == "" and review.submitted_at is not None
+
+
+def test_panel_standardised_scores_count_a_strict_and_a_lenient_reviewer_alike(db, make, panel):
+    p = panel
+    with transaction(db):
+        settings = db.get(ReviewSettings, p["edition"].id)
+        settings.standardise = True
+    strict, lenient = p["rita"], make.panel_member(db, p["edition"], full_name="Lena Lenient")
+    harsh = {"haruto": ("2", "2"), "jonas": ("1", "1")}
+    for name, (m, e) in harsh.items():
+        assign(db, p, strict, p[name])
+        service.save_review(db, strict, p[name].id, {f"c{p['motivation'].id}": m, f"c{p['english'].id}": e})
+    assign(db, p, lenient, p["lena"])
+    assign(db, p, lenient, p["jonas"])
+    service.save_review(db, lenient, p["lena"].id, {f"c{p['motivation'].id}": "5", f"c{p['english'].id}": "5"})
+    service.save_review(db, lenient, p["jonas"].id, {f"c{p['motivation'].id}": "4", f"c{p['english'].id}": "4"})
+    fresh(db)
+    score = {name: db.get(PanelScore, p[name].id).combined for name in ("haruto", "jonas", "lena")}
+    # Each reviewer's better nomination scores alike, though the strict one gave 2 and the lenient 5.
+    assert score["haruto"] == pytest.approx(score["lena"])
+    assert score["jonas"] < score["haruto"]
+
+
+def test_panel_reminder_is_sent_by_the_workers_housekeeping(app, settings, db, panel):
+    from ish_portal.worker import Worker
+    p = panel
+    assign(db, p, p["rita"], p["haruto"])
+    with transaction(db):
+        db.get(ReviewSettings, p["edition"].id).review_deadline = utcnow() + timedelta(days=1)
+    Worker(app.state.engine, settings).housekeeping()
+    sent = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.kind == "review_reminder")).all()
+    assert [m.recipient for m in sent] == [p["rita"].email]
