@@ -10,7 +10,8 @@ REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "gua
             "submission_confirmation", "interview_invitation", "offer_made", "offer_reminder", "offer_accepted",
             "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
             "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
-            "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder"}
+            "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder",
+            "host_invitation", "lab_confirmation_reminder", "host_student_accepted", "host_student_withdrew"}
 
 
 def test_catalog_declares_every_kind_of_the_portal():
