@@ -11,10 +11,10 @@ from itertools import count
 from markupsafe import Markup, escape
 
 
-BAR = 22          # height of one bar, in SVG units
+BAR = 18          # height of one bar, in SVG units
+LABEL = 20        # the line of its label above it
 GAP = 8
-LABEL_WIDTH = 220
-BAR_WIDTH = 300
+BAR_WIDTH = 480
 VALUE_WIDTH = 80
 _ids = count(1)
 
@@ -39,22 +39,23 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], headers: tuple[
     number = next(_ids)
     chart_id = f"chart-{number}"
     top = max([bar.of if bar.of is not None else bar.value for bar in bars] or [0]) or 1
-    height = max(len(bars), 1) * (BAR + GAP) + GAP
-    width = LABEL_WIDTH + BAR_WIDTH + VALUE_WIDTH
+    row_height = LABEL + BAR + GAP
+    height = max(len(bars), 1) * row_height + GAP
+    width = BAR_WIDTH + VALUE_WIDTH
     parts = [f'<svg class="chart" dir="ltr" viewBox="0 0 {width} {height}" width="100%" role="img" '
              f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="{chart_id}-title">{escape(title)}</title>',
              f'<desc id="{chart_id}-desc">{escape(description)}</desc>']
     for row, bar in enumerate(bars):
-        y = GAP + row * (BAR + GAP)
+        # Each bar under its label, so that a long lab name is never cut.
+        y = GAP + row * row_height
         length = round(BAR_WIDTH * bar.value / top, 1)
+        parts.append(f'<text x="0" y="{y + LABEL - 5}" class="chart-label">{escape(bar.label)}</text>')
         if bar.of is not None:
-            parts.append(f'<rect class="chart-whole" x="{LABEL_WIDTH}" y="{y}" '
+            parts.append(f'<rect class="chart-whole" x="0" y="{y + LABEL}" '
                          f'width="{round(BAR_WIDTH * bar.of / top, 1)}" height="{BAR}"/>')
-        parts.append(f'<rect class="chart-bar" x="{LABEL_WIDTH}" y="{y}" width="{length}" height="{BAR}"/>')
-        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + BAR * 0.7}" text-anchor="end" class="chart-label">'
-                     f'{escape(bar.label[:40])}</text>')
-        parts.append(f'<text x="{LABEL_WIDTH + length + 4}" y="{y + BAR * 0.7}" class="chart-value">'
+        parts.append(f'<rect class="chart-bar" x="0" y="{y + LABEL}" width="{length}" height="{BAR}"/>')
+        parts.append(f'<text x="{length + 4}" y="{y + LABEL + BAR * 0.75}" class="chart-value">'
                      f'{escape(_shown(bar))}</text>')
     parts.append("</svg>")
     rows = "".join(f'<tr><th scope="row">{escape(bar.label)}</th><td class="num">{escape(_shown(bar))}</td></tr>'

@@ -46,7 +46,7 @@ def facts(db, make):
     db.commit()
     return {"nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
             "hours": 2, "inviter": "Olga Organiser", "reason": "",
-            "offer": pending.id, "accepted_offer": accepted.id}
+            "offer": pending.id, "accepted_offer": accepted.id, "lab": lab.id}
 
 
 def _words(text: str) -> set[str]:
