@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from ish_portal.db import utcnow
 from ish_portal.labs.models import Lab, LabRanking
 from ish_portal.nominations.models import LabPreference
 from ish_portal.placement import offers
@@ -23,7 +24,8 @@ def test_host_from_invitation_to_ranking_to_roster_to_attendance(page, live_serv
     lab = make.lab(db, edition, institute="EMBL", group_name="Structural Biology", capacity=1)
     organisations = [make.organisation(db, name=f"City {i}") for i in range(2)]
     ada, ben = (make.nomination(db, edition, organisation, status="approved", given_name=name, review_score=score,
-                                statement=f"{name} wants to see proteins.", english_level="B2")
+                                statement=f"{name} wants to see proteins.", english_level="B2",
+                                applicant_consent_at=utcnow())
                 for organisation, name, score in ((organisations[0], "Ada", 90), (organisations[1], "Ben", 80)))
     for nomination in (ada, ben):
         db.add(LabPreference(nomination_id=nomination.id, lab_id=lab.id, rank=1))
@@ -47,8 +49,8 @@ def test_host_from_invitation_to_ranking_to_roster_to_attendance(page, live_serv
     [message] = wait_for_mail("sofia@embl.example")
     link = LINK.search(smtp.text_of(message)).group(1)
     page.goto(link)
-    page.get_by_label("New password", exact=True).fill("structural biology 2027")
-    page.get_by_label("New password again").fill("structural biology 2027")
+    page.locator("#f-password").fill("structural biology 2027")
+    page.locator("#f-password_again").fill("structural biology 2027")
     page.get_by_role("button", name="Save the password").click()
     page.get_by_role("heading", name="My labs").wait_for()
 
