@@ -87,6 +87,10 @@ def _action_words() -> dict[str, str]:
         "mailing_released": _("message to a group released at its time"),
         "batch_discarded": _("message batch discarded"), "batch_failures_retried": _("failed messages of a batch retried"),
         "ranking_reminder_sent": _("reminder to rank labs sent"),
+        "host_invited": _("lab host invited"), "host_removed": _("lab host removed"),
+        "lab_confirmed": _("lab confirmed by its host"),
+        "lab_confirmation_reminded": _("hosts reminded to confirm their labs"),
+        "cv_seen_by_host": _("CV seen by a lab host"), "attendance_confirmed": _("attendance confirmed"),
     }
 
 

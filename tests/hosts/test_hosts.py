@@ -278,3 +278,25 @@ def test_hosts_and_organisers_see_the_runs_figures_as_charts(client, db, world, 
     second = runs.create_run(db, world.organiser, world.edition.id, "welfare", seed=2)
     compare = client.get(f"/organiser/matching/compare?a={run.id}&b={second.id}").text
     assert "Statistics side by side" in compare and compare.count("<svg") >= 8
+
+
+# -- the applicant's consent to what hosts see -------------------------------------------------
+
+def test_hosts_the_applicant_chooses_what_hosts_see_on_the_profile(client, db, world):
+    from datetime import timedelta as days
+    from ish_portal.accounts.models import TokenPurpose
+    from ish_portal.accounts.service import issue_token
+    raw = issue_token(db, TokenPurpose.APPLICANT_ACCESS, world.ada.email, days(days=1), nomination_id=world.ada.id)
+    db.commit()
+    post_form(client, f"/access/{raw}", f"/access/{raw}", {})
+    post_form(client, "/applicant/profile", "/applicant/profile", {
+        "phone": "+81 96 123 4567", "working_languages": "en", "emergency_contact_name": "Mum",
+        "emergency_contact_phone": "+81 96 765 4321", "nationality": "JP", "language": "en",
+        "dietary_needs": "Vegan", "dietary_for_hosts": "yes", "cv_for_hosts": "yes", "arrival_on": "2027-07-11"})
+    saved = fresh(db).get(type(world.ada), world.ada.id)
+    assert (saved.dietary_for_hosts, saved.cv_for_hosts, saved.arrival_on) == (True, True, date(2027, 7, 11))
+    post_form(client, "/applicant/profile", "/applicant/profile", {
+        "phone": "+81 96 123 4567", "working_languages": "en", "emergency_contact_name": "Mum",
+        "emergency_contact_phone": "+81 96 765 4321", "nationality": "JP", "language": "en"})
+    saved = fresh(db).get(type(world.ada), world.ada.id)
+    assert (saved.dietary_for_hosts, saved.cv_for_hosts, saved.arrival_on) == (False, False, None)
