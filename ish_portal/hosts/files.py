@@ -10,13 +10,13 @@ from typing import Any
 from sqlmodel import Session
 
 from ish_portal.accounts.models import User
-from ish_portal.audit.service import Actor, record
-from ish_portal.db import transaction
+from ish_portal.audit.service import Actor
+from ish_portal.db import utcnow
 from ish_portal.hosts.service import roster_query
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition
-from ish_portal.reports.service import FORMATS, ExportFile, Listing, _file, _name, _resumed, _slug, snapshot
+from ish_portal.reports.service import FORMATS, ExportFile, Listing, export_listing
 from ish_portal.text.i18n import gettext as _, language_name
 
 __all__ = ["FORMATS", "roster_file"]
@@ -28,20 +28,10 @@ def roster_listing(edition: Edition, lab: Lab) -> Listing:
         return [name, r[4], ", ".join(language_name(code) for code in r[5] or []), r[6], r[7] or ""]
 
     headers = [_("Name"), _("Email"), _("Working languages"), _("Arrival day"), _("Dietary needs")]
-    return Listing(lab.group_name[:31], _name(edition, f"roster-{_slug(lab.group_name)}-{lab.id}"),
+    return Listing(lab.group_name[:31], f"ish-{edition.year}-roster-lab-{lab.id}-{utcnow():%Y%m%d}",
                    headers, roster_query(lab.id), shape)
 
 
 def roster_file(session: Session, host: User, lab: Lab, edition: Edition, fmt: str) -> ExportFile:
-    listing = roster_listing(edition, lab)
-    with transaction(session):
-        record(session, Actor.of_user(host), "exported", "export", None,
-               changes={"list": f"host-roster:{lab.id}", "format": fmt}, edition_id=edition.id)
-    connection = snapshot(session)
-    try:
-        pieces = _file(connection, listing, fmt)
-        first = next(pieces)
-    except BaseException:
-        connection.close()
-        raise
-    return ExportFile(f"{listing.filename}.{fmt}", FORMATS[fmt], _resumed(first, pieces))
+    return export_listing(session, Actor.of_user(host), edition, roster_listing(edition, lab), fmt,
+                          {"list": f"host-roster:{lab.id}", "format": fmt})

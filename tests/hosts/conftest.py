@@ -4,18 +4,8 @@ from datetime import date
 
 import pytest
 
-from ish_portal.db import utcnow
-from ish_portal.nominations.models import LabPreference
+from tests.placement.conftest import approved  # noqa: F401  (also used by the tests here)
 from tests.staff import as_organiser, organiser  # noqa: F401
-
-
-def approved(db, make, edition, organisation, labs, score=None, **fields):
-    fields.setdefault("applicant_consent_at", utcnow())
-    nomination = make.nomination(db, edition, organisation, status="approved", review_score=score, **fields)
-    for rank, lab in enumerate(labs, start=1):
-        db.add(LabPreference(nomination_id=nomination.id, lab_id=lab.id, rank=rank))
-    db.commit()
-    return nomination
 
 
 class World:

@@ -7,7 +7,7 @@ import random
 from ish_portal.matching.verify import verify
 from ish_portal.placement import runs
 from ish_portal.hosts import service
-from tests.hosts.conftest import approved
+from tests.placement.conftest import approved
 
 
 def test_host_rankings_every_portal_run_is_stable_under_the_hosts_orders(db, make, world):
