@@ -14,18 +14,17 @@ from ish_portal.audit.service import Actor
 from ish_portal.db import utcnow
 from ish_portal.hosts.service import roster_query
 from ish_portal.labs.models import Lab
-from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition
 from ish_portal.reports.service import FORMATS, ExportFile, Listing, export_listing
 from ish_portal.text.i18n import gettext as _, language_name
+from ish_portal.text.names import written_name
 
 __all__ = ["FORMATS", "roster_file"]
 
 
 def roster_listing(edition: Edition, lab: Lab) -> Listing:
     def shape(r: Sequence[Any]) -> list[Any]:
-        name = Nomination(given_name=r[1], family_name=r[2], name_order=r[3]).display_name
-        return [name, r[4], ", ".join(language_name(code) for code in r[5] or []), r[6], r[7] or ""]
+        return [written_name(r[1], r[2], r[3]), r[4], ", ".join(language_name(code) for code in r[5] or []), r[6], r[7] or ""]
 
     headers = [_("Name"), _("Email"), _("Working languages"), _("Arrival day"), _("Dietary needs")]
     return Listing(lab.group_name[:31], f"ish-{edition.year}-roster-lab-{lab.id}-{utcnow():%Y%m%d}",

@@ -31,6 +31,7 @@ from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.placement.runs import matchable, preferences_closed
 from ish_portal.programme.models import Edition
 from ish_portal.text.i18n import gettext as _
+from ish_portal.text.names import written_name
 
 
 # -- the host's labs ------------------------------------------------------------------------------
@@ -235,11 +236,11 @@ def candidate_cv(session: Session, host: User, lab_id: int, nomination_id: int) 
     found = next((c for c in candidates(session, host, lab_id) if c.nomination_id == nomination_id), None)
     if found is None or found.cv_document_id is None:
         raise NotFound()
-    document = session.get(Document, found.cv_document_id)
-    blob = session.get(DocumentBlob, document.id)
-    record(session, Actor.of_user(host), "cv_seen_by_host", "nomination", nomination_id,
-           changes={"lab": lab_id}, nomination_id=nomination_id)
-    session.commit()
+    with transaction(session):
+        document = session.get(Document, found.cv_document_id)
+        blob = session.get(DocumentBlob, document.id)
+        record(session, Actor.of_user(host), "cv_seen_by_host", "nomination", nomination_id,
+               changes={"lab": lab_id}, nomination_id=nomination_id)
     return document, blob.data
 
 
@@ -273,7 +274,7 @@ class RosterRow:
 
 def roster(session: Session, host: User, lab_id: int) -> list[RosterRow]:
     lab, _edition = hosted_lab(session, host, lab_id)
-    return [RosterRow(r[0], Nomination(given_name=r[1], family_name=r[2], name_order=r[3]).display_name, r[4],
+    return [RosterRow(r[0], written_name(r[1], r[2], r[3]), r[4],
                       list(r[5] or []), r[6], r[7] or "", r[8], r[9] or "")
             for r in session.exec(roster_query(lab.id)).all()]
 

@@ -59,9 +59,9 @@ def run_figures(session: Session, run: MatchRun, lab: Lab | None = None) -> Figu
         found = labs.get(lab_id_of(key))
         return found.label if found else key
 
-    placed_ranks = [explanations[s["id"]]["rank"] for s in students if explanations[s["id"]]["lab"] is not None
-                    and (only is None or explanations[s["id"]]["lab"] == only)]
-    if only is not None:  # for a lab: the rank its own students gave it
+    if only is None:
+        placed_ranks = [explanations[s["id"]]["rank"] for s in students if explanations[s["id"]]["lab"] is not None]
+    else:  # for a lab: where its own students had put it among their choices
         placed_ranks = [s["preferences"].index(only) + 1 for s in students if explanations[s["id"]]["lab"] == only]
     counts = Counter(rank for rank in placed_ranks)
     ranks = [(str(rank), counts[rank]) for rank in sorted(r for r in counts if r is not None)]
@@ -70,7 +70,9 @@ def run_figures(session: Session, run: MatchRun, lab: Lab | None = None) -> Figu
     unplaced_ids = [s["id"] for s in students if explanations[s["id"]]["lab"] is None]
     ranks.append((_("unplaced"), len(unplaced_ids)))
     ranked = [rank for rank in placed_ranks if rank is not None]
-    first = sum(1 for s in students if explanations[s["id"]]["rank"] == 1)
+    # Of the students counted (for a lab: of its own students), those at their first choice.
+    counted = len(students) if only is None else len(placed_ranks)
+    first_choice_share = ranked.count(1) / counted if counted else None
     holders: dict[str, list[str]] = {}
     for student, key in result["assignments"].items():
         if key is not None:
@@ -92,7 +94,5 @@ def run_figures(session: Session, run: MatchRun, lab: Lab | None = None) -> Figu
         rules[choices[0][1] if choices else _("chose no lab")] += 1
     placed = len(placed_ranks)
     return Figures(run=run, students=len(students), placed=placed, ranks=ranks,
-                   first_choice_share=(first / len(students)) if students and only is None
-                   else (sum(1 for r in placed_ranks if r == 1) / placed if placed else None),
-                   mean_rank=(sum(ranked) / len(ranked)) if ranked else None, fill=fill,
+                   first_choice_share=first_choice_share, mean_rank=(sum(ranked) / len(ranked)) if ranked else None, fill=fill,
                    organisations=organisations, unplaced=unplaced, rule_counts=sorted(rules.items()))
