@@ -5,6 +5,7 @@ Running it again adds nothing twice."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from ish_portal.accounts.models import PanelConflict, PanelMember, Role, User
 from ish_portal.accounts.service import password_hash
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
-from ish_portal.labs.models import Lab
+from ish_portal.labs.models import Lab, LabHost, LabRanking
 from ish_portal.nominations.models import (
     ConsentKind,
     Document,
@@ -144,6 +145,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         labs = _labs(session, edition)
         _candidates(session, edition, organisations, labs)
         _panel_review(session, edition)
+        _hosts(session, edition, labs, hashed)
         _mailings(session, edition)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
             f"{len(CANDIDATES)} candidates; last year's edition {past} with {len(PAST_CANDIDATES)} candidates "
@@ -155,7 +157,13 @@ def accounts() -> list[tuple[str, str]]:
     duties = {(True, False): "reviewer", (False, True): "interviewer", (True, True): "reviewer and interviewer"}
     return ([(ORGANISER, "organiser")]
             + [(coordinator_address(slug), f"coordinator, {name}") for slug, name, *_ in ORGANISATIONS]
-            + [(address, duties[reviews, interviews]) for address, _name, reviews, interviews, _c in PANEL])
+            + [(address, duties[reviews, interviews]) for address, _name, reviews, interviews, _c in PANEL]
+            + [(host_address(group), f"lab host, {group}") for _i, group, *_ in LABS])
+
+
+def host_address(group: str) -> str:
+    """The demo host of a lab: host.<the group's name as a slug>@ish.example."""
+    return f"host.{re.sub(r'[^a-z0-9]+', '-', group.lower()).strip('-')}@ish.example"
 
 
 def coordinator_address(slug: str) -> str:
@@ -283,6 +291,41 @@ def _labs(session: Session, edition: Edition) -> list[Lab]:
         labs.append(lab)
     session.flush()
     return labs
+
+
+def _hosts(session: Session, edition: Edition, labs: list[Lab], hashed: str) -> None:
+    """A host for every lab (its tutor, signing in as host.<lab-slug>@ish.example). The first half
+    of the labs are confirmed for the edition; the first labs chosen by approved candidates are
+    ranked by their hosts already; the accepted student let their host see the dietary needs."""
+    existing = {u.email: u for u in session.exec(select(User).where(User.role == Role.HOST))}
+    weeks = list(range(1, (edition.ends_on - edition.starts_on).days // 7 + 2))
+    for index, lab in enumerate(labs):
+        address = host_address(lab.group_name)
+        user = existing.get(address)
+        if user is None:
+            user = User(email=address, full_name=lab.tutor_name, role=Role.HOST, password_hash=hashed)
+            session.add(user)
+            session.flush()
+        session.add(LabHost(lab_id=lab.id, user_id=user.id))
+        if index < len(labs) // 2:
+            lab.confirmed_at, lab.confirmed_by_id, lab.host_weeks = datetime.now(UTC) - timedelta(days=3), user.id, weeks
+            session.add(lab)
+    approved = session.exec(select(Nomination, LabPreference.lab_id)
+                            .join(LabPreference, LabPreference.nomination_id == Nomination.id)
+                            .where(Nomination.edition_id == edition.id, Nomination.status == S.APPROVED)
+                            .order_by(LabPreference.lab_id, Nomination.given_name)).all()
+    chosen: dict[int, list[Nomination]] = {}
+    for nomination, lab_id in approved:
+        chosen.setdefault(lab_id, []).append(nomination)
+    for lab_id, nominations in list(chosen.items())[:3]:
+        for rank, nomination in enumerate(reversed(nominations), start=1):
+            session.add(LabRanking(lab_id=lab_id, nomination_id=nomination.id, rank=rank))
+    for nomination in session.exec(select(Nomination).where(Nomination.edition_id == edition.id)):
+        nomination.cv_for_hosts = nomination.status != S.DRAFT
+        if nomination.status == S.ACCEPTED:
+            nomination.dietary_needs, nomination.dietary_for_hosts = "Vegetarian", True
+            nomination.arrival_on = edition.starts_on - timedelta(days=1)
+        session.add(nomination)
 
 
 def _demo_pdf(title: str) -> bytes:

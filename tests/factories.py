@@ -99,8 +99,8 @@ def panel_member(db: Session, edition: Edition, user: User | None = None, *, rev
 
 def host(db: Session, *labs: Lab, **fields) -> User:
     """A host account with access to the given labs."""
-    values = {"full_name": "Hanna Host"} | fields
-    user = User(email=f"host{next(_counter)}@ish.example", role=Role.HOST, password_hash=hash_password(), **values)
+    values = {"full_name": "Hanna Host", "email": f"host{next(_counter)}@ish.example"} | fields
+    user = User(role=Role.HOST, password_hash=hash_password(), **values)
     db.add(user)
     db.flush()
     for lab_row in labs:

@@ -92,3 +92,18 @@ def test_demo_history_reads_in_order_nominated_before_interviewed(db, settings):
                     .join(Interview, Interview.nomination_id == Nomination.id)
                     .where(Nomination.edition_id == edition.id)).all()
     assert pairs and all(submitted < interviewed for submitted, interviewed in pairs)
+def test_demo_has_a_host_for_every_lab_and_some_have_ranked(db, settings):
+    from ish_portal.demo import host_address
+    from ish_portal.labs.models import Lab, LabHost, LabRanking
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    edition = db.exec(select(Edition).where(Edition.year == 2027)).one()
+    labs = db.exec(select(Lab).where(Lab.edition_id == edition.id)).all()
+    hosts = {lab.id: email for lab, email in db.exec(
+        select(Lab, User.email).join(LabHost, LabHost.lab_id == Lab.id).join(User, User.id == LabHost.user_id)
+        .where(Lab.edition_id == edition.id))}
+    assert hosts == {lab.id: host_address(lab.group_name) for lab in labs}
+    assert "host.tumour-immunology@ish.example" in hosts.values()
+    ranked = set(db.exec(select(LabRanking.lab_id).where(LabRanking.lab_id.in_([lab.id for lab in labs]))).all())
+    assert 1 <= len(ranked) < len(labs)
+    assert 0 < sum(1 for lab in labs if lab.confirmed_at) < len(labs)

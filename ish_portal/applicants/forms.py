@@ -21,6 +21,10 @@ class ProfileForm(BaseModel):
     emergency_contact_name: str = Field(min_length=1, max_length=200)
     emergency_contact_phone: str = Field(min_length=1, max_length=40)
     dietary_needs: str = Field(default="", max_length=1000)
+    # What the hosts of the applicant's lab may see, and the day they arrive.
+    dietary_for_hosts: bool = False
+    cv_for_hosts: bool = False
+    arrival_on: date | None = None
     medical_notes: str = Field(default="", max_length=2000)
     nationality: str = Field(min_length=1, max_length=2)
     passport_number: str = Field(default="", max_length=40)
@@ -34,7 +38,7 @@ class ProfileForm(BaseModel):
             raise ValueError(_("Choose one of the languages."))
         return value
 
-    @field_validator("passport_expiry", mode="before")
+    @field_validator("passport_expiry", "arrival_on", mode="before")
     @classmethod
     def _optional(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

@@ -70,6 +70,7 @@ def _profile_page(request, nomination, values, errors, status_code=200):
 def profile_page(request: Request, nomination: Applicant):
     values = nomination.model_dump()
     values["passport_expiry"] = nomination.passport_expiry.isoformat() if nomination.passport_expiry else ""
+    values["arrival_on"] = nomination.arrival_on.isoformat() if nomination.arrival_on else ""
     return _profile_page(request, nomination, values, {})
 
 
@@ -77,6 +78,8 @@ def profile_page(request: Request, nomination: Applicant):
 def save_profile(request: Request, db: DB, nomination: Applicant, form: Form):
     values = form_values(form)
     values["working_languages"] = form.getlist("working_languages")
+    for consent_to_hosts in ("dietary_for_hosts", "cv_for_hosts"):
+        values[consent_to_hosts] = values.get(consent_to_hosts) == "yes"
     profile, errors = validate(ProfileForm, values)
     if profile is not None:
         service.update_profile(db, nomination.id, profile)

@@ -100,4 +100,4 @@ def access_label(row: SensitiveAccess) -> str:
 
 def role_label(role: str) -> str:
     from ish_portal.text.i18n import gettext as _
-    return {"organiser": _("organiser"), "coordinator": _("coordinator")}.get(role, role)
+    return {"organiser": _("organiser"), "coordinator": _("coordinator"), "host": _("lab host")}.get(role, role)

@@ -28,6 +28,12 @@ class Lab(SQLModel, table=True):
     organisation_cap: int | None = Field(default=1, ge=1, sa_column_kwargs={"default": None})
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The host's confirmation for the edition (hosts/service.confirm_lab): when and by whom, and
+    # the weeks of the programme (1 is the first) the lab can host; a reminder sent meanwhile.
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by_id: int | None = None
+    host_weeks: list[int] = Field(default_factory=list, sa_type=JSON)
+    confirmation_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def label(self) -> str:

@@ -34,6 +34,7 @@ class LetterData:
     lab_group: str = ""                 # "Structural Biology Unit"; empty before placement
     institute: str = ""                 # "European Molecular Biology Laboratory (EMBL)"
     tutor_name: str = ""
+    project_title: str = ""             # certificate: the project, as the lab's host gave it
     arrival_information: str = ""       # replaces the acceptance letter's standard sentence
     signatory_name: str = ""            # empty: a blank line to write the name on
     signatory_title: str = ""

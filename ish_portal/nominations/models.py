@@ -81,6 +81,11 @@ class Nomination(SQLModel, table=True):
     emergency_contact_name: str = Field(default="", max_length=200)
     emergency_contact_phone: str = Field(default="", max_length=40)
     dietary_needs: str = Field(default="", max_length=1000)
+    # What the applicant lets the hosts of their lab see: the CV among the candidates, the
+    # dietary needs on the roster. And the day they arrive in Heidelberg.
+    cv_for_hosts: bool = False
+    dietary_for_hosts: bool = False
+    arrival_on: date | None = None
     medical_notes: str = Field(default="", max_length=2000)  # sensitive
     passport_number: str = Field(default="", max_length=40)  # sensitive
     passport_expiry: date | None = None                      # sensitive

@@ -140,6 +140,7 @@ APPLICANT = "applicant"
 COORDINATOR = "coordinator"
 GUARDIAN = "guardian"
 STAFF = "staff"
+HOST = "host"
 ANYONE = "anyone"  # whoever an organiser writes to: candidates, guardians, coordinators, hosts, panel
 
 
@@ -151,7 +152,7 @@ def kind_title(name: str) -> str:
 def recipient_word(recipient: str) -> str:
     """Who receives a kind of message, in the reader's language."""
     return {APPLICANT: _("applicant"), COORDINATOR: _("coordinator"), GUARDIAN: _("parent or guardian"),
-            STAFF: _("organiser or coordinator"),
+            STAFF: _("organiser or coordinator"), HOST: _("lab host"),
             ANYONE: _("whoever the organisers write to")}.get(recipient, recipient)
 
 

@@ -161,7 +161,8 @@ def letter_data(session: Session, nomination: Nomination):
         passport_number=nomination.passport_number, passport_expiry=nomination.passport_expiry,
         edition_title=edition.title, starts_on=edition.starts_on, ends_on=edition.ends_on,
         lab_group=lab.group_name if lab else "", institute=lab.institute if lab else "",
-        tutor_name=lab.tutor_name if lab else "", issued_on=local(utcnow()).date(),
+        tutor_name=lab.tutor_name if lab else "", project_title=offer.project_title if offer else "",
+        issued_on=local(utcnow()).date(),
         reference=f"ISH-{edition.year}-{nomination.id:04d}")
 
 
@@ -244,8 +245,23 @@ def _accepted(session: Session, edition_id: int) -> list[Nomination]:
         .order_by(Nomination.family_name, Nomination.given_name, Nomination.id)).all())
 
 
+def _attended(session: Session, edition_id: int) -> list[Nomination]:
+    """Accepted students whose lab's host confirmed that they took part."""
+    return list(session.exec(select(Nomination).join(Offer, Offer.nomination_id == Nomination.id).where(
+        Nomination.edition_id == edition_id, Nomination.status == NominationStatus.ACCEPTED,
+        Offer.status == OfferStatus.ACCEPTED, Offer.attended == True)  # noqa: E712
+        .order_by(Nomination.family_name, Nomination.given_name, Nomination.id)).all())
+
+
 def _new_batch(session: Session, actor: Actor, edition: Edition, kind: str) -> str:
-    accepted = _accepted(session, edition.id)
+    if kind == "certificate":
+        # Certificates go only to those whose host confirmed their attendance.
+        accepted = _attended(session, edition.id)
+        if not accepted:
+            raise DomainError(_("No host has confirmed a student's attendance yet: certificates go only to "
+                                "students who took part."))
+    else:
+        accepted = _accepted(session, edition.id)
     if not accepted:
         raise DomainError(_("No student has accepted a place in this edition yet."))
     batch = f"{kind}-{edition.year}-{utcnow():%Y%m%d-%H%M%S}"

@@ -75,3 +75,8 @@ class Offer(SQLModel, table=True):
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the reminder before the response deadline went out, so it goes out once.
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Confirmed by the lab's host at the end (hosts/service.confirm_attendance): whether the
+    # student took part, and the title of their project, which the certificate shows.
+    attended: bool | None = None
+    project_title: str = Field(default="", max_length=300)
+    attendance_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ ending at 23:59 in Heidelberg."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, select
@@ -63,6 +64,18 @@ def _locked(session: Session, offer_id: int) -> Offer | None:
 
 
 # -- the door -----------------------------------------------------------------------------------
+
+# (session, offer, from, to, actor): steps of higher areas that follow every move of an offer, in
+# its transaction (the lab's hosts are told when a student of theirs accepts or withdraws).
+OfferFollower = Callable[[Session, Offer, O, O, Actor], None]
+_FOLLOWERS: list[OfferFollower] = []
+
+
+def when_an_offer_moves(step: OfferFollower) -> OfferFollower:
+    """Registers a step that runs after each move of an offer, inside the door's transaction."""
+    _FOLLOWERS.append(step)
+    return step
+
 
 def propose(session: Session, nomination: Nomination, lab: Lab, run_id: int | None, actor: Actor,
             now: datetime, waitlist: bool = False) -> Offer:
@@ -125,6 +138,8 @@ def move(session: Session, offer: Offer, to: O, actor: Actor, *, reason: str = "
     if to in (O.DECLINED, O.EXPIRED, O.WITHDRAWN):
         from ish_portal.placement.waitlist import fill_freed_places  # builds on this module
         fill_freed_places(session, edition.id, actor, now)
+    for step in _FOLLOWERS:
+        step(session, offer, current, to, actor)
 
 
 def release(session: Session, offer_id: int, actor: Actor, now: datetime | None = None) -> Offer:

@@ -65,7 +65,7 @@ def save_rankings(session: Session, organiser: User, edition_id: int, lab_id: in
         allowed = {c.nomination.id for c in ranking_candidates(session, edition_id, lab.id)}
         if set(ranks) - allowed:
             raise DomainError(_("Some of these candidates can no longer be ranked. Reload the page and try again."))
-        _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
+        replace_ranking(session, Actor.of_user(organiser), lab, ranks)
 
 
 def duplicate_ranks(ranks: dict[Any, int]) -> set[int]:
@@ -73,7 +73,9 @@ def duplicate_ranks(ranks: dict[Any, int]) -> set[int]:
     return {rank for rank in ranks.values() if rank in seen or seen.add(rank)}
 
 
-def _replace_ranking(session: Session, actor: Actor, lab: Lab, ranks: dict[int, int]) -> None:
+def replace_ranking(session: Session, actor: Actor, lab: Lab, ranks: dict[int, int]) -> None:
+    """The lab's ranking becomes `ranks`, recorded as changed by `actor`; inside the caller's
+    transaction, with the edition locked (the organisers' pages and the host's own)."""
     if duplicate_ranks(ranks):
         raise DomainError(_("Each rank can be given only once."))
     before = _ranks(session, lab.id)
@@ -123,7 +125,7 @@ def import_rankings(session: Session, organiser: User, edition_id: int, lab_id: 
                 ranks[found[0].id] = row.rank
         if errors:
             raise DomainError(details=errors)
-        _replace_ranking(session, Actor.of_user(organiser), lab, ranks)
+        replace_ranking(session, Actor.of_user(organiser), lab, ranks)
     return len(ranks)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ish_portal.errors import DomainError
 from ish_portal.audit.service import Actor
-from ish_portal.placement import messages, runs, waitlist as waitlist_area
+from ish_portal.placement import figures, messages, runs, waitlist as waitlist_area
 
 from ish_portal.programme.service import current_edition
 from ish_portal.web.deps import DB, Form, Organiser
@@ -139,7 +139,7 @@ def _preview(request, db, run_id, status_code=200, **extra):
     context = {"edition": edition, "view": view, "page": page, "pages": max(1, -(-view.total_students // 100)),
                "labs": runs.active_labs(db, edition.id), "pins": runs.pins_of_edition(db, edition.id),
                "published": published, "errors": {}, "values": {"mode": run.mode, "seed": run.seed},
-               "lab_errors": {}, "others": [r for r in runs.all_runs(db, edition.id) if r.id != run.id],
+               "lab_errors": {}, "figures": figures.run_figures(db, run), "others": [r for r in runs.all_runs(db, edition.id) if r.id != run.id],
                "changes": runs.changes_since(db, run) if run.published_at is None and published is None else []}
     context.update(extra)
     return render(request, "placement/run.html", context, status_code=status_code)
@@ -154,7 +154,9 @@ def compare(request: Request, db: DB, user: Organiser):
         flash(request, _("Choose two runs to compare."), "error")
         return redirect(BASE)
     comparison = runs.compare_runs(db, _run(db, edition, first_id), _run(db, edition, second_id))
-    return render(request, "placement/compare.html", {"edition": edition, "c": comparison})
+    return render(request, "placement/compare.html", {
+        "edition": edition, "c": comparison,
+        "figures": [figures.run_figures(db, comparison.first), figures.run_figures(db, comparison.second)]})
 
 
 # -- pins and capacities -----------------------------------------------------------------------

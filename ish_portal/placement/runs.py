@@ -291,6 +291,9 @@ def reason_words(reasons: list[str], lab: dict | None) -> str:
                            languages=", ".join((lab or {}).get("languages") or [])))
         elif reason == "organisation_cap":
             words.append(_("the lab's cap of students from the same organisation was reached"))
+        elif reason == "full" and (lab or {}).get("ranking"):
+            # The lab's own ranking decided: its order puts the students it ranked first.
+            words.append(_("full: the lab ranked others higher"))
         elif reason == "full":
             words.append(_("full with students of higher priority"))
         else:

@@ -95,6 +95,10 @@ def _action_words() -> dict[str, str]:
         "review_changed": _("review changed"), "panel_score_overridden": _("panel's score overridden"),
         "panel_override_removed": _("panel's score counts again"),
         "review_reminders_sent": _("reminders of open reviews sent"),
+        "host_invited": _("lab host invited"), "host_removed": _("lab host removed"),
+        "lab_confirmed": _("lab confirmed by its host"),
+        "lab_confirmation_reminded": _("hosts reminded to confirm their labs"),
+        "cv_seen_by_host": _("CV seen by a lab host"), "attendance_confirmed": _("attendance confirmed"),
     }
 
 

@@ -342,17 +342,28 @@ def export(session: Session, organiser: User, edition: Edition, which: str, fmt:
         raise ExportError(_("Choose CSV or Excel."), field="format")
     sensitive = sensitive and which != "contacts"
     listing = build(session, edition, which, sensitive)
+
+    def seen(count: int) -> None:
+        # One statement: a row per candidate in the list, each naming the list and its size.
+        saw_sensitive_in_export(session, organiser, listing.query.with_only_columns(Nomination.id)
+                                .order_by(None), which, count)
+    return export_listing(session, Actor.of_user(organiser), edition, listing, fmt,
+                          {"list": which, "format": fmt, "sensitive": sensitive}, seen if sensitive else None)
+
+
+def export_listing(session: Session, actor: Actor, edition: Edition, listing: Listing, fmt: str,
+                   changes: dict[str, Any], also: Callable[[int], None] | None = None) -> ExportFile:
+    """Records the export (with its number of rows, and `also` in the same transaction), then gives
+    the listing's file as pieces made while they are read; for any area's own list (a lab's roster
+    for its hosts)."""
     connection = snapshot(session)
     try:
         count = connection.execute(listing.count()).scalar_one()
         with transaction(session):
-            record(session, Actor.of_user(organiser), "exported", "export", None,
-                   changes={"list": which, "format": fmt, "sensitive": sensitive, "rows": count},
+            record(session, actor, "exported", "export", None, changes=changes | {"rows": count},
                    edition_id=edition.id)
-            if sensitive:
-                # One statement: a row per candidate in the list, each naming the list and its size.
-                saw_sensitive_in_export(session, organiser, listing.query.with_only_columns(Nomination.id)
-                                        .order_by(None), which, count)
+            if also is not None:
+                also(count)
         pieces = _file(connection, listing, fmt)
         # The first piece (the headers) is made here, which starts the generator: from now on
         # closing it, even unread, runs its finally and gives the connection back.

@@ -22,6 +22,7 @@ from ish_portal.text import i18n, timefmt
 from ish_portal.text.vocabulary import subject_label
 from ish_portal.audit.service import access_label, role_label
 from ish_portal.nominations import consent
+from ish_portal.web.charts import Bar, bar_chart
 from ish_portal.web.flash import pop_flashes
 from ish_portal.web.security import csrf_token
 
@@ -61,9 +62,16 @@ env.globals.update(
     consent_method_label=consent.method_label,
     access_label=access_label,
     role_label=role_label,
+    bar_chart=bar_chart,
+    chart_bar=Bar,
 )
 
 # A select option whose value is its own label ("none" is the one word to translate).
+# Rows of a run's figures as bars of a chart (web/charts.py).
+env.filters["rank_bar"] = lambda row: Bar(i18n.gettext("choice %(rank)s", rank=row[0]) if row[0].isdigit() else row[0], row[1])
+env.filters["fill_bar"] = lambda row: Bar(row[0], row[1], of=row[2])
+env.filters["plain_bar"] = lambda row: Bar(row[0], row[1])
+env.filters["dict_without_none"] = lambda values: {k: v for k, v in values.items() if v is not None}
 env.filters["pair"] = lambda value: (value, i18n.gettext("none") if value == "none" else value)
 env.filters["filesize"] = lambda size: (i18n.gettext("made when sent") if size is None else f"{size} B"
                                         if size < 1024 else f"{size / 1024:.0f} KB"

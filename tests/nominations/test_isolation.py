@@ -29,9 +29,9 @@ def test_coordinator_gets_404_for_everything_of_another_organisation(app, client
             continue
         path = route.path.replace("{nomination_id}", str(theirs.id)).replace("{document_id}", str(document.id))
         for method in route.methods:
-            if route.path.startswith(("/organiser", "/panel")):
-                # Organisers' and the panel's pages refuse coordinators with 403 (tested elsewhere;
-                # a reviewer's scope to their assignments in tests/panel/test_panel_review.py).
+            if route.path.startswith(("/organiser", "/panel", "/host/")):
+                # Organisers', the panel's and the hosts' pages refuse coordinators with 403 (tested
+                # elsewhere; a reviewer's scope to their assignments in tests/panel/test_panel_review.py).
                 continue
             response = client.request(method, path, data={"csrf_token": token, "reason": "x", "kind": "cv"},
                                       follow_redirects=False)
@@ -79,5 +79,7 @@ def test_document_download_refused_to_anonymous_and_other_applicants(app, client
 def test_route_paths_with_ids_are_all_scoped(app):
     # A reminder for the next route: every path with a nomination or document id is in the test above.
     with_ids = [r.path for r in routes(app) if re.search(r"\{(nomination|document)_id\}", r.path)]
-    assert all(p.startswith(("/coordinator/", "/documents/", "/organiser/", "/panel/")) for p in with_ids), with_ids
+    # The panel's and the hosts' pages are scoped to assignments and labs (tests/panel, tests/hosts).
+    assert all(p.startswith(("/coordinator/", "/documents/", "/organiser/", "/panel/", "/host/labs/"))
+               for p in with_ids), with_ids
     assert isinstance(routes(app)[0], APIRoute)

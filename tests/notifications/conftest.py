@@ -48,7 +48,8 @@ def world(db, make) -> World:
                                 email="lena@example.org", status="submitted",
                                 applicant_consent_at=utcnow(), guardian_consent_at=utcnow())
     for nomination in (accepted, accepted_en):
-        make.offer(db, nomination, lab)
+        # Their host confirmed that they took part, so a certificate is theirs.
+        make.offer(db, nomination, lab, attended=True, project_title="Protein folding")
     return World(edition, bautzen, coordinator, organiser, lab, accepted, accepted_en, submitted)
 
 

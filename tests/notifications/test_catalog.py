@@ -11,7 +11,8 @@ REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "gua
             "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
             "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
             "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder",
-            "panel_invitation", "review_reminder"}
+            "panel_invitation", "review_reminder",
+            "host_invitation", "lab_confirmation_reminder", "host_student_accepted", "host_student_withdrew"}
 
 
 def test_catalog_declares_every_kind_of_the_portal():

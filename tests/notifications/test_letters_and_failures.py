@@ -170,6 +170,10 @@ def unprintable_accepted(db, world):
     nomination.nationality, nomination.date_of_birth = "DE", date(2009, 5, 2)
     offer = offered(db, world, nomination)
     respond(db, nomination.id, offer.id, accept=True)
+    offer = db.get(Offer, offer.id)
+    offer.attended, offer.project_title = True, "Protein folding"  # as the lab's host confirmed
+    db.add(offer)
+    db.commit()
     return nomination
 
 

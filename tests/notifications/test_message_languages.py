@@ -55,7 +55,7 @@ def facts(db, make):
     return {"member": member.id, "edition": edition.id, "open": 3,
             "nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
             "hours": 2, "inviter": "Olga Organiser", "reason": "",
-            "offer": pending.id, "accepted_offer": accepted.id}
+            "offer": pending.id, "accepted_offer": accepted.id, "lab": lab.id}
 
 
 def _words(text: str) -> set[str]:

@@ -22,7 +22,14 @@ from tests.web.test_route_inventory import routes
 
 
 # A demo account for the rooms of each signed-in role other than the organisers'.
-STAFF_ROOMS = [("coordinator.montpellier@ish.example", "/coordinator"), ("reviewer3@ish.example", "/panel")]
+STAFF_ROOMS = [("coordinator.montpellier@ish.example", "/coordinator"), ("reviewer3@ish.example", "/panel"),
+               ("host.stored-and-cooled-ions@ish.example", "/host")]
+
+
+def host_lab(db) -> int:
+    """The coming edition's lab of the demo host above: a student accepted a place in it, and
+    Noémie (whose pages the applicant's room shows) chose it."""
+    return db.exec(select(Lab).where(Lab.group_name == "Stored and Cooled Ions").order_by(Lab.id.desc())).first().id
 
 
 def page_paths(app, prefix: str, ids: dict[str, int]) -> list[str]:
@@ -44,7 +51,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     load_demo(db, settings, today=date(2026, 11, 22))
     fresh(db)
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
-    ids = {"nomination_id": nomination.id, "lab_id": db.exec(select(Lab)).first().id,
+    ids = {"nomination_id": nomination.id, "lab_id": host_lab(db),
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": language,
            "language": language, "answer": "accept", **scheduled_mailing(db),
            "member_id": db.exec(select(PanelMember)).first().id}
