@@ -420,7 +420,8 @@ def strip_personal_data(session: Session, nomination: Nomination) -> None:
     nomination.email = f"erased-{nomination.id}@invalid"
     for field in PERSONAL_FIELDS:
         setattr(nomination, field, "")
-    nomination.date_of_birth = nomination.passport_expiry = None
+    nomination.date_of_birth = nomination.passport_expiry = nomination.arrival_on = None
+    nomination.cv_for_hosts = nomination.dietary_for_hosts = False
     nomination.subjects = []
     nomination.deletion_requested_at = None
     session.add(nomination)

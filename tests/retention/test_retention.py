@@ -303,3 +303,18 @@ def test_a_new_edition_keeps_the_last_ones_periods(client, db, make):
                "copy_from_last": "yes"})
     new = fresh(db).exec(select(RetentionPeriod).where(RetentionPeriod.edition_id != last.id)).one()
     assert (new.data_class, new.months) == ("passport", 2)
+
+
+def test_erasure_forgets_what_the_applicant_shared_with_the_lab_hosts(db, make):
+    from ish_portal.applicants.service import strip_personal_data
+    from ish_portal.db import transaction
+
+    edition = make.edition(db)
+    organisation = make.organisation(db)
+    nomination = make.nomination(db, edition, organisation, status="accepted", arrival_on=date(2027, 7, 11),
+                                 cv_for_hosts=True, dietary_for_hosts=True, dietary_needs="vegetarian")
+    with transaction(db):
+        strip_personal_data(db, db.get(Nomination, nomination.id))
+    erased = fresh(db).get(Nomination, nomination.id)
+    assert (erased.arrival_on, erased.cv_for_hosts, erased.dietary_for_hosts, erased.dietary_needs) == (
+        None, False, False, "")
