@@ -3,7 +3,8 @@ personal link, a password reset: the page answered at once, the looking up and t
 here), delivering the outbox and, once a minute, letting offers
 that nobody answered in time expire, releasing the organisers' messages whose set time has come,
 and sending the reminders (offers about to expire, drafts still incomplete before the nomination
-deadline, labs not ranked before preferences close) and, once a night on one process, the retention
+deadline, labs not ranked before preferences close, interviews the day before) and, once a night on
+one process, the retention
 purge. Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from ish_portal import areas  # noqa: F401  (every message kind and letter, for rendering at send time)
 from ish_portal.accounts.service import LinkSettings, answer_public_requests, forget_old_public_requests
+from ish_portal.interviews.service import send_interview_reminders
 from ish_portal.mailings.messages import send_ranking_reminders
 from ish_portal.mailings.service import release_due
 from ish_portal.nominations.messages import send_missing_documents_reminders
@@ -69,7 +71,8 @@ class Worker:
             self.nightly_retention()
         except Exception:
             log.exception("worker %s: the retention purge failed", self.sender.name)
-        for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders):
+        for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders,
+                    send_interview_reminders):
             try:
                 with self.session() as session:
                     sent = job(session, self.settings.base_url)
