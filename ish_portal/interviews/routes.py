@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -46,15 +47,19 @@ def _zone_options() -> list[tuple[str, str]]:
 
 # -- the nominee ---------------------------------------------------------------------------------
 
-@router.get("/applicant/interview", response_class=HTMLResponse)
-def booking_page(request: Request, db: DB, nomination: Applicant, zone: str | None = None):
+def _booking_page(request, db, nomination, zone, error: str = "", status_code: int = 200):
     page = _found(service.booking_page, db, nomination, zone)
     return render(request, "interviews/booking.html", {
-        "page": page, "when_in": service.when_in, "zone_options": _zone_options(),
+        "page": page, "when_in": service.when_in, "zone_options": _zone_options(), "error": error,
         "slot_options": [(slot.id, ngettext("%(when)s, %(num)s minute", "%(when)s, %(num)s minutes", slot.minutes,
                                              when=service.when_in(slot.starts_at, page.zone)))
                          for slot in page.free],
-        "edition": db.get(Edition, nomination.edition_id)})
+        "edition": db.get(Edition, nomination.edition_id)}, status_code=status_code)
+
+
+@router.get("/applicant/interview", response_class=HTMLResponse)
+def booking_page(request: Request, db: DB, nomination: Applicant, zone: str | None = None):
+    return _booking_page(request, db, nomination, zone)
 
 
 @router.post("/applicant/interview", response_class=HTMLResponse)
@@ -62,15 +67,15 @@ def book(request: Request, db: DB, settings: SettingsDep, nomination: Applicant,
     zone = str(form.get("zone", ""))
     slot_id = _edition_id(form.get("slot_id"))
     if slot_id is None:
-        flash(request, _("Choose a time."), "error")
-    else:
-        try:
-            _found(service.book, db, nomination, slot_id, zone, settings.base_url)
-        except DomainError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(request, _("Your interview is booked. You get a confirmation by email with a calendar entry."))
-    return redirect(f"/applicant/interview?zone={zone}" if zone in service.zones() else "/applicant/interview")
+        return _booking_page(request, db, nomination, zone, _("Choose a time."), 400)
+    try:
+        _found(service.book, db, nomination, slot_id, zone, settings.base_url)
+    except DomainError as exc:
+        # Most often another nominee was quicker: the page shows the times still free.
+        return _booking_page(request, db, nomination, zone, str(exc), 409)
+    flash(request, _("Your interview is booked. You get a confirmation by email with a calendar entry."))
+    return redirect(f"/applicant/interview?{urlencode({'zone': zone})}" if zone in service.zones()
+                    else "/applicant/interview")
 
 
 @router.post("/applicant/interview/cancel", response_class=HTMLResponse)
@@ -211,14 +216,14 @@ def confirm_delete_slot(request: Request, db: DB, user: PanelUser, slot_id: int)
 
 @router.post("/panel/slots/{slot_id}/delete", response_class=HTMLResponse)
 def delete_slot(request: Request, db: DB, user: PanelUser, slot_id: int):
-    slot = _found(service.managed_slot, db, user, slot_id)
+    edition_id = _found(service.managed_slot, db, user, slot_id).edition_id
     try:
         _found(service.delete_slot, db, user, slot_id)
     except DomainError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, _("The slot is deleted."))
-    return redirect(f"/panel/slots?edition={slot.edition_id}")
+    return redirect(f"/panel/slots?edition={edition_id}")
 
 
 # -- organisers: who is invited to book, and the cut-off -------------------------------------------
