@@ -10,7 +10,9 @@ REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "gua
             "submission_confirmation", "interview_invitation", "offer_made", "offer_reminder", "offer_accepted",
             "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
             "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
-            "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder"}
+            "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder",
+            "interview_booking", "interview_booked", "interview_cancelled", "interview_reminder",
+            "interview_booked_panel", "interview_cancelled_panel", "interview_reminder_panel"}
 
 
 def test_catalog_declares_every_kind_of_the_portal():

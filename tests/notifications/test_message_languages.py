@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from babel.dates import get_month_names
 
+from ish_portal.interviews.models import InterviewBooking, InterviewSlot
 from ish_portal.db import transaction, utcnow
 from ish_portal.nominations.models import Interview
 from ish_portal.notifications.catalog import KINDS, Reader
@@ -44,7 +45,15 @@ def facts(db, make):
                           interviewer="Dr. Anna Schmidt")
     db.add_all([accepted, pending, interview])
     db.commit()
-    return {"nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
+    interviewer = make.panel_member(db, edition, reviews=False, interviews=True, full_name="Dr. Anna Schmidt")
+    slot = InterviewSlot(edition_id=edition.id, interviewer_id=interviewer.id, starts_at=utcnow() + timedelta(days=12),
+                         join_kind="phone", join_how="+49 6221 58 10580")
+    db.add(slot)
+    db.flush()
+    booking = InterviewBooking(edition_id=edition.id, nomination_id=nomination.id, slot_id=slot.id)
+    db.add(booking)
+    db.commit()
+    return {"nomination": nomination.id, "interview": interview.id, "slot": slot.id, "booking": booking.id, "user": coordinator.id, "days": 14,
             "hours": 2, "inviter": "Olga Organiser", "reason": "",
             "offer": pending.id, "accepted_offer": accepted.id}
 
