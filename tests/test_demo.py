@@ -92,3 +92,15 @@ def test_demo_history_reads_in_order_nominated_before_interviewed(db, settings):
                     .join(Interview, Interview.nomination_id == Nomination.id)
                     .where(Nomination.edition_id == edition.id)).all()
     assert pairs and all(submitted < interviewed for submitted, interviewed in pairs)
+
+
+def test_demo_has_interview_slots_in_the_coming_weeks_some_booked(db, settings):
+    from ish_portal.interviews.models import InterviewBooking, InterviewSlot
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    interviewer = db.exec(select(User).where(User.email == "interviewer@ish.example")).one()
+    slots = db.exec(select(InterviewSlot).where(InterviewSlot.interviewer_id == interviewer.id)).all()
+    assert len(slots) >= 8 and all(s.starts_at.date() > date(2026, 11, 22) for s in slots)
+    bookings = db.exec(select(InterviewBooking)).all()
+    booked = [b for b in bookings if b.slot_id is not None]
+    assert len(booked) == 2 and len(bookings) > len(booked)
