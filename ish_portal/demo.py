@@ -375,7 +375,7 @@ def _last_years_edition(session: Session, edition: Edition, organisations: dict[
 def _interview_slots(session: Session, edition: Edition, today: date) -> None:
     """Interview slots in the coming weeks: Ingrid Interviewer's by phone on three mornings,
     Ruth Reviewer's by video on one afternoon (Heidelberg time). Every submitted candidate is
-    invited to book; Łukasz and Chloe have booked (in their own zones), Haruto has not yet, so the
+    invited to book; Łukasz (with Ingrid) and Chloe (with Ruth) have booked, Haruto has not yet, so the
     booking page, the agenda and the calendar feed can be tried at once."""
     from ish_portal.interviews.models import InterviewBooking, InterviewSlot
     from ish_portal.interviews.service import preset_zone
@@ -394,7 +394,7 @@ def _interview_slots(session: Session, edition: Edition, today: date) -> None:
             session.add(slot)
             slots.append(slot)
     session.flush()
-    booked = {"lukasz.kowalski": slots[1], "chloe.nguyen": slots[5]}
+    booked = {"lukasz.kowalski": slots[1], "chloe.nguyen": slots[8]}
     for nomination, organisation in session.exec(
             select(Nomination, Organisation).join(Organisation, Organisation.id == Nomination.organisation_id)
             .where(Nomination.edition_id == edition.id, Nomination.status == S.SUBMITTED)).all():
