@@ -41,16 +41,13 @@ def _edition_id(value) -> int | None:
         return None
 
 
-def _zone_options() -> list[tuple[str, str]]:
-    return [(zone, zone.replace("_", " ")) for zone in service.zones()]
-
-
 # -- the nominee ---------------------------------------------------------------------------------
 
 def _booking_page(request, db, nomination, zone, error: str = "", status_code: int = 200):
     page = _found(service.booking_page, db, nomination, zone)
     return render(request, "interviews/booking.html", {
-        "page": page, "when_in": service.when_in, "zone_options": _zone_options(), "error": error,
+        "page": page, "when_in": service.when_in, "zone_label": service.zone_label,
+        "zone_options": service.zone_options(), "error": error,
         "slot_options": [(slot.id, ngettext("%(when)s, %(num)s minute", "%(when)s, %(num)s minutes", slot.minutes,
                                              when=service.when_in(slot.starts_at, page.zone)))
                          for slot in page.free],
@@ -96,7 +93,8 @@ def cancel(request: Request, db: DB, settings: SettingsDep, nomination: Applican
 
 def _agenda_page(request, db, user, feed_address: str = ""):
     return render(request, "interviews/agenda.html", {
-        "items": service.agenda(db, user), "zone": service.interviewer_zone(db, user.id), "zone_options": _zone_options(),
+        "items": service.agenda(db, user), "zone": service.interviewer_zone(db, user.id),
+        "zone_label": service.zone_label, "zone_options": service.zone_options(),
         "feed_exists": service.feed_exists(db, user), "feed_address": feed_address,
         "editions": service.interviewing_editions(db, user)})
 
@@ -178,7 +176,7 @@ def _slots_page(request, db, user, edition, values, errors, status_code=200):
                    "minutes": _("Length in minutes"), "pause": _("Pause"), "join_kind": _("How to join"),
                    "join_how": _("Phone number or video link")},
         "slots": service.slots_of(db, user, edition.id), "zone": service.interviewer_zone(db, user.id),
-        "when_in": service.when_in,
+        "when_in": service.when_in, "zone_label": service.zone_label,
         "cutoff_hours": service.cutoff_hours(db, edition.id),
         "values": {"count": "1", "minutes": "30", "pause": "0", "join_kind": "phone", "interviewer_id": str(user.id),
                    **values}, "errors": errors}, status_code=status_code)
@@ -235,7 +233,7 @@ def invitations_page(request: Request, db: DB, user: Organiser, edition: str | N
         "edition": chosen, "editions": service.interviewing_editions(db, user),
         "rows": service.invitable(db, chosen.id), "cutoff_hours": service.cutoff_hours(db, chosen.id),
         "slots": {slot.id: slot for slot, _u, _n in service.slots_of(db, user, chosen.id)},
-        "when_in": service.when_in, "zone": service.interviewer_zone(db, user.id)})
+        "when_in": service.when_in, "zone": service.interviewer_zone(db, user.id), "zone_label": service.zone_label})
 
 
 @router.post("/organiser/interviews/invite", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from babel import dates
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +38,7 @@ from ish_portal.nominations.models import Nomination, NominationStatus as S
 from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import Edition, Organisation
-from ish_portal.text import ics, timefmt
+from ish_portal.text import i18n, ics, timefmt
 from ish_portal.text.i18n import current_language, gettext as _
 
 HEIDELBERG = "Europe/Berlin"
@@ -69,7 +70,23 @@ def zones() -> tuple[str, ...]:
     """The zones a reader may choose from: every named zone of the tz database (Region/City)."""
     return tuple(sorted(z for z in available_timezones()
                         if "/" in z and z.split("/")[0] in {"Africa", "America", "Antarctica", "Asia", "Atlantic",
-                                                           "Australia", "Europe", "Indian", "Pacific"})) + ("UTC",)
+                                                           "Australia", "Europe", "Indian", "Pacific"}))
+
+
+def zone_label(zone: str) -> str:
+    """The zone as the reader's language names its place: 'Japan Time', '日本時間'."""
+    return i18n.mark(_zone_labels(current_language()).get(zone, zone))
+
+
+@lru_cache(maxsize=16)
+def _zone_labels(language: str) -> dict[str, str]:
+    place = i18n.locale(language)
+    return {zone: dates.get_timezone_location(zone, locale=place) for zone in zones()}
+
+
+def zone_options() -> list[tuple[str, str]]:
+    """(zone, its name in the reader's language) for a list to choose from, in the order of the names."""
+    return sorted(((zone, zone_label(zone)) for zone in zones()), key=lambda option: option[1])
 
 
 def preset_zone(country: str, fallback: str | None) -> str:

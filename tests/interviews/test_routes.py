@@ -27,7 +27,7 @@ def test_booking_page_lists_slots_in_the_nominees_zone_and_changes_zone_by_get(c
     assert page.status_code == 200
     tokyo = world.slots[0].starts_at.astimezone(ZoneInfo("Asia/Tokyo"))
     assert f"{tokyo:%H:%M} Japan Standard Time" in page.text
-    assert "All times on this page are in Asia/Tokyo." in page.text
+    assert "All times on this page are in Japan Time." in page.text
     other = client.get("/applicant/interview", params={"zone": "America/Los_Angeles"})
     la = world.slots[0].starts_at.astimezone(ZoneInfo("America/Los_Angeles"))
     assert f"{la:%H:%M} Pacific Standard Time" in other.text or f"{la:%H:%M} Pacific Daylight Time" in other.text
