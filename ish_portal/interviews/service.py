@@ -332,6 +332,15 @@ def booking_of(session: Session, nomination: Nomination) -> InterviewBooking | N
     return session.exec(select(InterviewBooking).where(InterviewBooking.nomination_id == nomination.id)).first()
 
 
+def on_status_page(session: Session, nomination: Nomination) -> dict[str, object]:
+    """What the applicant's status page shows of their interview: the booking and its time (in
+    the zone they chose), or nothing when they were not invited."""
+    booking = booking_of(session, nomination)
+    slot = session.get(InterviewSlot, booking.slot_id) if booking and booking.slot_id else None
+    return {"interview_booking": booking,
+            "interview_when": when_in(slot.starts_at, booking.time_zone or HEIDELBERG) if slot else ""}
+
+
 def booking_page(session: Session, nomination: Nomination, zone: str | None, now: datetime | None = None) -> BookingPage:
     now = now or utcnow()
     booking = booking_of(session, nomination)

@@ -182,3 +182,15 @@ def test_parallel_bookings_of_one_slot_let_exactly_one_win(db, world, make, live
     assert all("Someone else has just booked this slot" in text for code, text in answers if code == 409)
     holders = fresh(db).exec(select(InterviewBooking).where(InterviewBooking.slot_id == slot.id)).all()
     assert len(holders) == 1
+
+
+def test_status_page_leads_to_the_booking_and_then_shows_the_booked_time(client, db, world, make):
+    enter(client, db, world.haruto)
+    assert "Book your interview" in client.get("/applicant").text
+    service.book(db, world.haruto, world.slots[0].id, "Asia/Tokyo", BASE)
+    page = client.get("/applicant").text
+    assert f"Booked for {service.when_in(world.slots[0].starts_at, 'Asia/Tokyo')}." in page
+    client.cookies.clear()
+    stranger = make.nomination(db, world.edition, make.organisation(db), email="nobody@example.org")
+    enter(client, db, stranger)
+    assert "Your interview in English" not in client.get("/applicant").text
