@@ -41,6 +41,7 @@ from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text import i18n, ics, timefmt
 from ish_portal.text.i18n import current_language, gettext as _
 
+APPLICANT = Actor("applicant")  # as the applicant's other doors record them, without personal data
 HEIDELBERG = "Europe/Berlin"
 MAX_SLOTS_AT_ONCE = 40
 INVITABLE = (S.SUBMITTED, S.APPROVED)  # nominees the panel may still interview
@@ -409,7 +410,7 @@ def book(session: Session, nomination: Nomination, slot_id: int, zone: str, base
         if moved.rowcount != 1:
             raise DomainError(taken)
         session.refresh(booking)
-        record(session, Actor(f"applicant <{nomination.email}>"), "interview_rescheduled" if old else "interview_booked",
+        record(session, APPLICANT, "interview_rescheduled" if old else "interview_booked",
                "interview_booking", booking.id, from_state=old.starts_at.isoformat() if old else "",
                to_state=slot.starts_at.isoformat(), edition_id=nomination.edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
@@ -431,7 +432,7 @@ def cancel(session: Session, nomination: Nomination, base_url: str, now: datetim
         booking.slot_id, booking.booked_at, booking.reminded_at = None, None, None
         booking.sequence += 1
         session.add(booking)
-        record(session, Actor(f"applicant <{nomination.email}>"), "interview_cancelled", "interview_booking",
+        record(session, APPLICANT, "interview_cancelled", "interview_booking",
                booking.id, from_state=slot.starts_at.isoformat(), edition_id=nomination.edition_id,
                organisation_id=nomination.organisation_id, nomination_id=nomination.id)
         _send(session, "cancelled", booking, nomination, slot, base_url)

@@ -87,6 +87,14 @@ def _action_words() -> dict[str, str]:
         "mailing_released": _("message to a group released at its time"),
         "batch_discarded": _("message batch discarded"), "batch_failures_retried": _("failed messages of a batch retried"),
         "ranking_reminder_sent": _("reminder to rank labs sent"),
+        "interview_slots_published": _("interview slots published"),
+        "interview_slot_deleted": _("interview slot deleted"),
+        "interview_booking_invited": _("invited to book an interview"),
+        "interview_booked": _("interview booked"), "interview_rescheduled": _("interview moved"),
+        "interview_cancelled": _("interview cancelled"), "interview_outcome_recorded": _("interview outcome recorded"),
+        "interview_reminder_sent": _("interview reminder sent"),
+        "interview_cutoff_changed": _("interview cut-off changed"),
+        "calendar_feed_created": _("calendar address made"), "calendar_feed_revoked": _("calendar address stopped"),
     }
 
 
@@ -309,7 +317,8 @@ def _entity_words() -> dict[str, str]:
             "document": _("Document"), "interview": _("Interview"), "outbox_message": _("Message"),
             "outbox_batch": _("Message batch"), "mailing": _("Message to a group"), "message_template": _("Message wording"),
             "export": _("Export"), "lab": _("Lab"), "user": _("Account"), "edition": _("Edition"),
-            "match_run": _("Matching run"), "nomination": _("Nomination")}
+            "match_run": _("Matching run"), "nomination": _("Nomination"),
+            "interview_slot": _("Interview slot"), "interview_booking": _("Interview booking")}
 
 
 def entity_text(event: AuditEvent, names: Names) -> str:
