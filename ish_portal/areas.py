@@ -5,6 +5,7 @@ ended offer), and what a new edition copies from the last (its labs)."""
 
 from ish_portal.accounts import messages as accounts_messages  # noqa: F401
 from ish_portal.hosts import messages as hosts_messages  # noqa: F401  (tells hosts of their students)
+from ish_portal.interviews import messages as interviews_messages  # noqa: F401
 from ish_portal.labs import service as labs_service  # noqa: F401  (copies labs into a new edition)
 from ish_portal.mailings import messages as mailings_messages  # noqa: F401
 from ish_portal.nominations import messages as nominations_messages  # noqa: F401

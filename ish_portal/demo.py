@@ -147,6 +147,7 @@ def load_demo(session: Session, settings: Settings, today: date | None = None) -
         _panel_review(session, edition)
         _hosts(session, edition, labs, hashed)
         _mailings(session, edition)
+        _interview_slots(session, edition, today)
     return (f"demo edition {year}: {len(organisations)} sending organisations, {len(labs)} labs, "
             f"{len(CANDIDATES)} candidates; last year's edition {past} with {len(PAST_CANDIDATES)} candidates "
             f"whose data is partly past its retention (try: ish-portal retention run --dry-run)")
@@ -453,6 +454,39 @@ def _last_years_edition(session: Session, edition: Edition, organisations: dict[
 
 
 # -- messages to groups (mailings): one sent, one waiting for its time ---------------------------------
+
+def _interview_slots(session: Session, edition: Edition, today: date) -> None:
+    """Interview slots in the coming weeks: Ingrid Interviewer's by phone on three mornings,
+    Ruth Reviewer's by video on one afternoon (Heidelberg time). Every submitted candidate is
+    invited to book; Łukasz (with Ingrid) and Chloe (with Ruth) have booked, Haruto has not yet, so the
+    booking page, the agenda and the calendar feed can be tried at once."""
+    from ish_portal.interviews.models import InterviewBooking, InterviewSlot
+    from ish_portal.interviews.service import preset_zone
+    people = {u.email: u for u in session.exec(select(User).where(
+        User.email.in_(["interviewer@ish.example", "reviewer3@ish.example"])))}
+    slots = []
+    for days, hour, count, email, kind, how in (
+            (3, 9, 4, "interviewer@ish.example", "phone", "+49 6221 58 10580"),
+            (5, 9, 4, "interviewer@ish.example", "phone", "+49 6221 58 10580"),
+            (10, 14, 3, "reviewer3@ish.example", "video", "https://meet.ish.example/ruth-reviewer"),
+            (12, 8, 4, "interviewer@ish.example", "phone", "+49 6221 58 10580")):
+        start = datetime.combine(today + timedelta(days=days), time(hour, 0), BERLIN).astimezone(UTC)
+        for n in range(count):
+            slot = InterviewSlot(edition_id=edition.id, interviewer_id=people[email].id,
+                                 starts_at=start + timedelta(minutes=30 * n), minutes=30, join_kind=kind, join_how=how)
+            session.add(slot)
+            slots.append(slot)
+    session.flush()
+    booked = {"lukasz.kowalski": slots[1], "chloe.nguyen": slots[8]}
+    for nomination, organisation in session.exec(
+            select(Nomination, Organisation).join(Organisation, Organisation.id == Nomination.organisation_id)
+            .where(Nomination.edition_id == edition.id, Nomination.status == S.SUBMITTED)).all():
+        slot = booked.get(nomination.email.split("@")[0])
+        session.add(InterviewBooking(edition_id=edition.id, nomination_id=nomination.id,
+                                     slot_id=slot.id if slot else None, sequence=1 if slot else 0,
+                                     booked_at=datetime.combine(today, time(10, 0), BERLIN).astimezone(UTC) if slot else None,
+                                     time_zone=preset_zone(organisation.country, organisation.time_zone)))
+
 
 def _mailings(session: Session, edition: Edition) -> None:
     """An arrival notice already sent to everyone who accepted (English and German), and the

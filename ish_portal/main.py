@@ -14,6 +14,7 @@ from ish_portal.accounts.routes import router as accounts_router
 from ish_portal.applicants.routes import router as applicants_router
 from ish_portal.db import make_engine
 from ish_portal.hosts.routes import router as hosts_router
+from ish_portal.interviews.routes import router as interviews_router
 from ish_portal.labs.routes import router as labs_router
 from ish_portal.mailings.routes import router as mailings_router
 from ish_portal.nominations.review_routes import router as review_router
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The composer's pages before the messages' own: /organiser/messages/compose is not a message id.
     for router in (accounts_router, programme_router, nominations_router, applicants_router, mailings_router,
                    notifications_router, labs_router, review_router, placement_router, reports_router,
-                   retention_router, panel_router, hosts_router):
+                   retention_router, panel_router, hosts_router, interviews_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -4,6 +4,7 @@
 from ish_portal.accounts.models import AccessToken, PanelConflict, PanelMember, SignInThrottle, User  # noqa: F401
 from ish_portal.audit.models import AuditEvent  # noqa: F401
 from ish_portal.labs.models import Lab, LabHost, LabRanking  # noqa: F401
+from ish_portal.interviews.models import InterviewBooking, InterviewerSetting, InterviewSetting, InterviewSlot  # noqa: F401
 from ish_portal.mailings.models import Mailing  # noqa: F401
 from ish_portal.nominations.models import (  # noqa: F401
     Document,

@@ -3,8 +3,8 @@ personal link, a password reset: the page answered at once, the looking up and t
 here), delivering the outbox and, once a minute, letting offers
 that nobody answered in time expire, releasing the organisers' messages whose set time has come,
 and sending the reminders (offers about to expire, drafts still incomplete before the nomination
-deadline, labs not ranked before preferences close, reviews still open
-before the review deadline) and, once a night on one process, the retention
+deadline, labs not ranked before preferences close, reviews still open before the review deadline,
+interviews the day before) and, once a night on one process, the retention
 purge. Runs as a thread in each `ish-portal serve` process and as
 `ish-portal outbox work` on its own; any number may run at once."""
 
@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from ish_portal import areas  # noqa: F401  (every message kind and letter, for rendering at send time)
 from ish_portal.accounts.service import LinkSettings, answer_public_requests, forget_old_public_requests
+from ish_portal.interviews.service import send_interview_reminders
 from ish_portal.mailings.messages import send_ranking_reminders
 from ish_portal.mailings.service import release_due
 from ish_portal.nominations.messages import send_missing_documents_reminders
@@ -72,7 +73,7 @@ class Worker:
         except Exception:
             log.exception("worker %s: the retention purge failed", self.sender.name)
         for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders,
-                    send_review_reminders):
+                    send_review_reminders, send_interview_reminders):
             try:
                 with self.session() as session:
                     sent = job(session, self.settings.base_url)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent / "ish_portal"
 # Infrastructure and pure leaves: they may be used by every area and must import none of them.
 INFRASTRUCTURE = {"notifications", "audit", "text", "matching", "letters"}
 AREAS = {"accounts", "programme", "labs", "nominations", "placement", "mailings", "applicants", "reports",
-         "retention", "panel", "hosts"}
+         "retention", "panel", "hosts", "interviews"}
 
 
 def _node(parts: tuple[str, ...]) -> str | None:

@@ -92,6 +92,8 @@ def test_demo_history_reads_in_order_nominated_before_interviewed(db, settings):
                     .join(Interview, Interview.nomination_id == Nomination.id)
                     .where(Nomination.edition_id == edition.id)).all()
     assert pairs and all(submitted < interviewed for submitted, interviewed in pairs)
+
+
 def test_demo_has_a_host_for_every_lab_and_some_have_ranked(db, settings):
     from ish_portal.demo import host_address
     from ish_portal.labs.models import Lab, LabHost, LabRanking
@@ -107,3 +109,15 @@ def test_demo_has_a_host_for_every_lab_and_some_have_ranked(db, settings):
     ranked = set(db.exec(select(LabRanking.lab_id).where(LabRanking.lab_id.in_([lab.id for lab in labs]))).all())
     assert 1 <= len(ranked) < len(labs)
     assert 0 < sum(1 for lab in labs if lab.confirmed_at) < len(labs)
+
+
+def test_demo_has_interview_slots_in_the_coming_weeks_some_booked(db, settings):
+    from ish_portal.interviews.models import InterviewBooking, InterviewSlot
+
+    load_demo(db, settings, today=date(2026, 11, 22))
+    interviewer = db.exec(select(User).where(User.email == "interviewer@ish.example")).one()
+    slots = db.exec(select(InterviewSlot).where(InterviewSlot.interviewer_id == interviewer.id)).all()
+    assert len(slots) >= 8 and all(s.starts_at.date() > date(2026, 11, 22) for s in slots)
+    bookings = db.exec(select(InterviewBooking)).all()
+    booked = [b for b in bookings if b.slot_id is not None]
+    assert len(booked) == 2 and len(bookings) > len(booked)

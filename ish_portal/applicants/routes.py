@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ish_portal.errors import DomainError
 from ish_portal.applicants import service
+from ish_portal.interviews import service as interviews
 from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
 from ish_portal.labs.models import Lab
 from ish_portal.text.i18n import language_name
@@ -46,7 +47,7 @@ def applicant_status(request: Request, db: DB, nomination: Applicant):
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
         "can_rank": service.can_rank(nomination, edition),
         "consent_missing": standing.consent_missing, "documents": standing.documents,
-        "consents": standing.consents})
+        "consents": standing.consents, **interviews.on_status_page(db, nomination)})
 
 
 @router.post("/applicant/sign-out")

@@ -30,6 +30,7 @@ from ish_portal.audit.service import Actor, access_label, record, sensitive_acce
 from ish_portal.db import transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.labs.service import active_labs, why_not_eligible
+from ish_portal.interviews.models import InterviewBooking
 from ish_portal.nominations import consent
 from ish_portal.nominations.models import (
     ALLOWED_TRANSITIONS,
@@ -408,6 +409,9 @@ def strip_personal_data(session: Session, nomination: Nomination) -> None:
     for interview in session.exec(select(Interview).where(Interview.nomination_id == nomination.id)):
         interview.notes = ""
         session.add(interview)
+    for booking in session.exec(select(InterviewBooking).where(InterviewBooking.nomination_id == nomination.id)):
+        booking.notes = ""
+        session.add(booking)
     for token in session.exec(select(AccessToken).where(AccessToken.nomination_id == nomination.id)):
         session.delete(token)
     erase_reviews(session, nomination.id)

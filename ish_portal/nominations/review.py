@@ -36,6 +36,7 @@ from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
 from ish_portal.programme.models import DocumentKind, Edition, Organisation
+from ish_portal.text import ics
 from ish_portal.text.i18n import gettext as _
 from ish_portal.text.names import written_name
 
@@ -534,12 +535,12 @@ def schedule_interview(session: Session, organiser: User, nomination_id: int, fo
 def _send_invitation(session: Session, nomination: Nomination, edition: Edition, interview: Interview,
                      base_url: str) -> None:
     host = base_url.split("://", 1)[-1].split("/", 1)[0] or "ish-portal"
-    calendar = ics_event(
+    calendar = ics.calendar([ics.CalendarEvent(
         uid=f"interview-{interview.id}@{host}", start=interview.scheduled_at,
         duration=timedelta(minutes=INTERVIEW_MINUTES), stamp=utcnow(),
         summary=f"ISH interview in English ({edition.title})",
         description=(f"Phone interview in English with {interview.interviewer} for the International "
-                     f"Summer Science School Heidelberg. We will call you on {nomination.phone or 'your phone'}."))
+                     f"Summer Science School Heidelberg. We will call you on {nomination.phone or 'your phone'}."))])
     enqueue(session, "interview_invitation", candidate_reader(session, nomination),
             {"nomination": nomination.id, "interview": interview.id}, edition_id=edition.id,
             nomination_id=nomination.id, base_url=base_url,
@@ -564,52 +565,6 @@ def update_interview(session: Session, organiser: User, nomination_id: int, inte
             interview.interviewer, interview.notes, interview.outcome = form.interviewer, form.notes, form.outcome
             session.add(interview)
     return interview
-
-
-# -- iCalendar ----------------------------------------------------------------------------------------
-
-def ics_escape(text: str) -> str:
-    """TEXT values of RFC 5545 (3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n"))
-
-
-def ics_fold(line: str) -> bytes:
-    """One content line, folded so that no physical line exceeds 75 octets (RFC 5545 3.1); a fold
-    never splits a UTF-8 character."""
-    data = line.encode("utf-8")
-    parts, current, limit = [], b"", 75
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            parts.append(current)
-            current, limit = b" ", 75  # the continuation's leading space counts towards its 75
-        current += encoded
-    parts.append(current)
-    assert b"".join(part[1:] if i else part for i, part in enumerate(parts)) == data
-    return b"\r\n".join(parts) + b"\r\n"
-
-
-def _ics_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _ics_duration(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
-
-
-def ics_event(*, uid: str, start: datetime, duration: timedelta, stamp: datetime, summary: str,
-              description: str) -> bytes:
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//City of Heidelberg//ISH portal//EN",
-        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
-        f"UID:{uid}", f"DTSTAMP:{_ics_time(stamp)}", f"DTSTART:{_ics_time(start)}",
-        f"DURATION:{_ics_duration(duration)}", f"SUMMARY:{ics_escape(summary)}",
-        f"DESCRIPTION:{ics_escape(description)}", "END:VEVENT", "END:VCALENDAR",
-    ]
-    return b"".join(ics_fold(line) for line in lines)
 
 
 # -- what the detail page shows ----------------------------------------------------------------------

@@ -10,7 +10,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ish_portal.db import utcnow
 from ish_portal.errors import DomainError, NotFound
+from ish_portal.interviews import service as interviews
 from ish_portal.nominations.models import Nomination
 from ish_portal.nominations.service import status_label
 from ish_portal.panel import service
@@ -31,7 +33,9 @@ router = APIRouter()
 @router.get("/panel", response_class=HTMLResponse)
 def dashboard(request: Request, db: DB, user: PanelUser):
     return render(request, "panel/dashboard.html", {"memberships": service.memberships(db, user),
-                                                    "assigned": service.my_reviews(db, user)})
+                                                    "assigned": service.my_reviews(db, user),
+                                                    "agenda": interviews.agenda(db, user, upcoming_from=utcnow()),
+                                                    "user_is_organiser": user.is_organiser})
 
 
 # -- the reviewer's pages -----------------------------------------------------------------------

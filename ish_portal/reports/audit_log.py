@@ -99,6 +99,14 @@ def _action_words() -> dict[str, str]:
         "lab_confirmed": _("lab confirmed by its host"),
         "lab_confirmation_reminded": _("hosts reminded to confirm their labs"),
         "cv_seen_by_host": _("CV seen by a lab host"), "attendance_confirmed": _("attendance confirmed"),
+        "interview_slots_published": _("interview slots published"),
+        "interview_slot_deleted": _("interview slot deleted"),
+        "interview_booking_invited": _("invited to book an interview"),
+        "interview_booked": _("interview booked"), "interview_rescheduled": _("interview moved"),
+        "interview_cancelled": _("interview cancelled"), "interview_outcome_recorded": _("interview outcome recorded"),
+        "interview_reminder_sent": _("interview reminder sent"),
+        "interview_cutoff_changed": _("interview cut-off changed"),
+        "calendar_feed_created": _("calendar address made"), "calendar_feed_revoked": _("calendar address stopped"),
     }
 
 
@@ -328,7 +336,8 @@ def _entity_words() -> dict[str, str]:
             "outbox_batch": _("Message batch"), "mailing": _("Message to a group"), "message_template": _("Message wording"),
             "export": _("Export"), "lab": _("Lab"), "user": _("Account"), "edition": _("Edition"),
             "match_run": _("Matching run"), "nomination": _("Nomination"), "panel_member": _("Panel member"),
-            "review": _("Review"), "criterion": _("Rubric criterion")}
+            "review": _("Review"), "criterion": _("Rubric criterion"),
+            "interview_slot": _("Interview slot"), "interview_booking": _("Interview booking")}
 
 
 def entity_text(event: AuditEvent, names: Names) -> str:

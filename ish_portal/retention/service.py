@@ -42,6 +42,7 @@ from ish_portal.audit.models import AuditEvent
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import UTCDateTime, transaction, utcnow
 from ish_portal.errors import DomainError
+from ish_portal.interviews.models import InterviewBooking
 from ish_portal.nominations.models import ConsentKind, ConsentRecord, Document, Interview, Nomination, NominationStatus as S
 from ish_portal.nominations.service import delete_document_with_bytes
 from ish_portal.notifications.service import enqueue, forget_messages
@@ -177,7 +178,8 @@ def _holds(key: str):
                    n.emergency_contact_name != "", n.emergency_contact_phone != "")
     if key == "review":
         return or_(n.eligibility_reason != "",
-                   exists().where(Interview.nomination_id == n.id, Interview.notes != ""))
+                   exists().where(Interview.nomination_id == n.id, Interview.notes != ""),
+                   exists().where(InterviewBooking.nomination_id == n.id, InterviewBooking.notes != ""))
     if key == "not_accepted":
         return and_(n.status.in_(NOT_ACCEPTED + LEFT_OVER), ~n.email.like("erased-%@invalid"))
     raise KeyError(key)
@@ -309,6 +311,10 @@ def _purge(session: Session, nomination: Nomination, key: str) -> None:
             notes.append(interview.notes)
             interview.notes = ""
             session.add(interview)
+        for booking in session.exec(select(InterviewBooking).where(InterviewBooking.nomination_id == nomination.id)):
+            notes.append(booking.notes)
+            booking.notes = ""
+            session.add(booking)
         nomination.eligibility_reason = ""
         notes += forget_review_comments(session, nomination.id)
         values += notes

@@ -12,7 +12,9 @@ REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "gua
             "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
             "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder",
             "panel_invitation", "review_reminder",
-            "host_invitation", "lab_confirmation_reminder", "host_student_accepted", "host_student_withdrew"}
+            "host_invitation", "lab_confirmation_reminder", "host_student_accepted", "host_student_withdrew",
+            "interview_booking", "interview_booked", "interview_cancelled", "interview_reminder",
+            "interview_booked_panel", "interview_cancelled_panel", "interview_reminder_panel"}
 
 
 def test_catalog_declares_every_kind_of_the_portal():

@@ -11,6 +11,7 @@ from babel.dates import get_month_names
 from sqlmodel import select
 
 from ish_portal.accounts.models import PanelMember
+from ish_portal.interviews.models import InterviewBooking, InterviewSlot
 from ish_portal.db import transaction, utcnow
 from ish_portal.nominations.models import Interview
 from ish_portal.notifications.catalog import KINDS, Reader
@@ -52,7 +53,15 @@ def facts(db, make):
     member = db.exec(select(PanelMember).where(PanelMember.user_id == reviewer.id)).one()
     db.add(ReviewSettings(edition_id=edition.id, review_deadline=utcnow() + timedelta(days=2)))
     db.commit()
-    return {"member": member.id, "edition": edition.id, "open": 3,
+    interviewer = make.panel_member(db, edition, reviews=False, interviews=True, full_name="Dr. Anna Schmidt")
+    slot = InterviewSlot(edition_id=edition.id, interviewer_id=interviewer.id, starts_at=utcnow() + timedelta(days=12),
+                         join_kind="phone", join_how="+49 6221 58 10580")
+    db.add(slot)
+    db.flush()
+    booking = InterviewBooking(edition_id=edition.id, nomination_id=nomination.id, slot_id=slot.id)
+    db.add(booking)
+    db.commit()
+    return {"member": member.id, "edition": edition.id, "open": 3, "slot": slot.id, "booking": booking.id,
             "nomination": nomination.id, "interview": interview.id, "user": coordinator.id, "days": 14,
             "hours": 2, "inviter": "Olga Organiser", "reason": "",
             "offer": pending.id, "accepted_offer": accepted.id, "lab": lab.id}

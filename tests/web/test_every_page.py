@@ -53,7 +53,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
     ids = {"nomination_id": nomination.id, "lab_id": host_lab(db),
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": language,
-           "language": language, "answer": "accept", **scheduled_mailing(db),
+           "language": language, "answer": "accept", **scheduled_mailing(db), **interview_ids(db),
            "member_id": db.exec(select(PanelMember)).first().id}
 
     def check(browser, paths):
@@ -89,6 +89,17 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
         assert len(applicant_pages) >= 5
         check(applicant, applicant_pages)
 
+    # A candidate who booked an interview: their booking page, with the times in their zone.
+    with TestClient(app, base_url="http://testserver") as booked:
+        chloe = fresh(db).exec(select(Nomination).where(Nomination.email == "chloe.nguyen@example.org")).one()
+        raw = issue_token(fresh(db), TokenPurpose.APPLICANT_ACCESS, chloe.email, timedelta(days=1),
+                          nomination_id=chloe.id)
+        db.commit()
+        post_form(booked, f"/access/{raw}", f"/access/{raw}", {})
+        post_form(booked, "/applicant", "/language", {"language": language})
+        assert booked.get("/applicant/interview").status_code == 200
+        check(booked, ["/applicant/interview"])
+
     for path in ("/", "/login", "/access", "/password/forgot"):
         check(TestClient(app, base_url="http://testserver"), [path])
     assert isinstance(routes(app)[0], APIRoute)
@@ -97,6 +108,15 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
 def csrf(client) -> str:
     from tests.conftest import csrf_of
     return csrf_of(client.get("/organiser").text)
+
+
+def interview_ids(db) -> dict:
+    """Chloe's booking (with reviewer3, who interviews too) and one of reviewer3's slots."""
+    from ish_portal.interviews.models import InterviewBooking, InterviewSlot
+    booking = db.exec(select(InterviewBooking).where(InterviewBooking.slot_id.is_not(None))
+                      .join(InterviewSlot, InterviewSlot.id == InterviewBooking.slot_id)
+                      .where(InterviewSlot.join_kind == "video")).one()
+    return {"booking_id": booking.id, "slot_id": booking.slot_id}
 
 
 def scheduled_mailing(db) -> dict:

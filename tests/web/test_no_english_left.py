@@ -20,7 +20,7 @@ from ish_portal.nominations.models import Document, Nomination
 from ish_portal.placement.models import MatchRun
 from ish_portal.text import i18n
 from tests.conftest import csrf_of, fresh, post_form
-from tests.web.test_every_page import STAFF_ROOMS, host_lab, page_paths
+from tests.web.test_every_page import STAFF_ROOMS, host_lab, interview_ids, page_paths
 
 MARKED = re.compile(f"{i18n.PSEUDO_OPEN}[^{i18n.PSEUDO_OPEN}{i18n.PSEUDO_CLOSE}]*{i18n.PSEUDO_CLOSE}")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -110,7 +110,7 @@ def test_every_page_of_every_role_is_translated(app, client, db, settings):
     nomination = db.exec(select(Nomination).where(Nomination.email == "noemie.laurent@example.org")).one()
     ids = {"nomination_id": nomination.id, "lab_id": host_lab(db),
            "document_id": db.exec(select(Document)).first().id, "kind": "offer_made", "lang": "en",
-           "language": "en", "answer": "accept", **scheduled_mailing(db)}
+           "language": "en", "answer": "accept", **scheduled_mailing(db), **interview_ids(db)}
     misses: dict[str, set[str]] = {}
     checked = 0
 

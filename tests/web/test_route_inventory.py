@@ -8,7 +8,8 @@ from fastapi.routing import APIRoute
 from tests.conftest import csrf_of
 
 PUBLIC = {"/", "/login", "/logout", "/language", "/password/forgot", "/password/reset/{token}",
-          "/invitation/{token}", "/access", "/access/{token}", "/consent/{token}", "/consent/{token}/withdraw", "/healthz"}
+          "/invitation/{token}", "/access", "/access/{token}", "/consent/{token}", "/consent/{token}/withdraw", "/healthz",
+          "/calendar/{token}.ics"}
 
 
 def concrete(path: str) -> str:
