@@ -6,7 +6,8 @@ Run from the repository root, with the project installed (make install):
 Every figure is printed beside its floor, measured in the same run on the same interpreter, and as
 a ratio to it:
 
-  1. `ish-portal --help`: CPU time (user + system) of the whole process, against `python -c pass`.
+  1. `ish-portal --help` (printed by ish_portal.commands without Typer) and `ish-portal db --help`
+     (through Typer): CPU time (user + system) of the whole process, against `python -c pass`.
      The minimum over --runs runs of each, taken in turn, so that a busy neighbour inflates both
      alike; the median is printed as well.
   2. Importing the application (`import ish_portal.main`, which is what uvicorn does) and the
@@ -157,6 +158,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs, "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     compare_cpu("ish-portal --help", [ISH_PORTAL, "--help"], arguments.runs)
+    # A sub-command's help goes through Typer (the top-level list is printed without it).
+    compare_cpu("ish-portal db --help", [ISH_PORTAL, "db", "--help"], arguments.runs)
     compare_cpu("import ish_portal.cli", [PYTHON, "-c", "import ish_portal.cli"], arguments.runs)
     probe_imports("ish_portal.cli")
     compare_cpu("import ish_portal.main", [PYTHON, "-c", "import ish_portal.main"], arguments.runs)

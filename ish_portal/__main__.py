@@ -1,3 +1,3 @@
-from ish_portal.cli import app
+from ish_portal.commands import main
 
-app(prog_name="ish-portal")
+main(prog="ish-portal")

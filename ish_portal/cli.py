@@ -1,17 +1,19 @@
 """The `ish-portal` command.
 
-Importing this module stays cheap, so that `ish-portal --help` costs little more than starting
-Python: the settings (pydantic), the web application, the database and the placement engine
-(OR-Tools, numpy) are imported inside the commands that need them, and help is plain text, so
-rich is never imported either."""
+The console script is `ish_portal.commands:main`, which prints the top-level help without importing
+this module; the program's description and the top-level commands' help come from its table.
+Importing this module stays cheap all the same: the settings (pydantic), the web application, the
+database and the placement engine (OR-Tools, numpy) are imported inside the commands that need
+them, and help is plain text, so rich is never imported either."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
+
+from ish_portal.commands import COMMANDS, DESCRIPTION
 
 if TYPE_CHECKING:
     from ish_portal.settings import Settings
@@ -59,15 +61,14 @@ class PortalGroup(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self.add_command(LazyGroup("match", "ish_portal.matching.cli:match_app",
-                                   help="Place students in labs (stable or welfare-optimal)."))
+        self.add_command(LazyGroup("match", "ish_portal.matching.cli:match_app", help=COMMANDS["match"]))
 
 
-app = typer.Typer(help="Admissions portal of the International Summer Science School Heidelberg.",
+app = typer.Typer(help=DESCRIPTION,
                   cls=PortalGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
-retention_app = typer.Typer(help="Deleting personal data on the retention schedule.", no_args_is_help=True)
+db_app = typer.Typer(help=COMMANDS["db"], no_args_is_help=True)
+outbox_app = typer.Typer(help=COMMANDS["outbox"], no_args_is_help=True)
+retention_app = typer.Typer(help=COMMANDS["retention"], no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(retention_app, name="retention")
 app.add_typer(outbox_app, name="outbox")
@@ -92,12 +93,11 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@app.command()
+@app.command(help=COMMANDS["serve"])
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
           workers: int = typer.Option(1, min=1, help="Worker processes (use PostgreSQL for more than one)."),
           upgrade: bool = typer.Option(True, help="Bring the database schema up to date first.")):
-    """Run the portal, with an outbox sender in each process."""
     import uvicorn
 
     settings = load_settings()
@@ -129,11 +129,10 @@ def db_upgrade():
     typer.echo("database is up to date")
 
 
-@app.command("create-organiser")
+@app.command("create-organiser", help=COMMANDS["create-organiser"])
 def create_organiser(email: str = typer.Option(..., prompt=True),
                      name: str = typer.Option(..., prompt=True),
                      password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)):
-    """Create an organiser account (the first one, or another)."""
     from sqlmodel import Session
 
     from ish_portal.errors import DomainError
@@ -152,9 +151,8 @@ def create_organiser(email: str = typer.Option(..., prompt=True),
     typer.echo(f"organiser {user.email} created")
 
 
-@app.command()
+@app.command(help=COMMANDS["demo"])
 def demo():
-    """Load the demo edition and accounts (safe to run again)."""
     from sqlmodel import Session
 
     from ish_portal.db import make_engine
@@ -214,6 +212,3 @@ def retention_run(dry_run: bool = typer.Option(False, "--dry-run", help="Count w
     if not lines:
         typer.echo("nothing is due")
 
-
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())

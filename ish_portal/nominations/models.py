@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ish_portal.text.names import addressed_name, written_name
@@ -48,6 +48,9 @@ TAKES_A_PLACE = frozenset({S.SUBMITTED, S.APPROVED, S.OFFERED, S.ACCEPTED, S.DEC
 
 
 class Nomination(SQLModel, table=True):
+    # The review list's count of an edition's nominations not in draft reads this index alone.
+    __table_args__ = (Index("ix_nomination_edition_id_status", "edition_id", "status"),)
+
     id: int | None = Field(default=None, primary_key=True)
     edition_id: int = Field(foreign_key="edition.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -144,11 +145,18 @@ def completeness_expression(edition: Edition):
     """True when every document the edition requires of this candidate is uploaded; the guardian's
     consent counts only for candidates under the consent age (an unknown birth date counts as
     adult, as nominations.service.is_minor does)."""
+    return _completeness(tuple(dict.fromkeys(edition.required_documents)), consent_cutoff(edition))
+
+
+@lru_cache(maxsize=32)
+def _completeness(kinds: tuple[str, ...], cutoff: date):
+    """The expression for these kinds and this cut-off, built once: building it takes longer than
+    the database takes to answer it for a page of rows (an expression is immutable, so one serves
+    every request)."""
     conditions = []
-    for kind in dict.fromkeys(edition.required_documents):
+    for kind in kinds:
         uploaded = exists().where(Document.nomination_id == Nomination.id, Document.kind == kind)
         if kind == DocumentKind.GUARDIAN_CONSENT:
-            cutoff = consent_cutoff(edition)
             conditions.append(or_(Nomination.date_of_birth.is_(None), Nomination.date_of_birth <= cutoff,
                                   uploaded))
         else:
@@ -238,7 +246,7 @@ class ReviewPage:
     total: int
     page: int
     pages: int
-    organisations: list[Organisation] = field(default_factory=list)
+    organisations: list[Any] = field(default_factory=list)  # rows of (id, name)
     subjects: list[str] = field(default_factory=list)
 
     @property
@@ -255,20 +263,23 @@ def count_nominations(session: Session, edition: Edition, filters: ReviewFilters
 
 
 def _count(session: Session, conditions: list) -> int:
-    return session.exec(select(func.count()).select_from(Nomination).where(*conditions)).one()
+    return session.connection().execute(select(func.count()).select_from(Nomination).where(*conditions)).scalar_one()
 
 
 def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> ReviewPage:
-    """One page of the list; a page past the end shows the last one."""
+    """One page of the list; a page past the end shows the last one. Every part is read as plain
+    rows of the columns it shows (SQLAlchemy Core, through the session's connection): the list
+    loads no ORM objects."""
+    read = session.connection().execute
     conditions = _conditions(session, edition, filters)
     total = _count(session, conditions)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
     # The organisations that have nominations in this edition (the filter's choices): EXISTS finds
     # each one's first nomination by index instead of reading every nomination of the edition.
-    organisations = list(session.exec(select(Organisation).where(exists().where(
+    organisations = read(select(Organisation.id, Organisation.name).where(exists().where(
         Nomination.organisation_id == Organisation.id, Nomination.edition_id == edition.id))
-        .order_by(Organisation.name)).all())
+        .order_by(Organisation.name)).all()
     # Every row's organisation is among them, so the rows need no join, but to sort by its name.
     names = {organisation.id: organisation.name for organisation in organisations}
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
@@ -278,17 +289,17 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> R
              .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     if filters.sort == "organisation":
         query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
-    found = session.exec(query).all()
+    found = read(query).all()
     # Completeness only for the page's rows: in the query above it would be worked out for every
     # matching nomination before the sort keeps fifty.
     ids = [r[0] for r in found]
-    complete = set(session.exec(select(Nomination.id).where(Nomination.id.in_(ids),
-                                                            completeness_expression(edition))).all()) if ids else set()
+    complete = set(read(select(Nomination.id).where(Nomination.id.in_(ids),
+                                                    completeness_expression(edition))).scalars()) if ids else set()
     rows = [ReviewRow(id=r[0], name=written_name(r[1], r[2], r[8]), email=r[3], organisation=names[r[4]], status=r[5],
                       submitted_at=r[6], review_score=r[7], complete=r[0] in complete,
                       consent_withdrawn=r[9] is not None)
             for r in found]
-    subjects = sorted(set(session.exec(select(Lab.subject_area).where(Lab.edition_id == edition.id)).all()))
+    subjects = sorted(set(read(select(Lab.subject_area).where(Lab.edition_id == edition.id)).scalars()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
                       organisations=organisations, subjects=subjects)
 

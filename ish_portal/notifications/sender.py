@@ -29,9 +29,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import TYPE_CHECKING
 
-import psycopg
-from emails.backend.smtp import SMTPBackend
 from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -46,6 +45,11 @@ from ish_portal.notifications.models import (
 from ish_portal.notifications.service import render_missing_attachments
 from ish_portal.settings import Settings
 from ish_portal.text import i18n
+
+# The SMTP backend (the emails package, with dkim and dnspython) is imported at the first email
+# and psycopg when a sender starts to LISTEN: starting the portal needs neither.
+if TYPE_CHECKING:
+    from emails.backend.smtp import SMTPBackend
 
 log = logging.getLogger("ish_portal.sender")
 
@@ -250,6 +254,8 @@ class Sender:
         # One connection for as long as work keeps coming; the backend reconnects once by itself
         # when the server has dropped it in the meantime.
         if self._backend is None:
+            from emails.backend.smtp import SMTPBackend
+
             s = self.settings
             self._backend = SMTPBackend(
                 host=s.smtp_host, port=s.smtp_port, tls=s.smtp_tls and s.smtp_port != 465,
@@ -341,6 +347,8 @@ class Sender:
         if not self.listens or self._listener is not None:
             return False
         # A connection of its own, outside the engine's pool, as it stays in LISTEN for good.
+        import psycopg
+
         url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._listener = psycopg.connect(url, autocommit=True)
         self._listener.execute(f"LISTEN {OUTBOX_CHANNEL}")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def current_edition(session: Session) -> Edition | None:
     """The newest edition: the one the portal works on."""
-    return session.exec(select(Edition).order_by(Edition.year.desc())).first()
+    return session.exec(select(Edition).order_by(Edition.year.desc()).limit(1)).first()
 
 
 def deadline_of(edition: Edition, quota: Quota | None) -> datetime:

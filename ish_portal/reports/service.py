@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func
+from sqlalchemy import Select, String, and_, func
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from ish_portal.accounts.models import Role, User
@@ -98,6 +100,30 @@ def _words() -> tuple[dict[str, str], dict[str, str]]:
     return dict(countries(current_language())), {status.value: status_label(status) for status in S}
 
 
+class joined_texts(FunctionElement):
+    """A JSON list of texts as one text, its items in their order joined by ", " ('' for an empty
+    list or none), worked out by the database: decoding the JSON of every row in Python, only to
+    join it again, took a sixth of a CSV export's time."""
+    type = String()
+    inherit_cache = True
+    name = "joined_texts"
+
+
+@compiles(joined_texts, "sqlite")
+def _joined_texts_sqlite(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return (f"coalesce((SELECT group_concat(item.value, ', ') FROM (SELECT value FROM json_each({column}) "
+            f"WHERE type = 'text' ORDER BY key) AS item), '')")
+
+
+@compiles(joined_texts, "postgresql")
+def _joined_texts_postgresql(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return (f"CASE WHEN json_typeof({column}) = 'array' THEN array_to_string(ARRAY(SELECT item.value "
+            f"FROM json_array_elements_text({column}) WITH ORDINALITY AS item(value, position) "
+            f"ORDER BY item.position), ', ') ELSE '' END")
+
+
 # -- the lists ----------------------------------------------------------------------------------
 
 def nominations_listing(edition: Edition, sensitive: bool) -> Listing:
@@ -107,7 +133,7 @@ def nominations_listing(edition: Edition, sensitive: bool) -> Listing:
                Nomination.email, Nomination.phone, Nomination.date_of_birth, Nomination.nationality,
                Organisation.name, Nomination.status, Nomination.submitted_at, Nomination.review_score,
                Nomination.eligibility_reason, completeness_expression(edition).label("complete"),
-               Nomination.school, Nomination.school_leaving_year, Nomination.subjects,
+               Nomination.school, Nomination.school_leaving_year, joined_texts(Nomination.subjects).label("subjects"),
                Nomination.english_level, Nomination.german_level, Nomination.dietary_needs,
                Nomination.guardian_name, Nomination.guardian_email]
     if sensitive:
@@ -119,7 +145,7 @@ def nominations_listing(edition: Edition, sensitive: bool) -> Listing:
 
     def shape(r: Sequence[Any]) -> list[Any]:
         return [r[0], r[1], r[2], r[3], r[4], r[5], r[6], names.get(r[7], r[7]), r[8], statuses[r[9]], r[10],
-                r[11], r[12], yes if r[13] else no, r[14], r[15], ", ".join(r[16] or []), *r[17:]]
+                r[11], r[12], yes if r[13] else no, *r[14:]]
 
     headers = [_("ID"), _("Given name"), _("Family name"), _("Name as in the passport"), _("Email"), _("Phone"),
                _("Date of birth"), _("Nationality"), _("Organisation"), _("Status"), _("Submitted at (Heidelberg time)"),
@@ -272,18 +298,20 @@ def batches(connection: Connection, listing: Listing) -> Iterator[Batch]:
 
 # -- the files ----------------------------------------------------------------------------------
 
-def _csv_text(moment: datetime) -> str:
-    local = timefmt.local(moment)
-    return "%04d-%02d-%02d %02d:%02d" % (local.year, local.month, local.day, local.hour, local.minute)
-
-
 def _csv_row(row: Sequence[Any]) -> list[Any]:
-    """A row as the csv module should write it: None, numbers and dates (2027-07-12) it writes as
-    they are; a time in Heidelberg time; text neutralised. One expression, no call per cell:
+    return _csv_rows([row])[0]
+
+
+def _csv_rows(batch: Batch) -> Batch:
+    """Rows as the csv module should write them: None, numbers and dates (2027-07-12) it writes as
+    they are; a time in the reader's zone to the minute (2027-07-12 08:30: the first sixteen
+    characters of the datetime's own text); text neutralised. One expression, no call per cell:
     this runs for every cell of the file."""
-    return [("'" + value if value and value[0] in _FORMULA_FIRST else value) if (kind := type(value)) is str
-            else _csv_text(value) if kind is datetime else value
-            for value in row]
+    zone = timefmt.reader_zone()
+    return [[("'" + value if value and value[0] in _FORMULA_FIRST else value) if (kind := type(value)) is str
+             else str(value.astimezone(zone))[:16] if kind is datetime else value
+             for value in row]
+            for row in batch]
 
 
 def csv_chunks(headers: Sequence[str], batches: Iterable[Batch]) -> Iterator[bytes]:
@@ -297,7 +325,7 @@ def csv_chunks(headers: Sequence[str], batches: Iterable[Batch]) -> Iterator[byt
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_csv_row(row) for row in batch])
+        writer.writerows(_csv_rows(batch))
         yield buffer.getvalue().encode("utf-8")
 
 

@@ -8,7 +8,14 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from jinja2 import Template
+from markupsafe import Markup, escape as markupsafe_escape
+
+try:  # markupsafe's own escaping of a string (C where built), which its escape() wraps in Markup
+    from markupsafe import _escape_inner
+except ImportError:  # pragma: no cover - a markupsafe without it: the same text, by its escape()
+    def _escape_inner(text: str) -> str:
+        return str(markupsafe_escape(text))
 
 from ish_portal.reports.audit_log import action_label, mode_word
 from ish_portal.text.i18n import language_name
@@ -26,9 +33,35 @@ from ish_portal.web.charts import Bar, bar_chart
 from ish_portal.web.flash import pop_flashes
 from ish_portal.web.security import csrf_token
 
+
+
+def escape_text(value: Any) -> str:
+    """The text markupsafe.escape(value) gives, as a plain str: what the page's output needs,
+    without making a Markup object for every value a page prints (a list of fifty rows prints
+    about 1,300). tests/web/test_templating.py holds the two equal."""
+    if type(value) is str:
+        return _escape_inner(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return str(html())
+    return _escape_inner(str(value))
+
+
+class PageTemplate(Template):
+    """A template whose printed values are escaped by escape_text. Jinja's compiled code calls
+    `escape` only on what it prints; what it keeps (a macro's output, a `{% set %}` block) it
+    wraps in Markup itself, so nothing else changes."""
+
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):  # type: ignore[override]
+        namespace["escape"] = escape_text
+        return super()._from_namespace(environment, namespace, globals)
+
+
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
 env = templates.env
 env.autoescape = True
+env.template_class = PageTemplate
 env.globals.update(
     _=i18n.gettext,
     gettext=i18n.gettext,
@@ -92,7 +125,7 @@ def bdi(value: Any) -> Markup:
     so a Hebrew name in an English sentence or an address in a Hebrew one keeps its own direction."""
     if value is None or value == "":
         return Markup("")
-    return Markup("<bdi>%s</bdi>") % value
+    return Markup("<bdi>" + escape_text(value) + "</bdi>")
 
 
 env.filters["bdi"] = bdi

@@ -134,3 +134,17 @@ def test_times_are_written_as_heidelberg_wall_clock_in_both_formats():
     summer = datetime(2027, 7, 12, 6, 30, tzinfo=UTC)
     assert service._csv_row([summer]) == [timefmt.local(summer).strftime("%Y-%m-%d %H:%M")] == ["2027-07-12 08:30"]
     assert service._xlsx_row([summer]) == [datetime(2027, 7, 12, 8, 30)]
+
+
+def test_subjects_are_joined_in_their_order_and_an_empty_list_is_empty(as_organiser, db, make, edition, kumamoto):
+    chosen = {"Ada": ["Physics", "Biology, marine", "Chemistry"], "Bo": [], "Cy": ["Ünïcode «x»"]}
+    for given, subjects in chosen.items():
+        make.nomination(db, edition, kumamoto, given_name=given, family_name="Q", subjects=subjects)
+    text = download(as_organiser, "nominations", "csv").content.decode("utf-8")
+    shown = {row["Given name"]: row["Subjects of interest"] for row in records(list(csv.reader(io.StringIO(text[1:]))))}
+    assert shown == {given: ", ".join(subjects) for given, subjects in chosen.items()}
+    sheet = openpyxl.load_workbook(io.BytesIO(download(as_organiser, "nominations", "xlsx").content)).active
+    cells = {row["Given name"]: row["Subjects of interest"]
+             for row in records([[cell.value for cell in row] for row in sheet.iter_rows()])}
+    assert cells["Ada"] == "Physics, Biology, marine, Chemistry" and cells["Cy"] == "Ünïcode «x»"
+    assert cells["Bo"] in ("", None)
