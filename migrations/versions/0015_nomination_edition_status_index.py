@@ -1,13 +1,13 @@
 """nomination: an index on (edition_id, status), from which the review list counts its rows
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0012
 Create Date: 2026-12-02
 """
 from alembic import op
 
 revision = '0015'
-down_revision = '0014'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
