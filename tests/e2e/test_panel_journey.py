@@ -90,6 +90,11 @@ def test_panel_journey_rubric_assignment_blind_review_progress_and_matching_prio
     # The organiser sees the progress and the panel's scores in the review list.
     page.goto("/organiser/panel")
     assert "2 of 2" in page.locator("table").inner_text()
+    # On a phone, the wide table of a nomination's reviews scrolls in its own box; the page does not.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/organiser/panel/nominations/{noemie.id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/organiser/nominations?sort=score")
     rows = page.locator("tbody tr").all_inner_texts()
     assert "Noémie" in rows[0] and "100" in rows[0] and "1 of 1 reviews" in rows[0]
