@@ -55,7 +55,7 @@ def _sheet(db, user, nomination_id):
 def _review_page(request, db, user, nomination_id, errors=None, values=None, status_code=200):
     sheet = _sheet(db, user, nomination_id)
     if values is None:
-        values = {f"c{k}": v for k, v in sheet.scores.items()} | {"comment": sheet.review.comment}
+        values = {f"c{k}": str(v) for k, v in sheet.scores.items()} | {"comment": sheet.review.comment}
     return render(request, "panel/review.html", {"sheet": sheet, "errors": errors or {}, "values": values},
                   status_code=status_code)
 

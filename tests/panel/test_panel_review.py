@@ -3,6 +3,7 @@ blind review hides the name, organisation and country; never medical or passport
 deadline, assignment without conflicts, the combined score that the matching uses, overrides,
 the organisers' management of the panel, the reminder before the deadline and retention."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -143,6 +144,11 @@ def test_panel_review_is_saved_and_its_weighted_score_becomes_the_review_score(c
     assert db.get(PanelScore, p["haruto"].id).combined == pytest.approx(80)
     assert db.refresh(p["haruto"]) is None and p["haruto"].review_score == 80
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "review_submitted")).one()
+    # Opened again to change it, the form shows the scores given and the comment.
+    again = client.get(f"/panel/reviews/{p['haruto'].id}")
+    assert again.status_code == 200
+    chosen = re.search(rf'name="c{p["motivation"].id}" value="(\d)"[^>]*checked', again.text)
+    assert chosen and chosen.group(1) == "5" and "Keen." in again.text
 
 
 def test_panel_review_form_names_each_missing_score(client, db, panel):
