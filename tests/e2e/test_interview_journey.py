@@ -92,6 +92,11 @@ def test_interview_journey_across_time_zones(browser, live_server, db, make, smt
     assert booking.slot_id == second.id
 
     # The interviewer sees it in Heidelberg time and records the outcome.
+    for agenda in ("/panel/slots", "/panel/interviews"):  # on a phone too, without widening the page
+        staff.set_viewport_size({"width": 390, "height": 844})
+        staff.goto(agenda)
+        assert staff.evaluate("document.documentElement.scrollWidth") <= 390, agenda
+    staff.set_viewport_size({"width": 1280, "height": 900})
     staff.goto("/panel/interviews")
     in_berlin = service.when_in(second.starts_at, "Europe/Berlin")
     staff.get_by_role("link", name=in_berlin).click()
