@@ -5,10 +5,9 @@ page of each lab's hosts (invitations) and the reminder to confirm."""
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.hosts import files, service
@@ -22,7 +21,7 @@ from ish_portal.db import utcnow
 from ish_portal.web.deps import DB, Form, Host, Organiser, SettingsDep
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.templating import redirect, render
+from ish_portal.web.templating import private_download, redirect, render
 
 router = APIRouter()
 
@@ -132,10 +131,7 @@ def candidate_cv(db: DB, user: Host, lab_id: int, nomination_id: int):
         document, data = service.candidate_cv(db, user, lab_id, nomination_id)
     except NotFound:
         raise HTTPException(404) from None
-    return Response(data, media_type=document.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"cv-{nomination_id}.pdf\"; "
-                               f"filename*=UTF-8''{quote(f'cv-{nomination_id}.pdf')}",
-        "Cache-Control": "private, no-store"})
+    return private_download(data, document.content_type, f"cv-{nomination_id}.pdf")
 
 
 # -- roster and attendance --------------------------------------------------------------------

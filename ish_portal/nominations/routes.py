@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
 from ish_portal.errors import DomainError, NotFound
@@ -21,7 +19,7 @@ from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, in_field_order, valid_part, validate
 from ish_portal.text import i18n
 from ish_portal.text.i18n import LANGUAGES, current_language, gettext as _
-from ish_portal.web.templating import redirect, render
+from ish_portal.web.templating import private_download, redirect, render
 
 router = APIRouter()
 
@@ -203,7 +201,4 @@ def download_document(request: Request, db: DB, document_id: int):
         file = service.download(db, document_id, user=user, applicant=applicant)
     except NotFound:
         raise HTTPException(404) from None
-    ascii_name = file.filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    return Response(file.data, media_type=file.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file.filename)}",
-        "Cache-Control": "private, no-store"})
+    return private_download(file.data, file.content_type, file.filename)

@@ -5,10 +5,9 @@ reviews and the override of its score)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from ish_portal.db import utcnow
 from ish_portal.errors import DomainError, NotFound
@@ -23,7 +22,7 @@ from ish_portal.text.timefmt import local
 from ish_portal.web.deps import DB, Form, Organiser, PanelUser, SettingsDep
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.web.templating import redirect, render
+from ish_portal.web.templating import private_download, redirect, render
 from ish_portal.text.i18n import gettext as _
 from sqlmodel import select
 
@@ -84,10 +83,7 @@ def review_document(request: Request, db: DB, user: PanelUser, nomination_id: in
         file = service.review_document(db, user, nomination_id, document_id)
     except NotFound:
         raise HTTPException(404) from None
-    ascii_name = file.filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    return Response(file.data, media_type=file.content_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file.filename)}",
-        "Cache-Control": "private, no-store"})
+    return private_download(file.data, file.content_type, file.filename)
 
 
 # -- the organisers' pages ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from urllib.parse import quote
+
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Template
 from markupsafe import Markup, escape as markupsafe_escape
@@ -151,3 +153,12 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
 def redirect(url: str) -> RedirectResponse:
     """After a successful POST: see the result with a GET (303 See Other)."""
     return RedirectResponse(url, status_code=303)
+
+
+def private_download(data: bytes, content_type: str, filename: str) -> Response:
+    """A personal file saved under its own name (in any script, with a plain ASCII fallback for
+    old programs), never kept by a cache on the way."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    return Response(data, media_type=content_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store"})
