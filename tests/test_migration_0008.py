@@ -3,7 +3,6 @@ nomination) into consent records, to a kept text that is the current English one
 
 from datetime import UTC, date, datetime
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -12,14 +11,6 @@ from ish_portal.migrate import upgrade
 from ish_portal.nominations import consent
 from ish_portal.nominations.models import ConsentRecord, ConsentText, Nomination
 from ish_portal.programme.models import Edition, Organisation
-from tests.conftest import own_database
-
-
-@pytest.fixture
-def scratch_url(tmp_path):
-    """A database of its own: this test migrates it step by step."""
-    with own_database(tmp_path, "ish_migration") as url:
-        yield url
 
 
 def _insert(connection, tables, name, row):
@@ -28,8 +19,9 @@ def _insert(connection, tables, name, row):
     return connection.execute(table.insert().values(**values)).inserted_primary_key[0]
 
 
-def test_existing_consents_become_records(scratch_url):
-    engine = make_engine(scratch_url)
+def test_existing_consents_become_records(scratch_database_url):
+    # A database of its own: this test migrates it step by step.
+    engine = make_engine(scratch_database_url)
     try:
         upgrade(engine, "0006")
         tables = sa.MetaData()
