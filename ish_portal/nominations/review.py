@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 import unicodedata
 from functools import lru_cache
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import and_, cast, exists, func, literal, not_, or_, true
+from sqlalchemy import Integer, and_, bindparam, cast, exists, func, literal, not_, null, or_, true, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -237,6 +237,7 @@ class ReviewRow:
     review_score: int | None
     complete: bool
     consent_withdrawn: bool = False
+    more: dict[str, Any] = field(default_factory=dict)  # the MoreColumns asked for, by label
 
 
 @dataclass
@@ -266,42 +267,72 @@ def _count(session: Session, conditions: list) -> int:
     return session.connection().execute(select(func.count()).select_from(Nomination).where(*conditions)).scalar_one()
 
 
-def review_page(session: Session, edition: Edition, filters: ReviewFilters) -> ReviewPage:
+# Columns another area adds to every row of the page, worked out in the page's own query: given
+# the row's nomination id column, labelled expressions (the panel's progress on it, say). They come
+# back in ReviewRow.more under their labels.
+MoreColumns = Callable[[Any], list]
+
+
+def review_page(session: Session, edition: Edition, filters: ReviewFilters,
+                more: MoreColumns | None = None) -> ReviewPage:
     """One page of the list; a page past the end shows the last one. Every part is read as plain
     rows of the columns it shows (SQLAlchemy Core, through the session's connection): the list
-    loads no ORM objects."""
+    loads no ORM objects. Three statements, whatever the page shows: the count, the filters'
+    choices and the page; each costs the portal a round trip to the database, which on
+    PostgreSQL is most of what the page costs."""
     read = session.connection().execute
     conditions = _conditions(session, edition, filters)
     total = _count(session, conditions)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
-    # The organisations that have nominations in this edition (the filter's choices): EXISTS finds
-    # each one's first nomination by index instead of reading every nomination of the edition.
-    organisations = read(select(Organisation.id, Organisation.name).where(exists().where(
-        Nomination.organisation_id == Organisation.id, Nomination.edition_id == edition.id))
-        .order_by(Organisation.name)).all()
+    organisations, subjects = _filter_choices(read, edition)
     # Every row's organisation is among them, so the rows need no join, but to sort by its name.
     names = {organisation.id: organisation.name for organisation in organisations}
+    order = _order(filters)
+    # The page's fifty ids first (the database keeps the best fifty as it reads, without sorting
+    # every match), then their rows with what is worked out for each: completeness, and the other
+    # areas' columns, for these fifty only.
+    chosen = select(Nomination.id).where(*conditions).order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
                     Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
-                    Nomination.review_score, Nomination.name_order, Nomination.consent_withdrawn_at)
-             .where(*conditions)
-             .order_by(*_order(filters)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+                    Nomination.review_score, Nomination.name_order, Nomination.consent_withdrawn_at,
+                    completeness_expression(edition).label("complete"), *(_more_columns(more) if more else ())))
     if filters.sort == "organisation":
+        chosen = chosen.join(Organisation, Organisation.id == Nomination.organisation_id)
         query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
-    found = read(query).all()
-    # Completeness only for the page's rows: in the query above it would be worked out for every
-    # matching nomination before the sort keeps fifty.
-    ids = [r[0] for r in found]
-    complete = set(read(select(Nomination.id).where(Nomination.id.in_(ids),
-                                                    completeness_expression(edition))).scalars()) if ids else set()
+    chosen = chosen.subquery("chosen")
+    found = read(query.join(chosen, chosen.c.id == Nomination.id).order_by(*order)).all()
     rows = [ReviewRow(id=r[0], name=written_name(r[1], r[2], r[8]), email=r[3], organisation=names[r[4]], status=r[5],
-                      submitted_at=r[6], review_score=r[7], complete=r[0] in complete,
-                      consent_withdrawn=r[9] is not None)
+                      submitted_at=r[6], review_score=r[7], complete=bool(r[10]),
+                      consent_withdrawn=r[9] is not None, more=dict(r._mapping) if more else {})
             for r in found]
-    subjects = sorted(set(read(select(Lab.subject_area).where(Lab.edition_id == edition.id)).scalars()))
     return ReviewPage(filters=filters, rows=rows, total=total, page=page, pages=pages,
                       organisations=organisations, subjects=subjects)
+
+
+def _filter_choices(read, edition: Edition) -> tuple[list[Any], list[str]]:
+    """The organisations that have nominations in this edition, by name, and the subjects of its
+    labs: the filters' choices, in one statement."""
+    rows = read(_filter_choices_query(), {"edition_id": edition.id}).all()
+    return ([row for row in rows if row.kind == "organisation"],
+            sorted({row.name for row in rows if row.kind == "subject"}))
+
+
+@lru_cache(maxsize=1)
+def _filter_choices_query():
+    # Built once, with the edition as a parameter: building it costs more than running it. EXISTS
+    # finds each organisation's first nomination by index instead of reading every nomination.
+    edition_id = bindparam("edition_id", type_=Integer)
+    organisations = select(literal("organisation").label("kind"), Organisation.id.label("id"),
+                           Organisation.name.label("name")).where(exists().where(
+        Nomination.organisation_id == Organisation.id, Nomination.edition_id == edition_id))
+    subjects = select(literal("subject"), cast(null(), Integer), Lab.subject_area).where(Lab.edition_id == edition_id)
+    return union_all(organisations, subjects).order_by("kind", "name")
+
+
+@lru_cache(maxsize=8)
+def _more_columns(more: MoreColumns) -> tuple:
+    return tuple(more(Nomination.id))
 
 
 # -- bulk decisions --------------------------------------------------------------------------------

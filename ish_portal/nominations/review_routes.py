@@ -31,10 +31,11 @@ router = APIRouter()
 def review_list(request: Request, db: DB, user: Organiser):
     edition = current_edition(db)
     filters = review.parse_filters(request.query_params)
-    page = review.review_page(db, edition, filters) if edition else None
+    page = review.review_page(db, edition, filters, more=panel_service.summary_columns) if edition else None
     return render(request, "review/list.html", {
         "edition": edition, "page": page, "filters": filters,
-        "panel": panel_service.summaries(db, [row.id for row in page.rows]) if page else {},
+        "panel": {row.id: summary for row in page.rows if (summary := panel_service.summary_of(row.more))}
+        if page else {},
         "statuses": [(s, service.status_label(s)) for s in review.REVIEWABLE]})
 
 

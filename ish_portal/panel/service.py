@@ -623,6 +623,25 @@ class Summary:
         return self.reviews > 1 and self.spread >= scoring.DISAGREEMENT
 
 
+def summary_columns(nomination_id) -> list:
+    """The panel's progress on a nomination as columns of a query about nominations (the review
+    list's MoreColumns): how many reviews are assigned, and its panel score's figures."""
+    def score(column, label: str):
+        return select(column).where(PanelScore.nomination_id == nomination_id).scalar_subquery().label(label)
+    return [select(func.count()).select_from(Review).where(Review.nomination_id == nomination_id)
+            .scalar_subquery().label("panel_assigned"),
+            score(PanelScore.combined, "panel_combined"), score(PanelScore.reviews, "panel_reviews"),
+            score(PanelScore.spread, "panel_spread"), score(PanelScore.override, "panel_override")]
+
+
+def summary_of(columns: dict) -> Summary | None:
+    """The Summary read from summary_columns(); None where no review is assigned and no score kept."""
+    if not columns["panel_assigned"] and columns["panel_reviews"] is None:
+        return None
+    return Summary(columns["panel_combined"], columns["panel_reviews"] or 0, columns["panel_assigned"],
+                   columns["panel_spread"] or 0.0, columns["panel_override"])
+
+
 def summaries(session: Session, nomination_ids: list[int]) -> dict[int, Summary]:
     if not nomination_ids:
         return {}
