@@ -151,9 +151,10 @@ def test_a_nominee_holds_one_slot_at_a_time(db, world):
 
 def test_booking_moving_and_cancelling_stop_at_the_cut_off(db, world):
     service.book(db, world.haruto, world.slots[0].id, "", BASE)
-    # Five days before: with a cut-off of six days, nothing may change.
+    # The slots lie five and six days ahead (at 09:00 UTC, so up to six days and nine hours from
+    # now): with a cut-off of seven days, nothing may change whatever the hour the test runs.
     session = fresh(db)
-    session.add(InterviewSetting(edition_id=world.edition.id, cutoff_hours=24 * 6))
+    session.add(InterviewSetting(edition_id=world.edition.id, cutoff_hours=24 * 7))
     session.commit()
     with pytest.raises(DomainError, match="too close to be moved"):
         service.book(db, world.haruto, world.slots[1].id, "", BASE)
