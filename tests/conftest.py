@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -158,8 +159,9 @@ def db(engine) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def smtp() -> Iterator[SMTPSink]:
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SMTPSink]:
+    """One SMTP server on loopback for the run (for this worker); `smtp` hands it to each test."""
     sink = SMTPSink(port=free_port())
     sink.start()
     yield sink
@@ -167,19 +169,48 @@ def smtp() -> Iterator[SMTPSink]:
 
 
 @pytest.fixture
-def settings(database_url, smtp, tmp_path) -> Settings:
+def smtp(smtp_server) -> Iterator[SMTPSink]:
+    """The run's SMTP server, as new to each test: nothing received, answering 250, running."""
+    smtp_server.reset()
+    yield smtp_server
+    smtp_server.reset()
+
+
+@pytest.fixture(scope="session")
+def run_settings(database_url, smtp_server, tmp_path_factory) -> Settings:
     return Settings(env="development", database_url=database_url, secret_key=TEST_SECRET,
-                    smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls=False, smtp_timeout=5,
-                    mail_dir=tmp_path / "mail", mail_per_minute=60000, run_sender=False,
+                    smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_tls=False, smtp_timeout=5,
+                    mail_dir=tmp_path_factory.mktemp("mail"), mail_per_minute=60000, run_sender=False,
                     # Purges only where a test asks for one: the factories' editions end on fixed dates.
                     retention_nightly=False,
                     base_url="http://testserver")
 
 
 @pytest.fixture
-def app(settings, engine):
+def settings(run_settings, smtp) -> Iterator[Settings]:
+    """The run's settings, which the shared app reads too. A test may change them, for itself and
+    the app: what it changed is put back afterwards, and the mail folder emptied."""
+    saved = dict(run_settings.__dict__)
+    yield run_settings
+    run_settings.__dict__.clear()
+    run_settings.__dict__.update(saved)
+    shutil.rmtree(run_settings.mail_dir, ignore_errors=True)
+    run_settings.mail_dir.mkdir()
+
+
+@pytest.fixture(scope="session")
+def shared_app(run_settings):
     from ish_portal.main import create_app
-    return create_app(settings)
+    return create_app(run_settings)
+
+
+@pytest.fixture
+def app(shared_app, settings, engine):
+    """One app for the run's tests, as for a server's requests: FastAPI works out each route's
+    dependencies on the route's first request to an app, which cost about a tenth of the suite's
+    time when every test had an app of its own. Each test still has its own client (cookies),
+    settings as it left them put back, and an empty database afterwards."""
+    return shared_app
 
 
 @pytest.fixture

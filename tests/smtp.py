@@ -44,6 +44,15 @@ class SMTPSink:
             self._controller.stop()
             self._controller = None
 
+    def reset(self) -> None:
+        """As new: nothing received, answering 250, and running (a test may have stopped it)."""
+        with self.lock:
+            self.received.clear()
+            self.raw.clear()
+        self.answer = None
+        if self._controller is None:
+            self.start()
+
     @property
     def messages(self) -> list[EmailMessage]:
         with self.lock:
