@@ -35,11 +35,20 @@ from tests.smtp import SMTPSink
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
-# Examples per property test; tests/matching/matching_helpers.py takes its budgets from these.
-hypothesis_settings.register_profile("ci", max_examples=120, deadline=None, print_blob=True)
-hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+# Examples per property test: many in CI, few at the desk (HYPOTHESIS_PROFILE=ci asks for CI's
+# locally). tests/matching/matching_helpers.py takes its budgets from these, and a test that needs
+# more or fewer than the profile gives asks for examples(n).
+CI_EXAMPLES = 120
+hypothesis_settings.register_profile("ci", max_examples=CI_EXAMPLES, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", max_examples=15, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                                  or ("ci" if os.environ.get("CI") == "true" else "dev"))
+
+
+def examples(in_ci: int) -> int:
+    """`in_ci` examples under the CI profile, and as many fewer at the desk as the profile has
+    (at least five)."""
+    return max(5, in_ci * hypothesis_settings.default.max_examples // CI_EXAMPLES)
 
 
 def free_port() -> int:

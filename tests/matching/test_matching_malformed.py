@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from ish_portal.matching.cli import match_app
 from matching_helpers import instances
+from tests.conftest import examples
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5)
 JSON_VALUES = st.recursive(
@@ -213,7 +214,7 @@ def broken_instances(draw, what: str, name: str | None):
 
 
 @pytest.mark.parametrize(("what", "name"), BREAKS)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data(), mode=st.sampled_from(["stable", "welfare"]))
 def test_cli_refuses_a_malformed_instance_with_exit_2_and_the_message_naming_it(what, name, data, mode):
     instance, expected_start = data.draw(broken_instances(what, name))

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ish_portal.panel.assignment import Candidate, Reviewer, assign
+from tests.conftest import examples
 
 ORGANISATIONS = range(1, 6)
 
@@ -33,7 +34,7 @@ def loads(reviewers, pairs):
     return {r.id: counted[r.id] for r in reviewers}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(problems())
 def test_assignment_never_gives_a_conflict_and_keeps_what_was_made(problem):
     candidates, reviewers, made, needed = problem
@@ -46,7 +47,7 @@ def test_assignment_never_gives_a_conflict_and_keeps_what_was_made(problem):
         assert organisation[nomination_id] not in by_id[reviewer_id].conflicts
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(problems())
 def test_assignment_gives_each_nomination_the_reviewers_it_needs_when_there_are_enough(problem):
     candidates, reviewers, made, needed = problem
@@ -58,7 +59,7 @@ def test_assignment_gives_each_nomination_the_reviewers_it_needs_when_there_are_
         assert len(have) == max(len(already), min(needed, len(eligible)))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(problems(conflicts=False, existing=False))
 def test_assignment_without_conflicts_is_balanced_within_one(problem):
     candidates, reviewers, made, needed = problem
@@ -66,7 +67,7 @@ def test_assignment_without_conflicts_is_balanced_within_one(problem):
     assert max(load.values()) - min(load.values()) <= 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(problems())
 def test_assignment_is_uneven_only_where_no_move_of_a_new_assignment_helps(problem):
     """With conflicts and earlier assignments, an uneven load is allowed only when no new
