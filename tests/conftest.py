@@ -307,9 +307,8 @@ def make():
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(Path(item.fspath)):
+            # Each xdist worker that runs a journey starts a browser of its own (tests/e2e/conftest.py).
             item.add_marker(pytest.mark.e2e)
-            # With --dist loadgroup (pyproject.toml), every browser test runs in the same worker.
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_configure(config):

@@ -643,15 +643,13 @@ def summary_of(columns: dict) -> Summary | None:
 
 
 def summaries(session: Session, nomination_ids: list[int]) -> dict[int, Summary]:
+    """The panel's progress on these nominations, by id, for those with reviews assigned or a score
+    kept: the review list's columns, read for a list of ids."""
     if not nomination_ids:
         return {}
-    assigned = dict(session.exec(select(Review.nomination_id, func.count()).where(
-        Review.nomination_id.in_(nomination_ids)).group_by(Review.nomination_id)).all())
-    panel = {p.nomination_id: p for p in session.exec(select(PanelScore).where(
-        PanelScore.nomination_id.in_(nomination_ids))).all()}
-    return {nid: Summary(p.combined if (p := panel.get(nid)) else None, p.reviews if p else 0, assigned.get(nid, 0),
-                         p.spread if p else 0.0, p.override if p else None)
-            for nid in nomination_ids if nid in assigned or nid in panel}
+    rows = session.exec(select(Nomination.id, *summary_columns(Nomination.id))
+                        .where(Nomination.id.in_(nomination_ids))).all()
+    return {row.id: summary for row in rows if (summary := summary_of(row._mapping)) is not None}
 
 
 @dataclass(frozen=True)
