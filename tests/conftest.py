@@ -229,24 +229,33 @@ def client(app):
         yield test_client
 
 
-@pytest.fixture
-def live_server(settings, engine) -> Iterator[str]:
-    """The portal served by uvicorn on 127.0.0.1, with its outbox sender running."""
-    import uvicorn
-
+@pytest.fixture(scope="session")
+def live_app(run_settings):
+    """The app the live servers of this run serve, at one port: built once, as `shared_app` is
+    (FastAPI works out the dependencies of every route of a router on its first request to an app,
+    about a second for a browser journey's pages)."""
     from ish_portal.main import create_app
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = create_app(settings.model_copy(update={"run_sender": True, "base_url": base_url}))
+    return create_app(run_settings.model_copy(update={"run_sender": True,
+                                                      "base_url": f"http://127.0.0.1:{port}"})), port
+
+
+@pytest.fixture
+def live_server(live_app, settings, engine) -> Iterator[str]:
+    """The portal served by uvicorn on 127.0.0.1, with its outbox sender running, for one test."""
+    import uvicorn
+
+    app, port = live_app
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
+        assert thread.is_alive(), "the portal did not start"
         assert time.monotonic() < deadline, "the portal did not start"
         time.sleep(0.05)
-    yield base_url
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=15)
 
