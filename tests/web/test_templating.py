@@ -121,3 +121,16 @@ def test_the_status_page_is_byte_identical(applicant, db, world):
     ours, standard = both_ways(applicant, "/applicant")
     assert ours == standard
     assert "You are offered a place" in ours
+
+
+def test_a_pages_compiled_code_is_kept_for_the_next_process(client):
+    """A new process's first request of a page would otherwise spend most of its time compiling the
+    page's templates: the code compiled for one request is on disk, checked against the source."""
+    env = templating.env
+    assert client.get("/login").status_code == 200
+    source, filename, _uptodate = env.loader.get_source(env, "accounts/login.html")
+    kept = env.bytecode_cache.get_bucket(env, "accounts/login.html", filename, source)
+    assert kept.code is not None
+    # Code for other source is not taken for this template's.
+    changed = env.bytecode_cache.get_bucket(env, "accounts/login.html", filename, source + "<!-- edited -->")
+    assert changed.code is None
