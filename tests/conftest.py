@@ -215,10 +215,10 @@ def shared_app(run_settings):
 
 @pytest.fixture
 def app(shared_app, settings, engine):
-    """One app for the run's tests, as for a server's requests: FastAPI works out each route's
-    dependencies on the route's first request to an app, which cost about a tenth of the suite's
-    time when every test had an app of its own. Each test still has its own client (cookies),
-    settings as it left them put back, and an empty database afterwards."""
+    """One app for the run's tests, as for a server's requests: FastAPI works out the dependencies
+    of every route of a router on the router's first request to an app, which cost about a tenth of
+    the suite's time when every test had an app of its own. Each test still has its own client
+    (cookies), settings as it left them put back, and an empty database afterwards."""
     return shared_app
 
 
@@ -232,8 +232,8 @@ def client(app):
 @pytest.fixture(scope="session")
 def live_app(run_settings):
     """The app the live servers of this run serve, at one port: built once, as `shared_app` is
-    (FastAPI works out the dependencies of every route of a router on its first request to an app,
-    about a second for a browser journey's pages)."""
+    (about a second for a browser journey's pages otherwise). It reads a copy of the run's settings
+    made here, so a setting a test changes does not reach a live server."""
     from ish_portal.main import create_app
     port = free_port()
     return create_app(run_settings.model_copy(update={"run_sender": True,
