@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import Integer, and_, bindparam, cast, exists, func, literal, not_, null, or_, true, union_all
+from sqlalchemy import Integer, String, and_, bindparam, cast, exists, func, literal, not_, null, or_, true, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -167,63 +167,134 @@ def _completeness(kinds: tuple[str, ...], cutoff: date):
 def lower_function(session: Session):
     """A lower-casing function that knows every script. PostgreSQL's lower() does; SQLite's only
     knows ASCII, so the connection gets Python's str.lower under a name of our own."""
-    if session.get_bind().dialect.name != "sqlite":
-        return func.lower
-    raw = session.connection().connection.dbapi_connection
-    raw.create_function("ish_lower", 1, lambda text: text.lower() if isinstance(text, str) else text,
-                        deterministic=True)
-    return func.ish_lower
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        raw.create_function("ish_lower", 1, lambda text: text.lower() if isinstance(text, str) else text,
+                            deterministic=True)
+    return _lower(dialect)
+
+
+def _lower(dialect: str):
+    return func.ish_lower if dialect == "sqlite" else func.lower
 
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _has_subject(session: Session, subject: str):
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(Nomination.subjects, JSONB).contains([subject])
-    each = func.json_each(Nomination.subjects).table_valued("value")
-    return exists().select_from(each).where(each.c.value == subject)
+# Columns another area adds to every row of the page, worked out in the page's own query: given
+# the row's nomination id column, labelled expressions (the panel's progress on it, say). They come
+# back in ReviewRow.more under their labels.
+MoreColumns = Callable[[Any], list]
 
 
-def _conditions(session: Session, edition: Edition, filters: ReviewFilters) -> list:
-    conditions = [Nomination.edition_id == edition.id, Nomination.status != S.DRAFT]
+@dataclass(frozen=True)
+class _Shape:
+    """What the list's SQL depends on, apart from the values it compares with: one shape's
+    statements are built once and serve every request of that shape, the values going with each
+    request as parameters (building the statements cost more of a request than the database took
+    to answer them)."""
+
+    dialect: str
+    organisation: bool
+    status: bool
+    completeness: str
+    subject: bool
+    words: int  # of the search text
+    sort: str
+    direction: str
+    documents: tuple[str, ...]  # the edition's required documents, in order, once each
+    cutoff: date  # the edition's consent cut-off
+    more: MoreColumns | None
+
+
+def _shape(session: Session, edition: Edition, filters: ReviewFilters, more: MoreColumns | None = None) -> _Shape:
+    return _Shape(session.get_bind().dialect.name, bool(filters.organisation_id), bool(filters.status),
+                  filters.completeness, bool(filters.subject), len(filters.q.split()), filters.sort,
+                  filters.direction, tuple(dict.fromkeys(edition.required_documents)), consent_cutoff(edition), more)
+
+
+def _parameters(session: Session, edition: Edition, filters: ReviewFilters, page: int = 1) -> dict[str, Any]:
+    """The values of one request, by the names _conditions() gives their parameters."""
+    values: dict[str, Any] = {"edition_id": edition.id, "offset": (page - 1) * PAGE_SIZE}
     if filters.organisation_id:
-        conditions.append(Nomination.organisation_id == filters.organisation_id)
+        values["organisation_id"] = filters.organisation_id
     if filters.status:
-        conditions.append(Nomination.status == filters.status)
-    if filters.completeness == "complete":
-        conditions.append(completeness_expression(edition))
-    elif filters.completeness == "incomplete":
-        conditions.append(not_(completeness_expression(edition)))
+        values["status"] = filters.status
     if filters.subject:
-        conditions.append(_has_subject(session, filters.subject))
+        values["subject"] = [filters.subject] if session.get_bind().dialect.name == "postgresql" else filters.subject
     if filters.q:
-        lower = lower_function(session)
-        haystack = lower(Nomination.given_name + literal(" ") + Nomination.family_name + literal(" ")
-                         + Nomination.passport_name + literal(" ") + Nomination.email)
-        for word in filters.q.lower().split():
-            conditions.append(haystack.like(f"%{_like_escape(word)}%", escape="\\"))
+        lower_function(session)  # SQLite: the connection learns the function the statement calls
+        for position, word in enumerate(filters.q.lower().split()):
+            values[f"word_{position}"] = f"%{_like_escape(word)}%"
+    return values
+
+
+def _conditions(shape: _Shape) -> list:
+    conditions = [Nomination.edition_id == bindparam("edition_id", type_=Integer), Nomination.status != S.DRAFT]
+    if shape.organisation:
+        conditions.append(Nomination.organisation_id == bindparam("organisation_id", type_=Integer))
+    if shape.status:
+        conditions.append(Nomination.status == bindparam("status", type_=String))
+    if shape.completeness == "complete":
+        conditions.append(_completeness(shape.documents, shape.cutoff))
+    elif shape.completeness == "incomplete":
+        conditions.append(not_(_completeness(shape.documents, shape.cutoff)))
+    if shape.subject:
+        if shape.dialect == "postgresql":
+            conditions.append(cast(Nomination.subjects, JSONB).contains(bindparam("subject", type_=JSONB)))
+        else:
+            each = func.json_each(Nomination.subjects).table_valued("value")
+            conditions.append(exists().select_from(each).where(each.c.value == bindparam("subject", type_=String)))
+    if shape.words:
+        haystack = _lower(shape.dialect)(Nomination.given_name + literal(" ") + Nomination.family_name + literal(" ")
+                                         + Nomination.passport_name + literal(" ") + Nomination.email)
+        for position in range(shape.words):
+            conditions.append(haystack.like(bindparam(f"word_{position}", type_=String), escape="\\"))
     return conditions
 
 
-def _order(filters: ReviewFilters) -> list:
+def _order(shape: _Shape) -> list:
     def directed(column):
-        return column.desc() if filters.direction == "desc" else column.asc()
+        return column.desc() if shape.direction == "desc" else column.asc()
 
-    if filters.sort == "name":
+    if shape.sort == "name":
         keys = [directed(Nomination.family_name), directed(Nomination.given_name)]
-    elif filters.sort == "organisation":
+    elif shape.sort == "organisation":
         keys = [directed(Organisation.name), Nomination.family_name, Nomination.given_name]
-    elif filters.sort == "status":
+    elif shape.sort == "status":
         keys = [directed(Nomination.status), Nomination.family_name, Nomination.given_name]
-    elif filters.sort == "score":
+    elif shape.sort == "score":
         # Unscored nominations last in either direction: they have not been looked at yet. NULLS
         # LAST (SQLite 3.30+, PostgreSQL) sorts on one key where a CASE would add a second.
         keys = [directed(Nomination.review_score).nulls_last()]
     else:
         keys = [directed(Nomination.submitted_at).nulls_last()]
     return keys + [directed(Nomination.id)]
+
+
+@lru_cache(maxsize=256)
+def _statements(shape: _Shape) -> tuple[Any, Any]:
+    """The count and the page of a shape (see _Shape)."""
+    conditions = _conditions(shape)
+    count = select(func.count()).select_from(Nomination).where(*conditions)
+    order = _order(shape)
+    # The page's fifty ids first (the database keeps the best fifty as it reads, without sorting
+    # every match), then their rows with what is worked out for each: completeness, and the other
+    # areas' columns, for these fifty only.
+    chosen = (select(Nomination.id).where(*conditions).order_by(*order)
+              .offset(bindparam("offset", type_=Integer)).limit(PAGE_SIZE))
+    query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
+                    Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
+                    Nomination.review_score, Nomination.name_order, Nomination.consent_withdrawn_at,
+                    _completeness(shape.documents, shape.cutoff).label("complete"),
+                    *(_more_columns(shape.more) if shape.more else ())))
+    if shape.sort == "organisation":
+        chosen = chosen.join(Organisation, Organisation.id == Nomination.organisation_id)
+        query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
+    chosen = chosen.subquery("chosen")
+    return count, query.join(chosen, chosen.c.id == Nomination.id).order_by(*order)
 
 
 @dataclass(frozen=True)
@@ -260,17 +331,8 @@ class ReviewPage:
 
 
 def count_nominations(session: Session, edition: Edition, filters: ReviewFilters) -> int:
-    return _count(session, _conditions(session, edition, filters))
-
-
-def _count(session: Session, conditions: list) -> int:
-    return session.connection().execute(select(func.count()).select_from(Nomination).where(*conditions)).scalar_one()
-
-
-# Columns another area adds to every row of the page, worked out in the page's own query: given
-# the row's nomination id column, labelled expressions (the panel's progress on it, say). They come
-# back in ReviewRow.more under their labels.
-MoreColumns = Callable[[Any], list]
+    count, _page = _statements(_shape(session, edition, filters))
+    return session.connection().execute(count, _parameters(session, edition, filters)).scalar_one()
 
 
 def review_page(session: Session, edition: Edition, filters: ReviewFilters,
@@ -281,27 +343,15 @@ def review_page(session: Session, edition: Edition, filters: ReviewFilters,
     choices and the page; each costs the portal a round trip to the database, which on
     PostgreSQL is most of what the page costs."""
     read = session.connection().execute
-    conditions = _conditions(session, edition, filters)
-    total = _count(session, conditions)
+    count, page_query = _statements(_shape(session, edition, filters, more))
+    parameters = _parameters(session, edition, filters)
+    total = read(count, parameters).scalar_one()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(filters.page, pages)
     organisations, subjects = _filter_choices(read, edition)
     # Every row's organisation is among them, so the rows need no join, but to sort by its name.
     names = {organisation.id: organisation.name for organisation in organisations}
-    order = _order(filters)
-    # The page's fifty ids first (the database keeps the best fifty as it reads, without sorting
-    # every match), then their rows with what is worked out for each: completeness, and the other
-    # areas' columns, for these fifty only.
-    chosen = select(Nomination.id).where(*conditions).order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    query = (select(Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.email,
-                    Nomination.organisation_id, Nomination.status, Nomination.submitted_at,
-                    Nomination.review_score, Nomination.name_order, Nomination.consent_withdrawn_at,
-                    completeness_expression(edition).label("complete"), *(_more_columns(more) if more else ())))
-    if filters.sort == "organisation":
-        chosen = chosen.join(Organisation, Organisation.id == Nomination.organisation_id)
-        query = query.join(Organisation, Organisation.id == Nomination.organisation_id)
-    chosen = chosen.subquery("chosen")
-    found = read(query.join(chosen, chosen.c.id == Nomination.id).order_by(*order)).all()
+    found = read(page_query, parameters | {"offset": (page - 1) * PAGE_SIZE}).all()
     rows = [ReviewRow(id=r[0], name=written_name(r[1], r[2], r[8]), email=r[3], organisation=names[r[4]], status=r[5],
                       submitted_at=r[6], review_score=r[7], complete=bool(r[10]),
                       consent_withdrawn=r[9] is not None, more=dict(r._mapping) if more else {})

@@ -3,6 +3,7 @@ of them. Counting the places used belongs to nominations (nominations/places.py)
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import func
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
 
 def current_edition(session: Session) -> Edition | None:
     """The newest edition: the one the portal works on."""
-    return session.exec(select(Edition).order_by(Edition.year.desc()).limit(1)).first()
+    return session.exec(_newest_edition()).first()
+
+
+@functools.cache
+def _newest_edition():
+    # Nearly every page asks for it: one statement serves them all, built once (a statement is
+    # immutable, and building it again costs more than SQLAlchemy's reuse of its compiled form).
+    return select(Edition).order_by(Edition.year.desc()).limit(1)
 
 
 def deadline_of(edition: Edition, quota: Quota | None) -> datetime:
