@@ -129,6 +129,13 @@ class LetterPDF(FPDF):
             # Bold or italic text in a script whose font has no such cut is set in its regular one
             # rather than left out.
             self.set_fallback_fonts([face.family for face in fallbacks], exact_match=False)
+        for font in self.fonts.values():
+            # The letter embeds a subset of each font, written out again by fontTools, which by
+            # default works out every bounding box anew from the outlines of the glyphs kept:
+            # about half of what embedding a Japanese or Chinese font costs. The glyphs' own boxes
+            # are kept as they are either way; the font-wide ones (head, hhea, maxp, CFF's
+            # FontBBox) then stay those of the whole font, which hold for any subset of it.
+            font.ttfont.recalcBBoxes = False
         self.shaping = self.rtl or _needs_shaping(characters)
         if self.shaping:
             self.set_text_shaping(True, direction="rtl" if self.rtl else "ltr")
