@@ -4,6 +4,7 @@ the catalogue declares."""
 import pytest
 
 from ish_portal.notifications.catalog import KINDS
+from ish_portal.text.i18n import LANGUAGES
 from ish_portal.notifications.render import EMAIL_TEMPLATES, _text_env, placeholders_used, render_email
 
 REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "guardian_consent_request", "missing_documents_reminder",
@@ -41,3 +42,15 @@ def test_catalog_offer_subjects_say_action_is_required():
     for name in ("offer_made", "offer_reminder", "waitlist_offer"):
         subject = render_email(name, "en", KINDS[name].example_context()).subject
         assert subject.startswith("[Action required]"), name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_paragraphs_of_every_email_start_at_the_margin(language):
+    """A stray space before a paragraph shows in the plain text as an indented line."""
+    indented = {}
+    for name in sorted(REQUIRED):
+        rendered = render_email(name, language, KINDS[name].example_context())
+        lines = [line for line in rendered.text.splitlines() if line[:1].isspace() and line.strip()]
+        if lines:
+            indented[name] = lines
+    assert indented == {}
