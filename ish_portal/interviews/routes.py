@@ -47,7 +47,7 @@ def _booking_page(request, db, nomination, zone, error: str = "", status_code: i
     page = _found(service.booking_page, db, nomination, zone)
     return render(request, "interviews/booking.html", {
         "page": page, "when_in": service.when_in, "zone_label": service.zone_label,
-        "zone_options": service.zone_options(), "error": error,
+        "zone_options": service.zone_options(keep=page.zone), "error": error,
         "slot_options": [(slot.id, ngettext("%(when)s, %(num)s minute", "%(when)s, %(num)s minutes", slot.minutes,
                                              when=service.when_in(slot.starts_at, page.zone)))
                          for slot in page.free],
@@ -92,9 +92,10 @@ def cancel(request: Request, db: DB, settings: SettingsDep, nomination: Applican
 # -- the interviewer's agenda, outcome and feed --------------------------------------------------
 
 def _agenda_page(request, db, user, feed_address: str = ""):
+    zone = service.interviewer_zone(db, user.id)
     return render(request, "interviews/agenda.html", {
-        "items": service.agenda(db, user), "zone": service.interviewer_zone(db, user.id),
-        "zone_label": service.zone_label, "zone_options": service.zone_options(),
+        "items": service.agenda(db, user), "zone": zone,
+        "zone_label": service.zone_label, "zone_options": service.zone_options(keep=zone),
         "feed_exists": service.feed_exists(db, user), "feed_address": feed_address,
         "editions": service.interviewing_editions(db, user)})
 

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 from zoneinfo import available_timezones
 
 from babel import dates
@@ -85,9 +86,38 @@ def _zone_labels(language: str) -> dict[str, str]:
     return {zone: dates.get_timezone_location(zone, locale=place) for zone in zones()}
 
 
-def zone_options() -> list[tuple[str, str]]:
-    """(zone, its name in the reader's language) for a list to choose from, in the order of the names."""
-    return sorted(((zone, zone_label(zone)) for zone in zones()), key=lambda option: option[1])
+def zone_options(keep: str | None = None) -> list[tuple[str, str]]:
+    """(zone, its name in the reader's language) for a list to choose from, in the order of the
+    names, each place once: `keep` (the reader's zone, chosen in the list) stands for its place."""
+    chosen = dict(_places())
+    if keep in zones():
+        chosen[_zone_labels("en")[keep]] = keep
+    return sorted(((zone, zone_label(zone)) for zone in chosen.values()), key=lambda option: option[1])
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[tuple[str, str], ...]:
+    """One zone per place, by its English name. The tz database keeps old names beside the current
+    ones as links to them (America/Catamarca for America/Argentina/Catamarca, Europe/Kiev for
+    Europe/Kyiv): the same clock under the same name, which a list should offer once. The current
+    name stands for its place where the database says which that is."""
+    links = _links()
+    places: dict[str, str] = {}
+    for zone in zones():  # in alphabetical order: among links alone, the first stands
+        place = _zone_labels("en")[zone]
+        if place not in places or (places[place] in links and zone not in links):
+            places[place] = zone
+    return tuple(places.items())
+
+
+def _links() -> frozenset[str]:
+    """The zones the tz database lists as other names of a zone ("L" lines of tzdata.zi, from the
+    tzdata package, which icalendar requires); none when it cannot be read."""
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text(encoding="utf-8")
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(line.split()[2] for line in text.splitlines() if line.startswith("L "))
 
 
 def preset_zone(country: str, fallback: str | None) -> str:

@@ -14,6 +14,7 @@ from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews import service
 from ish_portal.interviews.models import InterviewBooking, InterviewSetting, InterviewSlot
 from ish_portal.notifications.models import OutboxAttachment, OutboxMessage
+from ish_portal.text import i18n
 from ish_portal.text.validation import validate
 from tests.conftest import fresh
 from tests.interviews.conftest import BASE, in_days
@@ -219,3 +220,19 @@ def test_reminder_goes_once_to_both_sides_the_day_before(db, world):
     assert service.send_interview_reminders(db, BASE, now=starts - timedelta(hours=19)) == 0
     assert [m.recipient for m in outbox(db, "interview_reminder")] == ["haruto@example.org"]
     assert [m.recipient for m in outbox(db, "interview_reminder_panel")] == [world.interviewer.email]
+
+
+@pytest.mark.parametrize("language", ["en", "de", "he", "ja"])
+def test_the_time_zones_to_choose_from_name_each_place_once(language):
+    # The tz database keeps old names beside new ones (America/Catamarca beside
+    # America/Argentina/Catamarca, Pacific/Samoa beside Pacific/Pago_Pago): both are the same
+    # clock, and a list showing "American Samoa Time" twice leaves the reader guessing.
+    with i18n.language(language):
+        labels = [label for _zone, label in service.zone_options()]
+        assert len(labels) == len(set(labels))
+        assert len(labels) > 300  # every place is still there
+        # A reader whose zone is an old name finds it chosen in the list, under its place's name.
+        kept = dict(service.zone_options(keep="America/Catamarca"))
+        assert kept["America/Catamarca"] == service.zone_label("America/Argentina/Catamarca")
+        assert "America/Argentina/Catamarca" not in kept
+    assert {"Europe/Kyiv", "Europe/Oslo", "Asia/Tokyo"} <= set(dict(service.zone_options()))
