@@ -54,3 +54,15 @@ def test_catalog_paragraphs_of_every_email_start_at_the_margin(language):
         if lines:
             indented[name] = lines
     assert indented == {}
+
+
+def test_catalog_english_emails_go_on_with_a_capital_after_dear():
+    """'Dear Haruto,' then 'Your interview ...', as English letters are written (German and Polish
+    go on in lower case after the comma, and do)."""
+    lower = {}
+    for name in sorted(REQUIRED):
+        text = render_email(name, "en", KINDS[name].example_context()).text
+        opening, _, rest = text.partition("\n\n")
+        if opening.startswith("Dear ") and rest[:1].islower():
+            lower[name] = rest.splitlines()[0]
+    assert lower == {}
