@@ -17,6 +17,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The largest id a row can have: the tables' ids are INTEGER, which PostgreSQL keeps in 32 bits.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: object) -> int | None:
+    """A row's id from text people send (an address, a form, a link's parameter): None unless it
+    is a whole number some row could have. A larger number is an id of nothing, like any unknown
+    one; handed to the database, it would make the driver fail instead (out of range)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+# The furthest page of a list a link may ask for: its rows are skipped with an OFFSET, which must
+# stay a number the databases take (a list past its end shows its last page, or none).
+MAX_PAGE = 10**6
+
+
+def as_page(value: object) -> int:
+    """The page of a list asked for in a link: 1 unless it says a whole number; at most MAX_PAGE."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return max(1, min(number, MAX_PAGE))
+
+
 class UTCDateTime(TypeDecorator):
     """Stores instants in UTC and always gives back aware datetimes, on SQLite as on PostgreSQL."""
 

@@ -29,6 +29,7 @@ from ish_portal.settings import PROJECT_ROOT, Settings, get_settings
 from ish_portal.text import timefmt
 from ish_portal.web import errors
 from ish_portal.worker import start_background_worker
+from ish_portal.web.deps import ids_in_range
 from ish_portal.web.language import LanguageMiddleware
 from ish_portal.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware, csrf_protect
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             thread.join(timeout=10)
         engine.dispose()
 
-    app = FastAPI(title="ish-portal", lifespan=lifespan, dependencies=[Depends(csrf_protect)],
+    app = FastAPI(title="ish-portal", lifespan=lifespan, dependencies=[Depends(ids_in_range), Depends(csrf_protect)],
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ish_portal.db import as_id
 from ish_portal.errors import DomainError
 from ish_portal.accounts import service
 from ish_portal.accounts.models import PublicForm, Role, TokenPurpose, User
@@ -291,13 +292,14 @@ def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, for
         errors["email"] = _("Enter an email address like name@example.org.")
     if not values["full_name"]:
         errors["full_name"] = _("Enter the coordinator's name.")
-    if not values["organisation_id"].isdigit():
+    organisation_id = as_id(values["organisation_id"])
+    if organisation_id is None:
         errors["organisation_id"] = _("Choose a sending organisation.")
     if not errors:
         try:
             invited = service.invite_coordinator(
                 db, user, email=values["email"], full_name=values["full_name"],
-                organisation_id=int(values["organisation_id"]), base_url=settings.base_url,
+                organisation_id=organisation_id, base_url=settings.base_url,
                 valid_for=timedelta(days=settings.invitation_days))
         except DomainError as exc:
             errors["email"] = str(exc)

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ish_portal.db import as_id
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews import service
 from ish_portal.interviews.models import OUTCOMES
@@ -34,7 +35,7 @@ def _found(call: Callable[..., Any], *args, **kwargs):
         raise HTTPException(404) from None
 
 
-def _edition_id(value) -> int | None:
+def _whole_number(value) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
@@ -62,7 +63,7 @@ def booking_page(request: Request, db: DB, nomination: Applicant, zone: str | No
 @router.post("/applicant/interview", response_class=HTMLResponse)
 def book(request: Request, db: DB, settings: SettingsDep, nomination: Applicant, form: Form):
     zone = str(form.get("zone", ""))
-    slot_id = _edition_id(form.get("slot_id"))
+    slot_id = as_id(form.get("slot_id"))
     if slot_id is None:
         return _booking_page(request, db, nomination, zone, _("Choose a time."), 400)
     try:
@@ -185,14 +186,14 @@ def _slots_page(request, db, user, edition, values, errors, status_code=200):
 
 @router.get("/panel/slots", response_class=HTMLResponse)
 def slots_page(request: Request, db: DB, user: PanelUser, edition: str | None = None):
-    chosen = _found(service.edition_for, db, user, _edition_id(edition))
+    chosen = _found(service.edition_for, db, user, as_id(edition))
     return _slots_page(request, db, user, chosen, {}, {})
 
 
 @router.post("/panel/slots", response_class=HTMLResponse)
 def publish_slots(request: Request, db: DB, user: PanelUser, form: Form):
     values = form_values(form)
-    chosen = _found(service.edition_for, db, user, _edition_id(values.get("edition_id")))
+    chosen = _found(service.edition_for, db, user, as_id(values.get("edition_id")))
     slots, errors = validate(SlotsForm, values)
     if slots is not None:
         try:
@@ -229,7 +230,7 @@ def delete_slot(request: Request, db: DB, user: PanelUser, slot_id: int):
 
 @router.get("/organiser/interviews", response_class=HTMLResponse)
 def invitations_page(request: Request, db: DB, user: Organiser, edition: str | None = None):
-    chosen = _found(service.edition_for, db, user, _edition_id(edition))
+    chosen = _found(service.edition_for, db, user, as_id(edition))
     return render(request, "interviews/invitations.html", {
         "edition": chosen, "editions": service.interviewing_editions(db, user),
         "rows": service.invitable(db, chosen.id), "cutoff_hours": service.cutoff_hours(db, chosen.id),
@@ -239,8 +240,8 @@ def invitations_page(request: Request, db: DB, user: Organiser, edition: str | N
 
 @router.post("/organiser/interviews/invite", response_class=HTMLResponse)
 def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, form: Form):
-    chosen = _found(service.edition_for, db, user, _edition_id(form.get("edition_id")))
-    ids = [n for n in (_edition_id(v) for v in form.getlist("nomination_id")) if n is not None]
+    chosen = _found(service.edition_for, db, user, as_id(form.get("edition_id")))
+    ids = [n for n in (as_id(v) for v in form.getlist("nomination_id")) if n is not None]
     if not ids:
         flash(request, _("Choose at least one nominee."), "error")
     else:
@@ -252,8 +253,8 @@ def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, for
 
 @router.post("/organiser/interviews/cutoff", response_class=HTMLResponse)
 def set_cutoff(request: Request, db: DB, user: Organiser, form: Form):
-    chosen = _found(service.edition_for, db, user, _edition_id(form.get("edition_id")))
-    hours = _edition_id(form.get("cutoff_hours"))
+    chosen = _found(service.edition_for, db, user, as_id(form.get("edition_id")))
+    hours = _whole_number(form.get("cutoff_hours"))
     try:
         if hours is None:
             raise DomainError(fields={"cutoff_hours": _("Enter a whole number.")})

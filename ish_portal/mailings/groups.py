@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from sqlalchemy import exists
 from sqlmodel import Session, select
 
+from ish_portal.db import as_id
 from ish_portal.accounts.models import PanelMember, Role, User
 from ish_portal.accounts.service import reader_of
 from ish_portal.labs.models import Lab, LabHost
@@ -55,20 +56,12 @@ class Filters:
         return bool(self.organisation_id or self.status or self.lab_id or self.placed)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def parse_filters(params: Mapping[str, Any]) -> Filters:
     group = clean_text(params.get("group"), 30)
     status = str(params.get("status") or "")
     placed = str(params.get("placed") or "")
-    return Filters(group=group if group in GROUPS else "candidates", organisation_id=_int(params.get("organisation")),
-                   status=status if status in STATUSES else "", lab_id=_int(params.get("lab")),
+    return Filters(group=group if group in GROUPS else "candidates", organisation_id=as_id(params.get("organisation")),
+                   status=status if status in STATUSES else "", lab_id=as_id(params.get("lab")),
                    placed=placed if placed in ("yes", "no") else "")
 
 

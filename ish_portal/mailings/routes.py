@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import select
 from starlette.datastructures import UploadFile
 
+from ish_portal.db import as_id, as_page
 from ish_portal.audit.service import Actor
 from ish_portal.errors import DomainError
 from ish_portal.labs.models import Lab
@@ -30,16 +31,9 @@ router = APIRouter()
 BASE = "/organiser/messages/compose"
 
 
-def _int(value) -> int | None:
-    try:
-        return max(1, int(str(value)))
-    except (TypeError, ValueError):
-        return None
-
-
 def _edition(db, params=None) -> Edition:
     """The edition asked for (the composer's edition filter), else the current one."""
-    wanted = _int((params or {}).get("edition"))
+    wanted = as_id((params or {}).get("edition"))
     edition = db.get(Edition, wanted) if wanted else current_edition(db)
     if edition is None:
         raise HTTPException(404)
@@ -60,7 +54,7 @@ def _choices(db, edition: Edition) -> dict:
 
 def _composer(request, db, edition, filters, *, values=None, errors=None, status_code=200):
     audience = service.audience(db, edition, filters)
-    page = min(_int(request.query_params.get("page")) or 1, audience.pages)
+    page = min(as_page(request.query_params.get("page")), audience.pages)
     languages = audience.written_languages()
     if values is None:
         # The edition's own wording of the kind when the organisers wrote one (a signature), else the standard.
@@ -109,7 +103,7 @@ def write(request: Request, db: DB, user: Organiser, form: Form):
 # -- the batches ------------------------------------------------------------------------------------
 
 def _page(request: Request) -> int:
-    return _int(request.query_params.get("page")) or 1
+    return as_page(request.query_params.get("page"))
 
 
 @router.get("/organiser/messages/mailings", response_class=HTMLResponse)

@@ -23,7 +23,7 @@ from ish_portal.errors import DomainError, NotFound
 from ish_portal.accounts.models import User
 from ish_portal.audit.models import AuditEvent
 from ish_portal.audit.service import DOWNLOADED_LETTER, VIEWED_DETAILS, Actor, record, saw_sensitive
-from ish_portal.db import transaction, utcnow
+from ish_portal.db import as_id, as_page, transaction, utcnow
 from ish_portal.labs.models import Lab
 from ish_portal.nominations.models import (
     Document,
@@ -102,29 +102,20 @@ def clean_text(value: Any, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_filters(params: Mapping[str, str]) -> ReviewFilters:
     status = params.get("status", "")
     completeness = params.get("complete", "")
     sort = params.get("sort", "submitted")
     direction = params.get("dir", "")
-    organisation_id = _int(params.get("organisation"))
-    page = _int(params.get("page")) or 1
     return ReviewFilters(
-        organisation_id=organisation_id if organisation_id and organisation_id > 0 else None,
+        organisation_id=as_id(params.get("organisation")),
         status=status if status in REVIEWABLE else "",
         completeness=completeness if completeness in ("complete", "incomplete") else "",
         subject=clean_text(params.get("subject"), 100),
         q=clean_text(params.get("q"), 200),
         sort=sort if sort in SORTS else "submitted",
         direction=direction if direction in ("asc", "desc") else default_direction(sort if sort in SORTS else ""),
-        page=max(1, min(page, 10**6)),
+        page=as_page(params.get("page")),
     )
 
 
@@ -389,7 +380,7 @@ def _more_columns(more: MoreColumns) -> tuple:
 
 def parse_ids(values: list[Any]) -> list[int]:
     """The ticked rows; anything that is not a positive number is ignored."""
-    return sorted({number for number in (_int(value) for value in values) if number and number > 0})
+    return sorted({number for number in map(as_id, values) if number is not None})
 
 
 def nominations_by_ids(session: Session, edition: Edition, ids: list[int]) -> list[Nomination]:
@@ -524,8 +515,6 @@ def decide_eligibility(session: Session, organiser: User, nomination_id: int, fo
         nomination.eligibility_reason = form.reason
         session.add(nomination)
     return nomination
-
-
 
 
 class ScoreForm(BaseModel):

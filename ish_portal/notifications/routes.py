@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import TemplateError
 
+from ish_portal.db import as_page
 from ish_portal.errors import DomainError
 from ish_portal.notifications import service
 from ish_portal.notifications.catalog import KINDS
@@ -80,10 +81,7 @@ def _batch_edition(db, batch: str):
 
 
 def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+    return as_page(request.query_params.get("page"))
 
 
 def _pages(total: int) -> int:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from ish_portal.db import as_id, as_page
 from ish_portal.errors import DomainError
 from ish_portal.audit.service import Actor
 from ish_portal.placement import figures, messages, runs, waitlist as waitlist_area
@@ -51,10 +52,7 @@ def _run(db, edition, run_id):
 
 
 def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+    return as_page(request.query_params.get("page"))
 
 
 def _back(form, default: str = BASE) -> str:
@@ -150,6 +148,8 @@ def compare(request: Request, db: DB, user: Organiser):
     edition = _edition(db)
     try:
         first_id, second_id = int(request.query_params.get("a", "")), int(request.query_params.get("b", ""))
+        if as_id(first_id) is None or as_id(second_id) is None:
+            raise HTTPException(404)
     except ValueError:
         flash(request, _("Choose two runs to compare."), "error")
         return redirect(BASE)

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ish_portal.db import as_page
 from ish_portal.accounts.models import User
 from ish_portal.applicants.service import ERASED
 from ish_portal.audit.models import AuditEvent
@@ -146,15 +147,11 @@ def _date(value: str | None) -> date | None:
 
 def parse_filters(params: Mapping[str, str]) -> AuditFilters:
     """Lenient: a value that cannot be read is ignored rather than refused."""
-    try:
-        page = int(params.get("page", "1"))
-    except ValueError:
-        page = 1
     return AuditFilters(who=clean_text(params.get("who"), 200),
                         action=clean_text(params.get("action"), 60),
                         entity=clean_text(params.get("entity"), 40),
                         date_from=_date(params.get("from")), date_to=_date(params.get("to")),
-                        page=max(1, min(page, 10**6)))
+                        page=as_page(params.get("page")))
 
 
 def _start_of(day: date) -> datetime:

@@ -12,14 +12,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from ish_portal.accounts.models import Role, User
 from ish_portal.accounts.service import applicant_session_is_live
+from ish_portal.db import as_id
 from ish_portal.nominations.models import Nomination
 from ish_portal.settings import Settings
+
+
+def ids_in_range(request: Request) -> None:
+    """Every route's first check: a number in the address where an id goes (a path parameter named
+    ..._id) that no row can have is a page that does not exist, as any unknown id is. What is not
+    a number at all is left to the route's own validation."""
+    for name, value in request.path_params.items():
+        if name.endswith("_id") and isinstance(value, str) and value.strip().lstrip("+-").isdigit() \
+                and as_id(value) is None:
+            raise HTTPException(404)
 
 
 def get_db(request: Request) -> Iterator[Session]:

@@ -88,7 +88,8 @@ def test_review_list_sorts_by_organisation(as_organiser, db, make, edition, two_
 
 
 BAD_PARAMETERS = ["page=abc", "sort=password", "dir=sideways", "organisation=x", "status=nonsense",
-                  "complete=maybe", "page=-3", "page=99999999999999", "q=%00", "subject=%FF"]
+                  "complete=maybe", "page=-3", "page=99999999999999", "q=%00", "subject=%FF",
+                  "organisation=99999999999999999999999"]
 
 
 def test_review_list_bad_parameters_fall_back_to_defaults(as_organiser, db, make, edition, two_cities):

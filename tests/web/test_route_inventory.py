@@ -88,3 +88,4 @@ def test_route_inventory_every_role_is_refused_outside_its_rooms(app, client, db
                 assert response.status_code == 403 and "another role" in response.text, f"{role}: {method} {route.path} answered {response.status_code}"
                 checked += 1
     assert checked >= 50
+
