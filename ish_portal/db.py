@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +21,11 @@ def utcnow() -> datetime:
 
 # The largest id a row can have: the tables' ids are INTEGER, which PostgreSQL keeps in 32 bits.
 MAX_ID = 2**31 - 1
+
+
+# A form's field that names a row: a number some row could have (pydantic refuses others with
+# the field's message, before any query sees them).
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def as_id(value: object) -> int | None:

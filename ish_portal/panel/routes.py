@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from ish_portal.db import utcnow
+from ish_portal.db import as_id, utcnow
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews import service as interviews
 from ish_portal.nominations.models import Nomination
@@ -159,7 +159,7 @@ def set_duties(request: Request, db: DB, user: Organiser, form: Form, member_id:
 
 @router.post("/organiser/panel/members/{member_id}/conflicts")
 def set_conflicts(request: Request, db: DB, user: Organiser, form: Form, member_id: int):
-    ids = [int(v) for v in form.getlist("organisation_id") if isinstance(v, str) and v.isdigit()]
+    ids = [number for number in map(as_id, form.getlist("organisation_id")) if number is not None]
     try:
         removed = service.set_conflicts(db, user, _edition(db), member_id, ids)
     except NotFound:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from ish_portal.db import as_id, as_page
+from ish_portal.db import RowId, as_id, as_page
 from ish_portal.errors import DomainError
 from ish_portal.audit.service import Actor
 from ish_portal.placement import figures, messages, runs, waitlist as waitlist_area
@@ -33,8 +33,8 @@ class CapacityForm(BaseModel):
 
 
 class PinForm(BaseModel):
-    nomination_id: int
-    lab_id: int
+    nomination_id: RowId
+    lab_id: RowId
 
 
 def _edition(db):

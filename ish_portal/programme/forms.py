@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from ish_portal.db import RowId
 from ish_portal.programme.models import DocumentKind
 from ish_portal.text import timefmt
 from ish_portal.text.i18n import gettext as _
@@ -149,8 +150,8 @@ class QuotaForm(BaseModel):
 class TransferForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    from_organisation_id: int
-    to_organisation_id: int
+    from_organisation_id: RowId
+    to_organisation_id: RowId
     places: int = Field(ge=1, le=100)
     reason: str = Field(min_length=1, max_length=500)
 

@@ -62,3 +62,22 @@ def test_an_organisation_past_any_id_in_the_coordinator_invitation_is_a_field_er
                          {"email": "new@example.org", "full_name": "Ana Nova", "organisation_id": HUGE})
     assert response.status_code == 400
     assert 'href="#f-organisation_id"' in response.text and "Choose a sending organisation." in response.text
+
+
+def test_forms_naming_a_row_past_any_id_are_refused_with_the_field(client, db, make):
+    from tests.conftest import post_form
+
+    edition = make.edition(db)
+    bautzen = make.organisation(db, name="Bautzen")
+    make.quota(db, edition, bautzen, places=2)
+    member = make.panel_member(db, edition)
+    sign_in(client, make.organiser(db).email)
+    response = post_form(client, "/organiser/places", "/organiser/places/transfer", {
+        "from_organisation_id": str(bautzen.id), "to_organisation_id": HUGE, "places": "1", "reason": "x"})
+    assert response.status_code == 400 and "2147483647" in response.text
+    response = post_form(client, "/organiser/matching", "/organiser/matching/pins",
+                         {"nomination_id": HUGE, "lab_id": HUGE}, follow_redirects=False)
+    assert response.status_code in (303, 400)
+    response = post_form(client, "/organiser/panel", f"/organiser/panel/members/{member.id}/conflicts",
+                         {"organisation_id": [str(bautzen.id), HUGE]}, follow_redirects=False)
+    assert response.status_code == 303
