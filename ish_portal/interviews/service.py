@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from ish_portal.accounts.models import PanelMember, Role, User
 from ish_portal.accounts.service import hash_token
 from ish_portal.audit.service import SYSTEM, Actor, record
-from ish_portal.db import transaction, utcnow
+from ish_portal.db import RowId, transaction, utcnow
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews.models import (
     JOIN_KINDS,
@@ -202,7 +202,7 @@ class SlotsForm(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    interviewer_id: int
+    interviewer_id: RowId
     first_start: datetime
     count: int = Field(default=1, ge=1, le=MAX_SLOTS_AT_ONCE)
     minutes: int = Field(default=30, ge=10, le=180)

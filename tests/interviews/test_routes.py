@@ -194,3 +194,13 @@ def test_status_page_leads_to_the_booking_and_then_shows_the_booked_time(client,
     stranger = make.nomination(db, world.edition, make.organisation(db), email="nobody@example.org")
     enter(client, db, stranger)
     assert "Your interview in English" not in client.get("/applicant").text
+
+
+def test_slots_for_an_interviewer_past_any_id_are_refused_not_an_error(client, db, world):
+    sign_in(client, world.interviewer.email)
+    page = f"/panel/slots?edition={world.edition.id}"
+    refused = post_form(client, page, "/panel/slots", {
+        "edition_id": world.edition.id, "interviewer_id": "99999999999999999999999", "first_start": "2099-03-01T09:00",
+        "count": "1", "minutes": "20", "pause": "0", "join_kind": "video", "join_how": "https://meet.example.org/a"})
+    assert refused.status_code == 400
+    assert fresh(db).exec(select(InterviewSlot).where(InterviewSlot.join_how == "https://meet.example.org/a")).first() is None
