@@ -227,8 +227,7 @@ class Sender:
             mime = MIMEMultipart("mixed", boundary=_boundary(), policy=MIME_POLICY)
             mime.attach(body)
             for attachment in attachments:
-                maintype, _, subtype = attachment.content_type.partition("/")
-                part = MIMEBase(maintype, subtype or "octet-stream", policy=MIME_POLICY)
+                part = _attachment_part(attachment.content_type)
                 part.set_payload(attachment.data)
                 encode_base64(part)
                 part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
@@ -443,6 +442,21 @@ def mailbox(name: str, address: str) -> str | Folded:
     if name.isascii() and "=?" not in name:
         return formataddr((name, address))
     return Folded([*encoded_words(name), f"<{address}>"])
+
+
+def _attachment_part(content_type: str) -> MIMEBase:
+    """The MIME part of an attachment of this type ("text/calendar; method=REQUEST"). The portal
+    writes text in UTF-8 and says so: a text part without a charset is US-ASCII to a mail program,
+    which would garble a name in Chinese or an umlaut when the file is opened."""
+    kind, *parameters = (piece.strip() for piece in content_type.split(";"))
+    maintype, _, subtype = kind.partition("/")
+    part = MIMEBase(maintype, subtype or "octet-stream", policy=MIME_POLICY)
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        part.set_param(name.strip(), value.strip().strip('"'))
+    if maintype == "text" and part.get_param("charset") is None:
+        part.set_param("charset", "utf-8")
+    return part
 
 
 def _boundary() -> str:

@@ -116,6 +116,10 @@ def test_review_interview_invitation_carries_a_calendar_file(as_organiser, db, n
     assert attachment.get_content_type() == "text/calendar"
     assert attachment.get_filename() == "interview.ics"
     raw = attachment.get_payload(decode=True)
+    # Text in any script, declared as UTF-8: a text part without a charset is US-ASCII to a mail
+    # program, which would garble a name in Chinese or an ü when the file is opened.
+    assert attachment.get_content_charset() == "utf-8"
+    assert attachment.get_content() == raw.decode("utf-8") and "Büro" in raw.decode("utf-8")
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
     [event] = Calendar.from_ical(raw).walk("VEVENT")
     assert Calendar.from_ical(raw)["METHOD"] == "PUBLISH"
