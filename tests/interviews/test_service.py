@@ -79,6 +79,9 @@ def test_book_sends_an_invitation_to_both_sides_in_their_own_zones(db, world):
     berlin = slot.starts_at.astimezone(ZoneInfo("Europe/Berlin"))
     assert f"{tokyo:%H:%M} Japan Standard Time" in nominee.body_text
     assert f"{berlin:%H:%M} CE" in panel.body_text  # CET or CEST
+    # A phone slot: the interviewer calls, and the email says where the nominee's number is.
+    assert slot.join_kind == "phone" and "their number is on your agenda" in panel.body_text
+    assert "/panel/interviews" in panel.body_text
     calendar = calendar_of(db, nominee)
     assert calendar["METHOD"] == "REQUEST"
     [event] = calendar.walk("VEVENT")
