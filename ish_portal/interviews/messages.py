@@ -4,7 +4,7 @@ when something changed). Every time is written in the reader's own zone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from ish_portal.accounts.models import User
 from ish_portal.interviews.models import InterviewSlot
@@ -17,7 +17,7 @@ INTERVIEWER = "interviewer"  # a panel member who interviews
 BOOKING_LINK_DAYS = 30
 
 _OWN = {
-    "when": (N_("date and time of the interview, in the reader's time zone"), "20 April 2027, 17:30 JST"),
+    "when": (N_("date and time of the interview, in the reader's time zone"), datetime(2027, 4, 20, 8, 30, tzinfo=UTC)),
     "interviewer": (N_("who interviews"), "Dr. Anna Schmidt"),
     "how": (N_("how the interview is held: 'phone' or 'video'"), "phone"),
     "join": (N_("the phone number the interviewer calls from, or the video link"), "+49 6221 58 10580"),

@@ -8,7 +8,7 @@ computed per reader, like any kind's, in the reader's language and zone."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists
@@ -127,7 +127,7 @@ def _ranking_reminder(occasion: Occasion) -> dict[str, str]:
 define("ranking_reminder", N_("Reminder to rank labs"),
        N_("Reminds an approved applicant who has ranked no lab yet, before lab preferences close."),
        APPLICANT, ["name", "edition", "deadline", "link"], _ranking_reminder,
-       own={"deadline": (N_("when lab preferences close, in the reader's time zone"), "20 May 2027, 23:59 CEST"),
+       own={"deadline": (N_("when lab preferences close, in the reader's time zone"), datetime(2027, 5, 20, 21, 59, tzinfo=UTC)),
             "link": (N_("the personal link that opens the lab ranking"), "https://ish.example/access/EXAMPLE")})
 
 

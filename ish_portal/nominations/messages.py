@@ -4,7 +4,7 @@ time zone. Also the notices and reminders of the area: withdrawals, drafts still
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -153,7 +153,7 @@ define("missing_documents_reminder",
        COORDINATOR, ["name", "candidate", "edition", "deadline", "missing", "link"], _missing_documents,
        own={"missing": (N_("the missing items, one line each starting with '- '"),
                         "- Document: CV\n- Document: School report"),
-            "deadline": (N_("the organisation's nomination deadline"), "15 March 2027, 23:59 CET"),
+            "deadline": (N_("the organisation's nomination deadline"), datetime(2027, 3, 15, 22, 59, tzinfo=UTC)),
             "link": (N_("the draft in the portal"), "https://ish.example/coordinator/nominations/42")})
 define("submission_confirmation", N_("Submission confirmation"), N_("Confirms to the coordinator that a nomination was submitted."),
        COORDINATOR, ["name", "candidate", "edition", "used", "places", "link"], _submission_confirmation,
@@ -161,7 +161,7 @@ define("submission_confirmation", N_("Submission confirmation"), N_("Confirms to
             "link": (N_("the nomination in the portal"), "https://ish.example/coordinator/nominations/42")})
 define("interview_invitation", N_("Interview invitation"), N_("Invites a nominee to the English interview by phone."),
        APPLICANT, ["name", "edition", "when", "interviewer"], _interview,
-       own={"when": (N_("date and time of the interview, in the reader's time zone"), "20 April 2027, 10:30 CEST"),
+       own={"when": (N_("date and time of the interview, in the reader's time zone"), datetime(2027, 4, 20, 8, 30, tzinfo=UTC)),
             "interviewer": (N_("who will call"), "Dr. Anna Schmidt")})
 define("withdrawal", N_("Withdrawal"), N_("Tells the candidate their nomination was withdrawn."),
        APPLICANT, ["name", "edition", "organisation", "reason"], _with("name", "edition", "organisation", "reason"))

@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from ish_portal.text import timefmt
 from ish_portal.text.i18n import N_, gettext as _
+
+
+# An example value: text, a day, or a moment (an aware datetime).
+Example = str | date | datetime
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,9 @@ class Kind:
     title: str    # in English, as written (N_); shown through gettext in the reader's language
     purpose: str  # likewise
     recipient: str
-    # placeholder -> what it holds, and an example value for previews without data.
-    placeholders: dict[str, tuple[str, str]]
+    # placeholder -> what it holds, and an example value for previews without data (a day or a
+    # moment is written as the reader of the preview reads dates: see example_context()).
+    placeholders: dict[str, tuple[str, Example]]
     context: Context
     # Letters attached as PDF, rendered when the message is sent (see LETTERS).
     letters: tuple[str, ...] = ()
@@ -89,25 +96,35 @@ class Kind:
         return list(self.placeholders)
 
     def example_context(self) -> dict[str, str]:
-        return {name: example for name, (_, example) in self.placeholders.items()}
+        """The example values, days and moments written in the current reader's language and zone
+        (call it inside timefmt.reading()), as a message's real facts are."""
+        return {name: _example_text(example) for name, (_, example) in self.placeholders.items()}
+
+
+def _example_text(example: Example) -> str:
+    if isinstance(example, datetime):
+        return timefmt.format_datetime(example)
+    if isinstance(example, date):
+        return timefmt.format_date(example)
+    return example
 
 
 # Shared descriptions, so the same placeholder reads the same everywhere.
-PLACEHOLDERS: dict[str, tuple[str, str]] = {
+PLACEHOLDERS: dict[str, tuple[str, Example]] = {
     "name": (N_("the recipient's name (an applicant's given name, a staff member's full name)"), "Haruto"),
     "candidate": (N_("the candidate's full name"), "Haruto Nakamura"),
     "guardian": (N_("the parent's or guardian's name"), "Yui Nakamura"),
     "organisation": (N_("the sending organisation"), "City of Kumamoto"),
     "edition": (N_("the edition's title"), "ISH 2027"),
-    "starts_on": (N_("the first day of the programme"), "12 July 2027"),
-    "ends_on": (N_("the last day of the programme"), "7 August 2027"),
+    "starts_on": (N_("the first day of the programme"), date(2027, 7, 12)),
+    "ends_on": (N_("the last day of the programme"), date(2027, 8, 7)),
     "lab": (N_("the lab: group and institute"), "Structural Biology, EMBL"),
     "subject_area": (N_("the lab's subject area"), "Biology"),
     "link": (N_("a personal web address that opens the right page (it works once)"),
              "https://ish.example/access/EXAMPLE"),
     "days": (N_("how many days the link stays valid"), "14"),
     "hours": (N_("how many hours the link stays valid"), "2"),
-    "deadline": (N_("a deadline, in the reader's time zone"), "15 March 2027, 23:59 CET"),
+    "deadline": (N_("a deadline, in the reader's time zone"), datetime(2027, 3, 15, 22, 59, tzinfo=UTC)),
     "reason": (N_("the reason given (may be empty)"), "Illness in the family"),
 }
 

@@ -225,7 +225,9 @@ def preview(session: Session, edition_id: int, kind: str, language: str, wording
     found = [(facts, reader) for key, facts, _label, reader in preview_subjects(session, edition_id)
              if key == subject]
     if not found:
-        return render_email(kind, language, kind_of(kind).example_context(), wording)
+        with timefmt.reading(_language(language)):
+            context = kind_of(kind).example_context()
+        return render_email(kind, language, context, wording)
     facts, reader = found[0]
     return render_for(session, kind, Reader(reader.email, reader.name, language, reader.zone), facts, wording,
                       preview=True)

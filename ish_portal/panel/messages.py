@@ -3,7 +3,7 @@ before the review deadline. Placeholders are computed in the reader's language a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from ish_portal.accounts.messages import staff_link
 from ish_portal.accounts.models import PanelMember, TokenPurpose, User
@@ -57,6 +57,6 @@ define("review_reminder", N_("Reminder of open reviews"),
        N_("Reminds a reviewer, a few days before the review deadline, of the nominations they have not reviewed yet."),
        STAFF, ["name", "edition", "count", "deadline", "link"], _review_reminder,
        own={"count": (N_("how many reviews are still open"), "3"),
-            "deadline": (N_("the review deadline, in the reader's time zone"), "10 April 2027, 23:59 CEST"),
+            "deadline": (N_("the review deadline, in the reader's time zone"), datetime(2027, 4, 10, 21, 59, tzinfo=UTC)),
             "link": (N_("the address of the reviewer's list (they sign in with their password)"),
                      "https://ish.example/panel/reviews")})

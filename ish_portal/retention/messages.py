@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ish_portal.notifications.catalog import STAFF, Occasion, define
 from ish_portal.programme.models import Edition
 from ish_portal.text.i18n import N_, ngettext
@@ -35,7 +37,7 @@ def _summary(occasion: Occasion) -> dict[str, str]:
 define("retention_summary", N_("Retention: what was deleted"),
        N_("Tells the organisers what the retention schedule deleted in a purge, per edition and class of data."),
        STAFF, ["name", "day", "summary", "link"], _summary,
-       own={"day": (N_("the day of the purge"), "7 September 2027"),
+       own={"day": (N_("the day of the purge"), date(2027, 9, 7)),
             "summary": (N_("what was deleted, one line per edition and class starting with '- '"),
                         "- ISH 2026: Medical notes and dietary needs, 12 candidates"),
             "link": (N_("the retention schedule in the portal"), "https://ish.example/organiser/edition#retention")})

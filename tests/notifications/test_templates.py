@@ -94,3 +94,15 @@ def test_templates_reset_returns_to_the_standard_wording(organiser, db, world):
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["message_template_saved", "message_template_reset"]
     assert db.exec(select(OutboxMessage)).all() == []
+
+
+def test_templates_preview_without_a_candidate_writes_the_example_dates_in_the_templates_language(organiser, world):
+    # The organiser reads the pages in English and previews the German wording: its example dates
+    # and deadline read as a German reader gets them.
+    page = "/organiser/messages/templates/offer_made/de"
+    previewed = post_form(organiser, page, page, {"subject": "Angebot bis {{ deadline }}",
+                                                  "body": "Vom {{ starts_on }} bis {{ ends_on }}.", "action": "preview"})
+    assert previewed.status_code == 200
+    assert "Vom 12. Juli 2027 bis 7. August 2027." in previewed.text
+    assert "Angebot bis 15. März 2027, 23:59 MEZ" in previewed.text
+    assert "March" not in previewed.text.split('class="card"')[-1]
