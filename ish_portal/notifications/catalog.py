@@ -133,7 +133,7 @@ TEMPLATE_GLOBALS = frozenset({"_", "format_date", "format_datetime"})
 
 
 def define(name: str, title: str, purpose: str, recipient: str, placeholders: list[str], context: Context, *,
-           own: dict[str, tuple[str, str]] | None = None, letters: tuple[str, ...] = (),
+           own: dict[str, tuple[str, Example]] | None = None, letters: tuple[str, ...] = (),
            when_released: DraftConsequence | None = None, when_discarded: DraftConsequence | None = None,
            discard_warning: Callable[[Session, dict[str, Any]], str] | None = None,
            wording: OwnWording | None = None) -> Kind:

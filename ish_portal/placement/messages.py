@@ -102,10 +102,24 @@ define("waitlist_offer", N_("Offer from the waitlist"), N_("Offers a place that 
 define("offer_reminder", N_("Offer reminder"), N_("Reminds an applicant who has not yet answered their offer, before its deadline."),
        APPLICANT, ["name", "edition", "lab", "deadline", "link"], _with("name", "edition", "lab", "deadline", "link"),
        own=_LINK)
+def _accepted(occasion: Occasion) -> dict[str, str]:
+    """The place's facts, and whether the visa letter comes with the email: it does when it can be
+    made (the passport's facts are known), as the email then says rather than send the applicant
+    looking for an attachment that is not there."""
+    values = _with("name", "lab", "edition", "starts_on", "ends_on", "link")(occasion)
+    offer = _offer_of(occasion.session, occasion.facts)
+    nomination = occasion.session.get(Nomination, offer.nomination_id) if offer else None
+    visa = nomination is not None and letter_problem(occasion.session, nomination, "visa") is None
+    values["visa_letter"] = "yes" if visa else ""
+    return values
+
+
 define("offer_accepted", N_("Offer accepted"), N_("Confirms the applicant's acceptance; carries the acceptance letter "
        "(and the visa letter when passport details are known)."),
-       APPLICANT, ["name", "lab", "edition", "starts_on", "ends_on", "link"],
-       _with("name", "lab", "edition", "starts_on", "ends_on", "link"), letters=("acceptance", "visa"))
+       APPLICANT, ["name", "lab", "edition", "starts_on", "ends_on", "link", "visa_letter"], _accepted,
+       letters=("acceptance", "visa"),
+       own={"visa_letter": (N_("“yes” when the visa letter is attached (the passport details are known), else "
+                               "empty: for words that differ between the two"), "yes")})
 define("offer_declined", N_("Offer declined"), N_("Confirms the applicant's refusal of the offer."), APPLICANT, ["name", "lab", "edition"],
        _with("name", "lab", "edition"))
 define("offer_accepted_coordinator", N_("Offer accepted, to coordinators"), N_("Tells the coordinator their candidate accepted."),

@@ -319,3 +319,26 @@ def test_status_follows_the_stage_and_the_dates(applicant, db, world):
     page = applicant.get("/applicant").text
     assert "Choose my labs" not in page and "Your lab preferences" not in page
     assert "You will work in <bdi>Structural Biology, EMBL</bdi>." in page
+
+
+@pytest.mark.parametrize("passport", [True, False])
+def test_offer_accepted_email_says_which_letters_it_carries(applicant, db, world, smtp, deliver, passport):
+    edition, nomination, labs = world
+    offer(db, nomination, labs["embl"])
+    row = fresh(db).get(Nomination, nomination.id)
+    row.passport_name, row.nationality = "COHEN NOA", "IL"
+    row.passport_number = "12345678" if passport else ""
+    db.add(row)
+    db.commit()
+    post_form(applicant, "/applicant/offer/accept", "/applicant/offer/accept", {})
+    deliver()
+    [message] = smtp.to("noa@example.org")
+    text = smtp.text_of(message)
+    attached = sorted(part.get_filename().split("-letter")[0] for part in message.iter_attachments())
+    if passport:
+        assert attached == ["acceptance", "visa"]
+        assert "Your acceptance letter and your invitation letter for the visa are attached" in text
+    else:
+        assert attached == ["acceptance"]
+        assert "Your acceptance letter is attached" in text
+        assert "add your passport details to your profile" in text and "invitation letter" in text
