@@ -32,11 +32,8 @@ def as_id(value: object) -> int | None:
     """A row's id from text people send (an address, a form, a link's parameter): None unless it
     is a whole number some row could have. A larger number is an id of nothing, like any unknown
     one; handed to the database, it would make the driver fail instead (out of range)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
+    number = whole_number(value)
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 # The furthest page of a list a link may ask for: its rows are skipped with an OFFSET, which must
@@ -46,11 +43,16 @@ MAX_PAGE = 10**6
 
 def as_page(value: object) -> int:
     """The page of a list asked for in a link: 1 unless it says a whole number; at most MAX_PAGE."""
+    number = whole_number(value)
+    return 1 if number is None else max(1, min(number, MAX_PAGE))
+
+
+def whole_number(value: object) -> int | None:
+    """The whole number a text says ("12", " 12 "), else None (empty, "1.5", "abc")."""
     try:
-        number = int(str(value).strip())
+        return int(str(value).strip())
     except (TypeError, ValueError):
-        return 1
-    return max(1, min(number, MAX_PAGE))
+        return None
 
 
 class UTCDateTime(TypeDecorator):

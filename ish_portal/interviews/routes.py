@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ish_portal.db import as_id
+from ish_portal.db import as_id, whole_number
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews import service
 from ish_portal.interviews.models import OUTCOMES
@@ -33,13 +33,6 @@ def _found(call: Callable[..., Any], *args, **kwargs):
         return call(*args, **kwargs)
     except NotFound:
         raise HTTPException(404) from None
-
-
-def _whole_number(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 # -- the nominee ---------------------------------------------------------------------------------
@@ -254,7 +247,7 @@ def invite(request: Request, db: DB, settings: SettingsDep, user: Organiser, for
 @router.post("/organiser/interviews/cutoff", response_class=HTMLResponse)
 def set_cutoff(request: Request, db: DB, user: Organiser, form: Form):
     chosen = _found(service.edition_for, db, user, as_id(form.get("edition_id")))
-    hours = _whole_number(form.get("cutoff_hours"))
+    hours = whole_number(form.get("cutoff_hours"))
     try:
         if hours is None:
             raise DomainError(fields={"cutoff_hours": _("Enter a whole number.")})

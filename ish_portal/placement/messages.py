@@ -107,9 +107,8 @@ def _accepted(occasion: Occasion) -> dict[str, str]:
     made (the passport's facts are known), as the email then says rather than send the applicant
     looking for an attachment that is not there."""
     values = _with("name", "lab", "edition", "starts_on", "ends_on", "link")(occasion)
-    offer = _offer_of(occasion.session, occasion.facts)
-    nomination = occasion.session.get(Nomination, offer.nomination_id) if offer else None
-    visa = nomination is not None and letter_problem(occasion.session, nomination, "visa") is None
+    # The same question the outbox asks before it attaches the letter (define_letter below).
+    visa = letter_problem(occasion.session, _nomination_of(occasion.session, occasion.facts), "visa") is None
     values["visa_letter"] = "yes" if visa else ""
     return values
 
