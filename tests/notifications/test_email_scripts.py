@@ -13,11 +13,15 @@ import email
 import quopri
 import re
 from email import policy
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.header import decode_header, make_header
 from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markupsafe import escape
 from sqlmodel import select
 
@@ -25,7 +29,7 @@ from ish_portal.db import transaction
 from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.models import MessageTemplate, OutboxMessage
 from ish_portal.notifications.render import EMAIL_TEMPLATES, OPEN, CLOSE, Wording, assemble, render_email
-from ish_portal.notifications.sender import Sender
+from ish_portal.notifications.sender import MIME_POLICY, Sender, _text_part
 from ish_portal.notifications.service import enqueue
 from ish_portal.text import i18n
 
@@ -363,3 +367,27 @@ def test_email_scripts_a_sender_name_in_any_script_decodes_exactly(withdrawal, e
     assert all(len(line) <= 78 for line in folded_lines(raw, "From"))
     for word in encoded_words(raw, "From"):
         word.decode("utf-8")
+
+
+# -- the sender's shortcuts through the standard library write what the standard library writes ---
+
+HEADER_NAMES = st.sampled_from(["Subject", "To", "From", "Date", "Message-ID", "Content-Type",
+                                "Content-Transfer-Encoding", "Auto-Submitted", "Content-Language"])
+
+
+@given(name=HEADER_NAMES, value=st.text(st.characters(min_codepoint=0, max_codepoint=0x7f), max_size=90)
+       | st.text(max_size=40))
+def test_email_scripts_a_header_is_written_as_compat32_writes_it(name, value):
+    # MimePolicy writes a short line of ASCII itself instead of passing it through email.header;
+    # every other value (long, several lines, any other script) still goes that way.
+    assert MIME_POLICY.fold(name, value) == compat32.clone(linesep="\r\n").fold(name, value)
+    assert MIME_POLICY.fold_binary(name, value) == compat32.clone(linesep="\r\n").fold_binary(name, value)
+
+
+@given(text=st.text(max_size=400), subtype=st.sampled_from(["plain", "html"]))
+def test_email_scripts_a_text_part_is_encoded_as_mimetext_encodes_it(text, subtype):
+    ours, theirs = _text_part(text, subtype), MIMEText(text, subtype, "utf-8", policy=MIME_POLICY)
+    assert ours.get_payload() == theirs.get_payload()
+    assert ours.get_payload(decode=True).decode("utf-8") == text
+    for header in ("Content-Type", "Content-Transfer-Encoding"):
+        assert ours[header] == theirs[header]
