@@ -9,8 +9,9 @@ Run from the repository root, with the project installed (make install) and Post
 The script creates a database of its own on the server (ish_bench_<random>), builds it with the
 Alembic migrations and drops it at the end. Messages are queued by queue_messages (the one place
 that writes them, as a change in the portal would) and delivered to an SMTP sink on 127.0.0.1
-(a free port; SinkSession below, as lean as SMTP allows) that runs in a process of its own and
-counts every message by its Message-ID. Every sender and every floor runs in a process of its own
+(a free port; serve_connection below, as lean as SMTP allows) that runs in processes of its own,
+one connection per process at a time as a mail server would, and counts every message by its
+Message-ID. Every sender and every floor runs in a process of its own
 as well. The cases:
 
   1. the floors: the same queued messages, read into memory first, sent in a bare loop over one
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-import asyncio
 import multiprocessing
 import os
 import queue
@@ -47,6 +47,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -77,135 +78,149 @@ SPAWN = multiprocessing.get_context("spawn")  # fresh processes: no inherited co
 # -- the SMTP sink, in a process of its own -------------------------------------------------------
 
 class Tally:
-    """Every message the sink accepted, counted by Message-ID, and when it first arrived."""
+    """The messages one sink process accepted, counted by Message-ID, and when each first arrived.
+    The process's connection thread adds to it while its command thread reads it: one lock."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.counts: Counter[bytes] = Counter()
         self.arrived: dict[bytes, float] = {}
         self.without_id = 0
 
     def add(self, content: bytes) -> None:
         match = MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0])
-        if match:
-            self.counts[match.group(1)] += 1
-            self.arrived.setdefault(match.group(1), time.monotonic())
-        else:
-            self.without_id += 1
+        with self.lock:
+            if match:
+                self.counts[match.group(1)] += 1
+                self.arrived.setdefault(match.group(1), time.monotonic())
+            else:
+                self.without_id += 1
 
     def answer(self, command: str, argument):
-        if command == "reset":
-            self.counts.clear()
-            self.arrived.clear()
-            self.without_id = 0
-        elif command == "tally":  # distinct, duplicates (copies beyond the first), without id
-            return (len(self.counts), sum(count - 1 for count in self.counts.values()),
-                    self.without_id)
-        elif command == "arrived":  # time.monotonic() is one clock for every process
-            return self.arrived.get(argument)
-        elif command == "cpu":  # seconds of CPU the sink process has used so far
-            return time.process_time()
+        with self.lock:
+            if command == "reset":
+                self.counts.clear()
+                self.arrived.clear()
+                self.without_id = 0
+            elif command == "counts":  # merged with the other processes' by Sink.tally
+                return self.counts.copy(), self.without_id
+            elif command == "arrived":  # time.monotonic() is one clock for every process
+                return self.arrived.get(argument)
+            elif command == "cpu":  # seconds of CPU this sink process has used so far
+                return time.process_time()
 
 
-class SinkSession(asyncio.Protocol):
-    """Just enough SMTP for smtplib and the `emails` package: it accepts every command and every
-    message, answers one line at a time (neither client pipelines) and reads only the header it
-    counts by. A general server (aiosmtpd) spends more CPU per message than the sender it
-    measures, which on a small machine would make the sink, not the senders, the limit."""
+REPLIES = {b"EHLO": b"250-sink\r\n250 8BITMIME\r\n", b"HELO": b"250 sink\r\n",
+           b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n", b"RSET": b"250 OK\r\n",
+           b"NOOP": b"250 OK\r\n", b"DATA": b"354 End data with <CR><LF>.<CR><LF>\r\n"}
 
-    REPLIES = {b"EHLO": b"250-sink\r\n250 8BITMIME\r\n", b"HELO": b"250 sink\r\n",
-               b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n", b"RSET": b"250 OK\r\n",
-               b"NOOP": b"250 OK\r\n", b"DATA": b"354 End data with <CR><LF>.<CR><LF>\r\n"}
 
-    def __init__(self, tally: Tally) -> None:
-        self.tally = tally
-        self.buffer = b""
-        self.in_data = False
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-        transport.write(b"220 sink ESMTP\r\n")
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            if self.in_data:
-                end = self.buffer.find(b"\r\n.\r\n")
-                if end < 0:
-                    return
-                self.tally.add(self.buffer[:end + 2])
-                self.buffer, self.in_data = self.buffer[end + 5:], False
-                self.transport.write(b"250 Message accepted\r\n")
-                continue
-            line, found, rest = self.buffer.partition(b"\r\n")
-            if not found:
-                return
-            self.buffer = rest
+def serve_connection(connection: socket.socket, tally: Tally) -> None:
+    """Just enough SMTP for smtplib and the `emails` package, on one connection: it accepts every
+    command and every message, answers one line at a time (neither client pipelines) and reads
+    only the header it counts by. A general server (aiosmtpd) spends more CPU per message than
+    the sender it measures, which on a small machine would make the sink, not the senders, the
+    limit."""
+    with connection, connection.makefile("rb") as lines:
+        connection.sendall(b"220 sink ESMTP\r\n")
+        for line in lines:
             verb = line[:4].upper()
             if verb == b"QUIT":
-                self.transport.write(b"221 Bye\r\n")
-                self.transport.close()
+                connection.sendall(b"221 Bye\r\n")
                 return
-            self.in_data = verb == b"DATA"
-            self.transport.write(self.REPLIES.get(verb, b"502 Not implemented\r\n"))
+            connection.sendall(REPLIES.get(verb, b"502 Not implemented\r\n"))
+            if verb == b"DATA":
+                content = []
+                for data_line in lines:
+                    if data_line == b".\r\n":
+                        break
+                    content.append(data_line)
+                tally.add(b"".join(content))
+                connection.sendall(b"250 Message accepted\r\n")
 
 
-def sink_main(port: int, commands) -> None:
-    import asyncio
-    import threading
+def sink_main(listener: socket.socket, commands) -> None:
+    """One sink process: a thread takes connections from the listening socket it shares with the
+    other sink processes, one at a time, as a mail server gives each connection a process of its
+    own; this thread answers the benchmark's questions about what arrived."""
     tally = Tally()
-    loop = asyncio.new_event_loop()
 
     def serve() -> None:
-        asyncio.set_event_loop(loop)
-        server = loop.run_until_complete(loop.create_server(
-            lambda: SinkSession(tally), host="127.0.0.1", port=port))
-        commands.send("started")
-        loop.run_forever()
-        server.close()
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listening socket was closed: the sink stops
+                return
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                serve_connection(connection, tally)
+            except OSError:
+                pass  # the client went away; the next connection starts afresh
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    threading.Thread(target=serve, daemon=True).start()
+    commands.send("started")
     while True:
         command, argument = commands.recv()
         if command == "stop":
             break
-        # The tally belongs to the event loop's thread: ask there, and wait for the answer.
-        future = asyncio.run_coroutine_threadsafe(_ask(tally, command, argument), loop)
-        commands.send(future.result())
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=10)
-
-
-async def _ask(tally: Tally, command: str, argument):
-    return tally.answer(command, argument)
+        commands.send(tally.answer(command, argument))
 
 
 class Sink:
-    """The sink process, seen from the benchmark."""
+    """The SMTP sink, seen from the benchmark: PROCESSES processes serving one listening socket on
+    127.0.0.1, so that two senders (and their floors) never wait for each other's turn at a single
+    process; what they received is merged when asked."""
+
+    PROCESSES = 3
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self._commands, theirs = SPAWN.Pipe()
-        self.process = SPAWN.Process(target=sink_main, args=(self.port, theirs), daemon=True)
-        self.process.start()
-        assert self._commands.recv() == "started"
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=16)
+        self.port = self._listener.getsockname()[1]
+        self._processes = []
+        for _ in range(self.PROCESSES):
+            ours, theirs = SPAWN.Pipe()
+            process = SPAWN.Process(target=sink_main, args=(self._listener, theirs), daemon=True)
+            process.start()
+            assert ours.recv() == "started"
+            self._processes.append((process, ours))
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process, _ in self._processes]
+
+    def _ask_all(self, command: str, argument=None) -> list:
+        for _, pipe in self._processes:
+            pipe.send((command, argument))
+        return [pipe.recv() for _, pipe in self._processes]
 
     def ask(self, command: str, argument=None):
-        self._commands.send((command, argument))
-        return self._commands.recv()
+        if command == "arrived":  # the first arrival anywhere
+            return min((seen for seen in self._ask_all(command, argument) if seen is not None),
+                       default=None)
+        return self._ask_all(command, argument)
 
     def reset(self) -> None:
-        self.ask("reset")
+        self._ask_all("reset")
 
     def tally(self) -> tuple[int, int, int]:
-        return self.ask("tally")
+        """Distinct messages, duplicates (copies beyond the first, wherever they arrived) and
+        messages without a Message-ID, over every sink process."""
+        counts: Counter[bytes] = Counter()
+        without_id = 0
+        for theirs, without in self._ask_all("counts"):
+            counts.update(theirs)
+            without_id += without
+        return len(counts), sum(count - 1 for count in counts.values()), without_id
 
     def cpu(self) -> float:
-        return self.ask("cpu")
+        return sum(self._ask_all("cpu"))
 
     def stop(self) -> None:
-        self._commands.send(("stop", None))
-        self.process.join(timeout=10)
+        for _, pipe in self._processes:
+            pipe.send(("stop", None))
+        for process, _ in self._processes:
+            process.join(timeout=10)
+        self._listener.close()
 
 
 def free_port() -> int:
@@ -272,6 +287,7 @@ def sender_settings(database_url: str, smtp_port: int) -> Settings:
 
 def run_sender(name: str, database_url: str, smtp_port: int, batch_size: int):
     """One sender: built here, it delivers until nothing is due when called."""
+    import emails.backend.smtp  # noqa: F401  (imported at a sender's first email; here, as for the floor, before the timing)
     from ish_portal.notifications.sender import Sender
     engine = make_engine(database_url)
     sender = Sender(engine, sender_settings(database_url, smtp_port), name=name,
@@ -341,6 +357,7 @@ class Result:
     duplicates: int
     without_id: int
     load: tuple[float, float]   # the machine's 1-minute load average before and after
+    busy: float | None          # CPUs the whole machine kept busy meanwhile (Linux only)
 
     @property
     def rate(self) -> float:
@@ -359,8 +376,9 @@ class Result:
         print(f"  duplicates    {self.duplicates}")
         print(f"  missing       {self.messages - self.distinct}"
               + (f" (and {self.without_id} without a Message-ID)" if self.without_id else ""))
+        busy = "" if self.busy is None else f"; {self.busy:.2f} of them busy meanwhile"
         print(f"  machine       load average {self.load[0]:.1f} before, {self.load[1]:.1f} after, "
-              f"on {os.cpu_count()} CPUs", flush=True)
+              f"on {os.cpu_count()} CPUs{busy}", flush=True)
 
 
 def run_case(case: str, prepare, names: list[str], args: tuple, sink: Sink, messages: int) -> Result:
@@ -372,16 +390,28 @@ def run_case(case: str, prepare, names: list[str], args: tuple, sink: Sink, mess
     for process in processes:
         process.start()
     ready.wait()
-    load_before = os.getloadavg()[0]
+    load_before, machine = os.getloadavg()[0], machine_cpu()
     started, sink_cpu = time.monotonic(), sink.cpu()
     handled, cpu = collect(results, processes)
     seconds, sink_cpu = time.monotonic() - started, sink.cpu() - sink_cpu
-    load_after = os.getloadavg()[0]
+    load_after, machine = os.getloadavg()[0], machine and (machine_cpu() - machine) / seconds
     for process in processes:
         process.join()
     distinct, duplicates, without_id = sink.tally()
     return Result(case, messages, seconds, handled, cpu, sink_cpu, distinct, duplicates,
-                  without_id, (load_before, load_after))
+                  without_id, (load_before, load_after), machine)
+
+
+def machine_cpu() -> float | None:
+    """Seconds of CPU every process on the machine has used since boot (the database server and
+    the neighbours included), from /proc/stat; None where there is no such file."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    busy = sum(int(value) for index, value in enumerate(fields[:8]) if index not in (3, 4))  # not idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def collect(results, processes) -> tuple[dict[str, int], float]:
@@ -555,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--messages, --batch-size and --wakeups must be at least 1")
 
     sink = Sink()
-    print(f"SMTP sink on 127.0.0.1:{sink.port} (process {sink.process.pid}); {args.messages} "
+    print(f"SMTP sink on 127.0.0.1:{sink.port} (processes {', '.join(map(str, sink.pids))}); {args.messages} "
           f"messages per case, senders claim {args.batch_size} at a time", flush=True)
     try:
         figures = postgresql_cases(args.server, sink, args.messages, args.batch_size, args.wakeups)
