@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
@@ -22,8 +22,17 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"      # refused for good, or out of retries; an organiser can retry it
 
 
+# The rows a sender may claim: those not yet delivered, failed or held as drafts. The claim says
+# so in these very words, so that either database sees this partial index answer it.
+PENDING = f"status IN ('{OutboxStatus.QUEUED}', '{OutboxStatus.SENDING}')"
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
+    # A sender claims the oldest pending rows: through this index it finds them without walking
+    # past every message ever sent.
+    __table_args__ = (Index("ix_outbox_message_pending", "id", postgresql_where=text(PENDING),
+                            sqlite_where=text(PENDING)),)
 
     id: int | None = Field(default=None, primary_key=True)
     # Fixed when the row is written, so every attempt carries the same Message-ID.
