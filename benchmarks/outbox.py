@@ -195,11 +195,10 @@ class Sink:
             pipe.send((command, argument))
         return [pipe.recv() for _, pipe in self._processes]
 
-    def ask(self, command: str, argument=None):
-        if command == "arrived":  # the first arrival anywhere
-            return min((seen for seen in self._ask_all(command, argument) if seen is not None),
-                       default=None)
-        return self._ask_all(command, argument)
+    def arrived(self, message_id: bytes) -> float | None:
+        """When the message first arrived at any sink process; None while it has not."""
+        return min((seen for seen in self._ask_all("arrived", message_id) if seen is not None),
+                   default=None)
 
     def reset(self) -> None:
         self._ask_all("reset")
@@ -223,12 +222,6 @@ class Sink:
         for process, _ in self._processes:
             process.join(timeout=10)
         self._listener.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- filling and emptying the outbox ------------------------------------------------------------
@@ -397,16 +390,17 @@ def run_case(case: str, prepare, names: list[str], args: tuple, sink: Sink, mess
     for process in processes:
         process.start()
     ready.wait()
-    load_before, machine = os.getloadavg()[0], machine_cpu()
+    load_before, machine_before = os.getloadavg()[0], machine_cpu()
     started, sink_cpu = time.monotonic(), sink.cpu()
     handled, cpu = collect(results, processes)
     seconds, sink_cpu = time.monotonic() - started, sink.cpu() - sink_cpu
-    load_after, machine = os.getloadavg()[0], machine and (machine_cpu() - machine) / seconds
+    load_after, machine_after = os.getloadavg()[0], machine_cpu()
+    busy = None if machine_before is None else (machine_after - machine_before) / seconds
     for process in processes:
         process.join()
     distinct, duplicates, without_id = sink.tally()
     return Result(case, messages, seconds, handled, cpu, sink_cpu, distinct, duplicates,
-                  without_id, (load_before, load_after), machine)
+                  without_id, (load_before, load_after), busy)
 
 
 def machine_cpu() -> float | None:
@@ -475,7 +469,7 @@ def wakeup_case(database_url: str, engine, sink: Sink, count: int) -> tuple[list
                                       .order_by(OutboxMessage.id.desc())).first()
             key = f"<{newest}@ish.example>".encode()
             deadline = committed + 30
-            while (arrived := sink.ask("arrived", key)) is None:
+            while (arrived := sink.arrived(key)) is None:
                 if time.monotonic() > deadline:
                     raise RuntimeError("a queued message was not delivered within 30 s")
                 time.sleep(0.001)

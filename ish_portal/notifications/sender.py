@@ -68,6 +68,7 @@ LISTENING_POLL_SECONDS = 10.0
 # The sender reads and writes its tables as rows, without the ORM (see claim).
 MESSAGES = OutboxMessage.__table__
 ATTACHMENTS = OutboxAttachment.__table__
+DELIVERY_ATTEMPTS = DeliveryAttempt.__table__
 
 
 class MimePolicy(Compat32):
@@ -342,7 +343,7 @@ class Sender:
                     MESSAGES.c.id == message.id, held).values(
                     attempts=attempts, last_error=outcome.detail[:1000], **released, **values)
                     .returning(MESSAGES.c.id)).scalars())
-            session.execute(insert(DeliveryAttempt.__table__), [dict(
+            session.execute(insert(DELIVERY_ATTEMPTS), [dict(
                 outbox_message_id=message.id, attempted_at=now, sender=self.name,
                 succeeded=outcome.delivered, smtp_code=outcome.smtp_code,
                 detail=outcome.detail[:1000]) for message, outcome in done])
