@@ -165,7 +165,33 @@ def engine(migrated_engine, emptier) -> Iterator[Engine]:
 @pytest.fixture
 def db(engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite":
+            _write_from_the_newest_state(session)
         yield session
+
+
+def _write_from_the_newest_state(session: Session) -> None:
+    """A test reads through its session, then writes through it, in one transaction, where the app
+    writes only inside db.transaction(). On SQLite a reading transaction's first write is refused
+    at once, with no busy wait, whenever another connection holds the write lock (a live server's
+    worker takes it to claim its outbox, every second): so before its first write the session
+    ends its read snapshot and takes the lock, waiting for it, as db.transaction() does."""
+    writing = False
+
+    @sa.event.listens_for(session, "before_flush")
+    def _take_the_write_lock(*_) -> None:
+        nonlocal writing
+        if not writing and not session.in_nested_transaction():  # a savepoint cannot end its snapshot
+            connection = session.connection()
+            connection.exec_driver_sql("COMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            writing = True
+
+    @sa.event.listens_for(session, "after_transaction_end")
+    def _done(_session, transaction) -> None:
+        nonlocal writing
+        if transaction.parent is None:
+            writing = False
 
 
 @pytest.fixture(scope="session")
