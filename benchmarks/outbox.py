@@ -8,7 +8,8 @@ Run from the repository root, with the project installed (make install) and Post
 
 The script creates a database of its own on the server (ish_bench_<random>), builds it with the
 Alembic migrations and drops it at the end. Messages are queued by queue_messages (the one place
-that writes them, as a change in the portal would) and delivered to an SMTP sink on 127.0.0.1
+that writes them, as a change in the portal would; on PostgreSQL the outbox is vacuumed and
+analysed after each filling, as autovacuum keeps a live one) and delivered to an SMTP sink on 127.0.0.1
 (a free port; serve_connection below, as lean as SMTP allows) that runs in processes of its own,
 one connection per process at a time as a mail server would, and counts every message by its
 Message-ID. Every sender and every floor runs in a process of its own
@@ -559,6 +560,13 @@ def fill(engine, messages: int) -> None:
     seconds = time.perf_counter() - started
     print(f"\nqueued {messages} messages in {seconds:.1f} s "
           f"({messages / seconds:,.0f} messages/s through enqueue)", flush=True)
+    if engine.dialect.name == "postgresql":
+        # Every case from the same state, as autovacuum keeps a live outbox: without it the first
+        # case ran on fresh rows in a table with no statistics, 20 to 35 % slower than the later
+        # ones (docs/performance.md, 4 December).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ("outbox_message", "outbox_attachment", "delivery_attempt"):
+                connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
 def print_outbox(engine) -> None:
