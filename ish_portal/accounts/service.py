@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import and_, bindparam, delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -93,9 +93,24 @@ def issue_token(session: Session, purpose: TokenPurpose, email: str, valid_for: 
 
 def active_coordinators(session: Session, organisation_id: int) -> list[User]:
     """The coordinators of one organisation who can sign in, in the order they were added."""
-    return list(session.exec(select(User).where(User.organisation_id == organisation_id,
-                                                User.role == Role.COORDINATOR, User.is_active)
+    return list(session.exec(select(User).where(_active_coordinator_of(organisation_id))
                              .order_by(User.id)).all())
+
+
+def organisation_and_coordinators(session: Session, organisation_id: int) -> tuple[Organisation, list[User]]:
+    """An organisation and its active_coordinators, in one query."""
+    rows = session.exec(_ORGANISATION_AND_COORDINATORS, params={"organisation_id": organisation_id}).all()
+    return rows[0][0], [user for _organisation, user in rows if user is not None]
+
+
+def _active_coordinator_of(organisation_id):
+    return and_(User.organisation_id == organisation_id, User.role == Role.COORDINATOR, User.is_active)
+
+
+# Built once: the applicant's status page sends it on every request (docs/performance.md).
+_ORGANISATION_AND_COORDINATORS = (select(Organisation, User)
+                                  .outerjoin(User, _active_coordinator_of(Organisation.id))
+                                  .where(Organisation.id == bindparam("organisation_id")).order_by(User.id))
 
 
 def reader_of(user: User) -> Reader:
@@ -147,7 +162,11 @@ def applicant_session_is_live(session: Session, token_id: object, nomination_id:
     or a newer link asked for). An address erased or changed since ends it too."""
     if not isinstance(token_id, int):
         return False
-    token = session.get(AccessToken, token_id)
+    return applicant_link_holds(session.get(AccessToken, token_id), nomination_id, email)
+
+
+def applicant_link_holds(token: AccessToken | None, nomination_id: int, email: str) -> bool:
+    """applicant_session_is_live, for the access link already read."""
     return (token is not None and token.purpose == TokenPurpose.APPLICANT_ACCESS
             and token.nomination_id == nomination_id and token.used_at is not None
             and token.session_ended_at is None and token.email == normalise_email(email))

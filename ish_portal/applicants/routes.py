@@ -17,11 +17,10 @@ from ish_portal.text.i18n import language_name
 from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import is_minor
 from ish_portal.placement import messages as letters, offers as placement
-from ish_portal.programme.models import Edition
 from ish_portal.accounts.models import PublicForm
 from ish_portal.accounts.service import NAME_MAX_LENGTH, end_applicant_session, queue_public_request
 from ish_portal.nominations import consent
-from ish_portal.web.deps import DB, Applicant, Form, Organiser, client_address, end_session, public
+from ish_portal.web.deps import DB, Applicant, ApplicantEdition, Form, Organiser, client_address, end_session, public
 from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
@@ -31,13 +30,8 @@ from ish_portal.web.templating import redirect, render
 router = APIRouter()
 
 
-def _edition(db, nomination) -> Edition:
-    return db.get(Edition, nomination.edition_id)
-
-
 @router.get("/applicant", response_class=HTMLResponse)
-def applicant_status(request: Request, db: DB, nomination: Applicant):
-    edition = _edition(db, nomination)
+def applicant_status(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition):
     standing = service.standing(db, nomination, edition)
     return render(request, "applicants/status.html", {
         "nomination": nomination, "edition": edition,
@@ -125,12 +119,11 @@ def withdraw_consent(request: Request, db: DB, nomination: Applicant, form: Form
 # -- lab preferences ----------------------------------------------------------------------------
 
 @router.get("/applicant/labs", response_class=HTMLResponse)
-def labs_page(request: Request, db: DB, nomination: Applicant):
-    return _labs_page(request, db, nomination)
+def labs_page(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition):
+    return _labs_page(request, db, nomination, edition)
 
 
-def _labs_page(request, db, nomination, error="", status_code=200):
-    edition = _edition(db, nomination)
+def _labs_page(request, db, nomination, edition, error="", status_code=200):
     ranked = service.preferences_of(db, nomination)
     return render(request, "applicants/labs.html", {
         "nomination": nomination, "edition": edition, "ranked": ranked, "ranked_ids": {lab.id for lab in ranked},
@@ -139,15 +132,15 @@ def _labs_page(request, db, nomination, error="", status_code=200):
 
 
 @router.post("/applicant/labs", response_class=HTMLResponse)
-def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
+def change_labs(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition, form: Form):
     action = str(form.get("action", ""))
     lab_id = str(form.get("lab_id", ""))
     if not lab_id.isdigit():
-        return _labs_page(request, db, nomination, _("Choose a lab."), 400)
+        return _labs_page(request, db, nomination, edition, _("Choose a lab."), 400)
     try:
         ranking = service.change_preferences(db, nomination.id, action, int(lab_id))
     except DomainError as exc:
-        return _labs_page(request, db, nomination, str(exc), 400)
+        return _labs_page(request, db, nomination, edition, str(exc), 400)
     # Said on the next page in the ranking's live region, for those who cannot see the list move.
     lab = db.get(Lab, int(lab_id))
     if int(lab_id) in ranking:
@@ -162,36 +155,36 @@ def change_labs(request: Request, db: DB, nomination: Applicant, form: Form):
 
 # -- the offer ----------------------------------------------------------------------------------
 
-def _offer_context(db, nomination):
+def _offer_context(db, nomination, edition):
     offer = placement.open_offer(db, nomination)
     if offer is None:
         raise HTTPException(404)
-    return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id),
-            "edition": _edition(db, nomination)}
+    return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id), "edition": edition}
 
 
 @router.get("/applicant/offer", response_class=HTMLResponse)
-def offer_page(request: Request, db: DB, nomination: Applicant):
+def offer_page(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition):
     """Where the offer email's personal link leads: the offer, and what is needed to accept it."""
     if placement.open_offer(db, nomination) is None:
         return redirect("/applicant")
-    return render(request, "applicants/offer.html", {**_offer_context(db, nomination),
+    return render(request, "applicants/offer.html", {**_offer_context(db, nomination, edition),
                                                      "consent_missing": placement.consent_missing(db, nomination),
-                                                     "consents": consent.standings(db, nomination)})
+                                                     "consents": consent.standings(db, nomination, edition)})
 
 
 @router.get("/applicant/offer/{answer}", response_class=HTMLResponse)
-def confirm_answer(request: Request, db: DB, nomination: Applicant, answer: str):
+def confirm_answer(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition, answer: str):
     if answer not in ("accept", "decline"):
         raise HTTPException(404)
-    return render(request, "applicants/offer_confirm.html", {**_offer_context(db, nomination), "answer": answer})
+    return render(request, "applicants/offer_confirm.html", {**_offer_context(db, nomination, edition), "answer": answer})
 
 
 @router.post("/applicant/offer/{answer}", response_class=HTMLResponse)
-def answer_offer(request: Request, db: DB, nomination: Applicant, form: Form, answer: str):
+def answer_offer(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition, form: Form,
+                 answer: str):
     if answer not in ("accept", "decline"):
         raise HTTPException(404)
-    context = _offer_context(db, nomination)
+    context = _offer_context(db, nomination, edition)
     try:
         placement.respond(db, nomination.id, context["offer"].id, answer == "accept",
                           str(form.get("reason", ""))[:1000])

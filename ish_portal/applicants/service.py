@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError
 from ish_portal.accounts.models import AccessToken, PublicForm, TokenPurpose, User
 from ish_portal.accounts.service import (
     LinkSettings,
-    active_coordinators,
     consume_token,
     find_token,
     hash_token,
     normalise_email,
+    organisation_and_coordinators,
     replace_applicant_links,
     when_public_request,
 )
@@ -96,27 +97,33 @@ class Standing:
 
 
 def standing(session: Session, nomination: Nomination, edition: Edition) -> Standing:
-    # One query for the offers: the newest told-about one and the open one are both among them
-    # (the same choices as placement.offers.latest_offer and open_offer make).
-    offers = session.exec(select(Offer, Lab).join(Lab, Lab.id == Offer.lab_id)
-                          .where(Offer.nomination_id == nomination.id, Offer.status != OfferStatus.PROPOSED)
-                          .order_by(Offer.created_at.desc(), Offer.id.desc())).all()
+    offers = session.exec(_OFFERS_TOLD, params={"nomination_id": nomination.id}).all()
     offer, offer_lab = offers[0] if offers else (None, None)
     open_offer = next((o for o, _lab in offers if o.status == OfferStatus.PENDING), None)
-    interview = session.exec(select(Interview).where(Interview.nomination_id == nomination.id)
-                             .order_by(Interview.scheduled_at.desc())).first()
+    interview = session.exec(_NEWEST_INTERVIEW, params={"nomination_id": nomination.id}).first()
     documents = documents_of(session, nomination)
     uploaded = {document.kind for document in documents}
     documents_complete = all(kind in uploaded for kind in required_documents(nomination, edition))
     ranked = can_rank(nomination, edition) and bool(preferences_of(session, nomination))
     consents = consent.standings(session, nomination, edition)
+    organisation, coordinators = organisation_and_coordinators(session, nomination.organisation_id)
     return Standing(
-        organisation=session.get(Organisation, nomination.organisation_id),
-        coordinators=active_coordinators(session, nomination.organisation_id),
+        organisation=organisation, coordinators=coordinators,
         offer=offer, offer_lab=offer_lab, documents=documents,
         stages=timeline(nomination, edition, interview, offer, documents_complete),
         pending=pending_items(nomination, edition, ranked, open_offer is not None, consents),
         consent_missing=consent.missing(session, nomination, consents), consents=consents)
+
+
+# Built once, as every statement of the status page is: building a statement and its cache key
+# costs about as much CPU as running it (docs/performance.md).
+# The offers a candidate was told of, newest first: the newest one and the open one are both among
+# them (the same choices as placement.offers.latest_offer and open_offer make).
+_OFFERS_TOLD = (select(Offer, Lab).join(Lab, Lab.id == Offer.lab_id)
+                .where(Offer.nomination_id == bindparam("nomination_id"), Offer.status != OfferStatus.PROPOSED)
+                .order_by(Offer.created_at.desc(), Offer.id.desc()))
+_NEWEST_INTERVIEW = (select(Interview).where(Interview.nomination_id == bindparam("nomination_id"))
+                     .order_by(Interview.scheduled_at.desc()))
 
 
 def timeline(nomination: Nomination, edition: Edition, interview: Interview | None, offer: Offer | None,

@@ -17,7 +17,7 @@ from zoneinfo import available_timezones
 
 from babel import dates
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -360,7 +360,11 @@ class BookingPage:
 
 
 def booking_of(session: Session, nomination: Nomination) -> InterviewBooking | None:
-    return session.exec(select(InterviewBooking).where(InterviewBooking.nomination_id == nomination.id)).first()
+    return session.exec(_BOOKING_OF, params={"nomination_id": nomination.id}).first()
+
+
+# Built once: the applicant's status page sends it on every request (docs/performance.md).
+_BOOKING_OF = select(InterviewBooking).where(InterviewBooking.nomination_id == bindparam("nomination_id"))
 
 
 def on_status_page(session: Session, nomination: Nomination) -> dict[str, object]:

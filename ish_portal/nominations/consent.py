@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -139,18 +140,43 @@ class Standing:
 
 
 def latest(session: Session, nomination_id: int, kind: str) -> tuple[ConsentRecord, ConsentText] | None:
-    return session.exec(select(ConsentRecord, ConsentText).join(ConsentText, ConsentText.id == ConsentRecord.text_id)
-                        .where(ConsentRecord.nomination_id == nomination_id, ConsentRecord.kind == kind)
-                        .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
-                        .execution_options(populate_existing=True)).first()
+    return _newest_of_each(session, nomination_id, [kind]).get(kind)
+
+
+def _newest_of_each(session: Session, nomination_id: int,
+                    kinds: list[str]) -> dict[str, tuple[ConsentRecord, ConsentText]]:
+    """The newest record of each kind asked for, with its text, in one query: a nomination holds a
+    handful of records at most (given, withdrawn, given again)."""
+    newest: dict[str, tuple[ConsentRecord, ConsentText]] = {}
+    for record_, text in session.exec(_NEWEST_FIRST, params={"nomination_id": nomination_id, "kinds": kinds}):
+        newest.setdefault(record_.kind, (record_, text))
+    return newest
+
+
+# Built once, as the other statements of the applicant's status page are (docs/performance.md).
+_NEWEST_FIRST = (select(ConsentRecord, ConsentText).join(ConsentText, ConsentText.id == ConsentRecord.text_id)
+                 .where(ConsentRecord.nomination_id == bindparam("nomination_id"),
+                        ConsentRecord.kind.in_(bindparam("kinds", expanding=True)))
+                 .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+                 .execution_options(populate_existing=True))
 
 
 def standing(session: Session, nomination: Nomination, kind: str, edition: Edition | None = None) -> Standing:
-    if kind == K.GUARDIAN:
+    return standings(session, nomination, edition, kinds=(kind,))[kind]
+
+
+def standings(session: Session, nomination: Nomination, edition: Edition | None = None,
+              kinds: tuple[str, ...] = (K.APPLICANT, K.GUARDIAN)) -> dict[str, Standing]:
+    """Where each kind of consent stands; a guardian's is not needed once the candidate is of age."""
+    if K.GUARDIAN in kinds:
         edition = edition or session.get(Edition, nomination.edition_id)
-        if not is_minor(nomination, edition):
-            return Standing(kind, State.NOT_NEEDED)
-    found = latest(session, nomination.id, kind)
+    needed = [kind for kind in kinds if kind != K.GUARDIAN or is_minor(nomination, edition)]
+    newest = _newest_of_each(session, nomination.id, needed) if needed else {}
+    return {kind: _standing_of(kind, newest.get(kind)) if kind in needed else Standing(kind, State.NOT_NEEDED)
+            for kind in kinds}
+
+
+def _standing_of(kind: str, found: tuple[ConsentRecord, ConsentText] | None) -> Standing:
     if found is None:
         return Standing(kind, State.MISSING)
     consent, text = found
@@ -159,11 +185,6 @@ def standing(session: Session, nomination: Nomination, kind: str, edition: Editi
     if current_text(kind, text.language).sha256 != text.sha256:
         return Standing(kind, State.OUTDATED, consent, text)
     return Standing(kind, State.GIVEN, consent, text)
-
-
-def standings(session: Session, nomination: Nomination, edition: Edition | None = None) -> dict[str, Standing]:
-    edition = edition or session.get(Edition, nomination.edition_id)
-    return {kind: standing(session, nomination, kind, edition) for kind in (K.APPLICANT, K.GUARDIAN)}
 
 
 def state_label(state: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from ish_portal.errors import DomainError, NotFound
@@ -145,8 +146,13 @@ def own_nomination(session: Session, coordinator: User, nomination_id: int, *, f
 
 
 def documents_of(session: Session, nomination: Nomination) -> list[Document]:
-    return list(session.exec(select(Document).where(Document.nomination_id == nomination.id)
-                             .order_by(Document.kind, Document.uploaded_at)).all())
+    return list(session.exec(_DOCUMENTS_OF, params={"nomination_id": nomination.id}).all())
+
+
+# Built once, as the statements the applicant's status page sends on every request are (see
+# docs/performance.md): building a statement and its cache key costs about as much CPU as running it.
+_DOCUMENTS_OF = (select(Document).where(Document.nomination_id == bindparam("nomination_id"))
+                 .order_by(Document.kind, Document.uploaded_at))
 
 
 # What the selection did inside Heidelberg (scores, the panel's reviews and their assignment):

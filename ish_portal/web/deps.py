@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
-from ish_portal.accounts.models import Role, User
-from ish_portal.accounts.service import applicant_session_is_live
+from ish_portal.accounts.models import AccessToken, Role, User
+from ish_portal.accounts.service import applicant_link_holds
 from ish_portal.db import as_id
 from ish_portal.nominations.models import Nomination
+from ish_portal.programme.models import Edition
 from ish_portal.settings import Settings
 
 
@@ -130,15 +132,32 @@ def _require_role(*roles: Role) -> Callable[[User], User]:
     return dependency
 
 
-def require_applicant(request: Request, db: DB) -> Nomination:
-    nomination_id = request.session.get("applicant")
-    nomination = db.get(Nomination, nomination_id) if nomination_id is not None else None
-    if nomination is None or not applicant_session_is_live(db, request.session.get("al"), nomination.id,
-                                                            nomination.email):
+def applicant_session(request: Request, db: DB) -> tuple[Nomination, Edition]:
+    """The candidate whose session this is, and their edition, in one query with the access link
+    the session was opened with (which must still hold)."""
+    nomination_id, token_id = request.session.get("applicant"), request.session.get("al")
+    found = None
+    if isinstance(nomination_id, int) and isinstance(token_id, int):
+        found = db.exec(_APPLICANT_SESSION, params={"nomination_id": nomination_id, "token_id": token_id}).first()
+    if found is None or not applicant_link_holds(found[2], found[0].id, found[0].email):
         request.session.pop("applicant", None)
         request.session.pop("al", None)
         raise NotAuthenticated(applicant=True)
-    return nomination
+    return found[0], found[1]
+
+
+# Built once, as the other statements of the applicant's status page are (docs/performance.md).
+_APPLICANT_SESSION = (select(Nomination, Edition, AccessToken).join(Edition, Edition.id == Nomination.edition_id)
+                      .outerjoin(AccessToken, AccessToken.id == bindparam("token_id"))
+                      .where(Nomination.id == bindparam("nomination_id")))
+
+
+def require_applicant(session: Annotated[tuple[Nomination, Edition], Depends(applicant_session)]) -> Nomination:
+    return session[0]
+
+
+def applicant_edition(session: Annotated[tuple[Nomination, Edition], Depends(applicant_session)]) -> Edition:
+    return session[1]
 
 
 CurrentUser = Annotated[User, Depends(require_user)]
@@ -150,6 +169,8 @@ Coordinator = Annotated[User, Depends(_require_role(Role.COORDINATOR))]
 PanelUser = Annotated[User, Depends(_require_role(Role.PANEL, Role.ORGANISER))]
 Host = Annotated[User, Depends(_require_role(Role.HOST))]
 Applicant = Annotated[Nomination, Depends(require_applicant)]
+# The applicant's edition, read with them: a route asking for both sends one query.
+ApplicantEdition = Annotated[Edition, Depends(applicant_edition)]
 
 
 def client_address(request: Request) -> str:
