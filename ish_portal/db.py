@@ -126,3 +126,21 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def holding_what_is_read(session: Session) -> Iterator[Session]:
+    """Keeps every row the session reads as an object alive until the block ends. The session
+    holds its objects by weak reference only, so a loop that looks up the same edition and
+    organisation for each of thousands of messages reads them again every time once nothing else
+    holds them; inside this block each is read once, and `session.get` finds it."""
+    held: list[object] = []
+
+    def hold(_session, instance) -> None:
+        held.append(instance)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    try:
+        yield session
+    finally:
+        event.remove(session, "loaded_as_persistent", hold)

@@ -29,7 +29,7 @@ from ish_portal.placement.messages import send_offer_reminders
 from ish_portal.placement.offers import expire_overdue_offers
 from ish_portal.retention.service import claimed_today, run_nightly
 from ish_portal.settings import Settings
-from ish_portal.db import utcnow
+from ish_portal.db import holding_what_is_read, utcnow
 from ish_portal.text.timefmt import zone
 
 log = logging.getLogger("ish_portal.worker")
@@ -75,7 +75,7 @@ class Worker:
         for job in (release_due, send_offer_reminders, send_missing_documents_reminders, send_ranking_reminders,
                     send_review_reminders, send_interview_reminders):
             try:
-                with self.session() as session:
+                with self.session() as session, holding_what_is_read(session):  # a message to each of many
                     sent = job(session, self.settings.base_url)
                 if sent:
                     log.info("%s: %d message(s)", job.__name__, sent)

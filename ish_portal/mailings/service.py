@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import SYSTEM, Actor, record
-from ish_portal.db import transaction, utcnow
+from ish_portal.db import holding_what_is_read, transaction, utcnow
 from ish_portal.errors import DomainError
 from ish_portal.mailings.groups import GROUPS, PLACED, Filters, Recipient, recipients
 from ish_portal.mailings.messages import ORGANISER_MESSAGE
@@ -131,7 +131,7 @@ def create_mailing(session: Session, organiser: User, edition: Edition, filters:
     texts, errors = clean_texts(form)
     if errors:
         raise DomainError(_("Please correct the marked fields."), fields=errors)
-    with transaction(session):
+    with transaction(session), holding_what_is_read(session):
         found = recipients(session, edition, filters)
         if not found:
             raise DomainError(_("Nobody matches these filters, so there is no one to write to."))
@@ -396,7 +396,7 @@ def create_not_selected_batch(session: Session, organiser: User, edition: Editio
     if not chosen:
         raise DomainError(_("Nobody is waiting to hear that they were not selected."))
     batch = f"not_selected-{edition.year}-{utcnow():%Y%m%d-%H%M%S-%f}"
-    with transaction(session):
+    with transaction(session), holding_what_is_read(session):
         mailing = Mailing(edition_id=edition.id, batch=batch, kind="not_selected", recipients="candidates",
                           filters={"group": "candidates"}, written_to=len(chosen),
                           created_by_id=organiser.id, created_by_name=organiser.full_name[:200])

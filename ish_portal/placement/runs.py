@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from ish_portal.errors import DomainError
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
-from ish_portal.db import transaction, utcnow
+from ish_portal.db import holding_what_is_read, transaction, utcnow
 from ish_portal.labs.models import Lab, LabRanking
 from ish_portal.matching import api as engine
 from ish_portal.matching.errors import InstanceError
@@ -583,7 +583,7 @@ def publish_run(session: Session, user: User, edition_id: int, run_id: int, now:
     transaction. An offer is released, and its response time starts, when its email is sent.
     Returns how many offers were made."""
     now = now or utcnow()
-    with transaction(session):
+    with transaction(session), holding_what_is_read(session):  # an email to each: see the helper
         edition = session.get(Edition, edition_id, populate_existing=True)
         run = session.exec(select(MatchRun).where(MatchRun.id == run_id, MatchRun.edition_id == edition_id)
                            .with_for_update().execution_options(populate_existing=True)).first()
