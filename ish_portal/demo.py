@@ -95,8 +95,8 @@ LABS = [
 
 # organisation, given, family, passport name, born, email, final status, extra
 CANDIDATES = [
-    ("kumamoto", "Haruto", "中村", "NAKAMURA HARUTO", date(2008, 5, 14), "haruto.nakamura", S.SUBMITTED),
-    ("kumamoto", "Yui", "松本", "MATSUMOTO YUI", date(2009, 1, 30), "yui.matsumoto", S.DRAFT),
+    ("kumamoto", "陽翔", "中村", "NAKAMURA HARUTO", date(2008, 5, 14), "haruto.nakamura", S.SUBMITTED),
+    ("kumamoto", "結衣", "松本", "MATSUMOTO YUI", date(2009, 1, 30), "yui.matsumoto", S.DRAFT),
     ("montpellier", "Noémie", "Laurent", "LAURENT NOEMIE", date(2008, 3, 2), "noemie.laurent", S.APPROVED),
     ("jelenia-gora", "Łukasz", "Kowalski", "KOWALSKI LUKASZ", date(2009, 9, 21), "lukasz.kowalski", S.SUBMITTED),
     ("rehovot", "נועה", "כהן", "COHEN NOA", date(2008, 11, 5), "noa.cohen", S.APPROVED),
@@ -405,7 +405,7 @@ def _candidates(session: Session, edition: Edition, organisations: dict[str, Org
 # the not-accepted candidates' data are past their retention periods by the autumn, the rest follows.
 # organisation, given, family, passport name, born, email, final status, month of the final decision
 PAST_CANDIDATES = [
-    ("kumamoto", "Sakura", "高橋", "TAKAHASHI SAKURA", date(2007, 4, 2), "sakura.takahashi", S.ACCEPTED, 5),
+    ("kumamoto", "さくら", "高橋", "TAKAHASHI SAKURA", date(2007, 4, 2), "sakura.takahashi", S.ACCEPTED, 5),
     ("montpellier", "Lucas", "Moreau", "MOREAU LUCAS", date(2007, 6, 18), "lucas.moreau", S.ACCEPTED, 5),
     ("bautzen", "Lena", "Schulz", "SCHULZ LENA", date(2008, 1, 9), "lena.schulz", S.ACCEPTED, 5),
     ("rehovot", "Yael", "Levi", "LEVI YAEL", date(2007, 9, 30), "yael.levi", S.ACCEPTED, 5),
