@@ -99,6 +99,10 @@ def typed_words(db) -> set[str]:
             for value in row:
                 if value:
                     words.update(WORD.findall(value))
+    # A name in Chinese or Japanese is written without a space between its parts ('中村陽翔'),
+    # so the whole name is one word of what was typed.
+    for nomination in db.exec(select(Nomination)):
+        words.update(WORD.findall(nomination.display_name))
     return words
 
 
