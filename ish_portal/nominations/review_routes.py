@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from ish_portal.audit.service import Actor, sensitive_access_of
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.nominations import consent, review, service
-from ish_portal.nominations.models import ALLOWED_TRANSITIONS, NominationStatus
+from ish_portal.nominations.models import NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.notifications import service as outbox
 from ish_portal.placement import messages as letters
@@ -104,7 +104,7 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
         "consent_records": consent.records_of(db, nomination.id),
         "sensitive_access": sensitive_access_of(db, nomination.id, limit=200),
         "paper_errors": {}, "paper_values": {},
-        "withdrawable": NominationStatus.WITHDRAWN in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]
+        "withdrawable": service.withdrawal_refused(nomination, edition) is None
                         and nomination.status != NominationStatus.DRAFT,
         "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],
         "errors": {}, "values": {}, "interview_errors": {},
@@ -270,7 +270,10 @@ def review_withdraw(request: Request, db: DB, user: Organiser, form: Form, nomin
         try:
             review.withdraw(db, user, nomination_id, reason)
         except DomainError as exc:
-            errors = {"withdraw_reason": exc.message}
+            # Nothing in the form can change it (the candidate's status, or an edition that has
+            # ended), and the page no longer offers the withdrawal: said above the page instead.
+            flash(request, exc.message, "error")
+            return redirect(f"/organiser/nominations/{nomination_id}")
         else:
             flash(request, _("The candidate is withdrawn; a seat they held goes to the waitlist."))
             return redirect(f"/organiser/nominations/{nomination_id}")

@@ -123,7 +123,8 @@ def _detail(request, db, nomination, status_code=200, **extra):
         "missing": service.missing_items(db, nomination, edition) if nomination.status == NominationStatus.DRAFT else [],
         "required": service.required_documents(nomination, edition),
         "document_kinds": [k.value for k in DocumentKind], "history": service.history_of(db, nomination, for_coordinator=True),
-        "minor": service.is_minor(nomination, edition), **extra}, status_code=status_code)
+        "minor": service.is_minor(nomination, edition),
+        "withdrawable": service.withdrawal_refused(nomination, edition) is None, **extra}, status_code=status_code)
 
 
 @router.post("/coordinator/nominations/{nomination_id}/documents", response_class=HTMLResponse)
@@ -169,7 +170,12 @@ def submit(request: Request, db: DB, user: Coordinator, settings: SettingsDep, n
 
 @router.get("/coordinator/nominations/{nomination_id}/withdraw", response_class=HTMLResponse)
 def withdraw_page(request: Request, db: DB, user: Coordinator, nomination_id: int):
-    return render(request, "nominations/withdraw.html", {"nomination": _own(db, user, nomination_id)})
+    nomination = _own(db, user, nomination_id)
+    refused = service.withdrawal_refused(nomination, db.get(Edition, nomination.edition_id))
+    if refused:
+        flash(request, refused, "error")
+        return redirect(f"/coordinator/nominations/{nomination.id}")
+    return render(request, "nominations/withdraw.html", {"nomination": nomination})
 
 
 @router.post("/coordinator/nominations/{nomination_id}/withdraw", response_class=HTMLResponse)

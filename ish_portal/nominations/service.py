@@ -36,7 +36,7 @@ from ish_portal.programme.models import DocumentKind, Edition, Quota
 from ish_portal.nominations.places import places_used
 from ish_portal.programme.service import deadline_of
 from ish_portal.text.i18n import gettext as _
-from ish_portal.text.timefmt import format_date, format_datetime
+from ish_portal.text.timefmt import format_date, format_datetime, local
 
 S = NominationStatus
 CHUNK = 64 * 1024
@@ -460,12 +460,25 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
     return nomination
 
 
+def withdrawal_refused(nomination: Nomination, edition: Edition) -> str | None:
+    """Why the candidate cannot be withdrawn, or None when they can. Once the programme's last day
+    is past (in Heidelberg), what happened stays as it happened: a withdrawal then would tell the
+    candidate they are out of a summer they spent, free a seat nobody can take, and change how long
+    their data is kept."""
+    if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
+        return _("This nomination can no longer be withdrawn.")
+    if local(utcnow()).date() > edition.ends_on:
+        return _("%(edition)s has ended: its candidates can no longer be withdrawn.", edition=edition.title)
+    return None
+
+
 def withdraw_candidate(session: Session, nomination: Nomination, actor: Actor, reason: str) -> None:
     """Withdraws a candidate in any status that allows it, and tells them and their coordinators.
     Whatever else follows (an offer ended, a seat offered to the waitlist) the status door's
     followers do. Caller holds the transaction."""
-    if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
-        raise DomainError(_("This nomination can no longer be withdrawn."))
+    refused = withdrawal_refused(nomination, session.get(Edition, nomination.edition_id))
+    if refused:
+        raise DomainError(refused)
     change_status(session, nomination, S.WITHDRAWN, actor, reason=reason)
     messages.notify_withdrawal(session, nomination, reason)
 

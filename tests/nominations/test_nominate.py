@@ -310,6 +310,43 @@ def test_withdraw_tells_the_candidate_and_the_coordinator(signed_in, db, make, w
     assert "Family reasons" in smtp.text_of(smtp.to("cora@kumamoto.example")[0])
 
 
+def _last_summer(db, make, kumamoto):
+    """ISH 2026, over since August, and Kumamoto's candidate who took part in it."""
+    from datetime import UTC, datetime
+    past = make.edition(db, title="ISH 2026", year=2026, starts_on=date(2026, 7, 13), ends_on=date(2026, 8, 8),
+                        nomination_opens_at=datetime(2025, 10, 1, tzinfo=UTC),
+                        nomination_closes_at=datetime(2026, 3, 15, tzinfo=UTC))
+    make.quota(db, past, kumamoto, places=2)
+    return make.nomination(db, past, kumamoto, status="accepted", email="sakura@example.org")
+
+
+def test_a_candidate_of_an_edition_that_has_ended_cannot_be_withdrawn(signed_in, db, make, world, smtp, deliver):
+    _, kumamoto, _, _ = world
+    sakura = _last_summer(db, make, kumamoto)
+    assert "/withdraw" not in signed_in.get(f"/coordinator/nominations/{sakura.id}").text
+    asked = signed_in.get(f"/coordinator/nominations/{sakura.id}/withdraw", follow_redirects=True)
+    assert "ISH 2026 has ended: its candidates can no longer be withdrawn." in asked.text
+    refused = post_form(signed_in, f"/coordinator/nominations/{sakura.id}",
+                        f"/coordinator/nominations/{sakura.id}/withdraw", {"reason": "Testing"})
+    assert refused.status_code == 400
+    assert "ISH 2026 has ended: its candidates can no longer be withdrawn." in refused.text
+    assert fresh(db).get(Nomination, sakura.id).status == "accepted"
+    deliver()
+    assert smtp.to("sakura@example.org") == []
+
+
+def test_an_organiser_cannot_withdraw_a_candidate_of_an_edition_that_has_ended(client, db, make, world):
+    from tests.conftest import sign_in
+    _, kumamoto, _, _ = world
+    sakura = _last_summer(db, make, kumamoto)
+    organiser = sign_in(client, make.organiser(db).email)
+    assert 'id="withdraw"' not in organiser.get(f"/organiser/nominations/{sakura.id}").text
+    refused = post_form(organiser, f"/organiser/nominations/{sakura.id}",
+                        f"/organiser/nominations/{sakura.id}/withdraw", {"withdraw_reason": "Testing", "confirm": "yes"})
+    assert "ISH 2026 has ended: its candidates can no longer be withdrawn." in refused.text
+    assert fresh(db).get(Nomination, sakura.id).status == "accepted"
+
+
 def test_history_records_each_change_from_and_to(signed_in, db):
     create(signed_in)
     nomination = the_nomination(db)
