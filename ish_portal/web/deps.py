@@ -4,7 +4,7 @@ asking. Signed-in identity lives in the signed session cookie:
              deactivation and a new password, which ends every session signed before)
   applicant  the nomination id of an applicant who came in through their access link, and
   al         the id of that link, whose session ends on the server when they sign out or ask
-             for a newer link (accounts.service.applicant_session_is_live)"""
+             for a newer link (accounts.service.applicant_link_holds, which applicant_session below asks)"""
 
 from __future__ import annotations
 
