@@ -32,7 +32,8 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import FIELD_LABELS, change_status, field_label, status_label, withdraw_candidate
+from ish_portal.nominations.service import (FIELD_LABELS, change_status, field_label, record_closed, status_label,
+                                            withdraw_candidate)
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.forms import parse_local
@@ -406,6 +407,8 @@ def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[i
         raise DomainError(_("Give the reason why the selected nominations are not eligible."))
     if not ids:
         raise DomainError(_("Select at least one nomination."))
+    if (closed := record_closed(edition)) is not None:
+        raise DomainError(closed)
     result = BulkResult()
     actor = Actor.of_user(organiser)
     with transaction(session):
@@ -440,6 +443,11 @@ def withdraw(session: Session, organiser: User, nomination_id: int, reason: str)
 
 
 # -- one nomination ---------------------------------------------------------------------------------
+
+def _refuse_when_closed(session: Session, nomination: Nomination) -> None:
+    if (closed := record_closed(session.get(Edition, nomination.edition_id))) is not None:
+        raise DomainError(closed)
+
 
 def nomination_for_review(session: Session, nomination_id: int, *, fresh: bool = False) -> Nomination:
     query = select(Nomination).where(Nomination.id == nomination_id)
@@ -501,6 +509,7 @@ def decide_eligibility(session: Session, organiser: User, nomination_id: int, fo
         raise DomainError(fields={"reason": _("Give the reason why the candidate is not eligible.")})
     with transaction(session):
         nomination = nomination_for_review(session, nomination_id, fresh=True)
+        _refuse_when_closed(session, nomination)
         target = S(form.decision)
         if nomination.status == target:
             # Only the reason changes; no status move to record.
@@ -533,6 +542,7 @@ def set_score(session: Session, organiser: User, nomination_id: int, form: Score
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status == S.DRAFT:
             raise DomainError(_("A draft cannot be reviewed yet."))
+        _refuse_when_closed(session, nomination)
         write_review_score(session, nomination, form.review_score, Actor.of_user(organiser))
     return nomination
 
@@ -599,6 +609,7 @@ def schedule_interview(session: Session, organiser: User, nomination_id: int, fo
         nomination = nomination_for_review(session, nomination_id, fresh=True)
         if nomination.status in (S.DRAFT, S.WITHDRAWN):
             raise DomainError(_("An interview can be scheduled only for a submitted nomination."))
+        _refuse_when_closed(session, nomination)
         if form.scheduled_at < utcnow():
             raise DomainError(fields={"scheduled_at": _("Choose a time in the future.")})
         interview = Interview(nomination_id=nomination.id, scheduled_at=form.scheduled_at,
@@ -632,6 +643,7 @@ def update_interview(session: Session, organiser: User, nomination_id: int, inte
                      form: InterviewUpdateForm) -> Interview:
     with transaction(session):
         nomination = nomination_for_review(session, nomination_id, fresh=True)
+        _refuse_when_closed(session, nomination)
         interview = session.exec(select(Interview).where(Interview.id == interview_id,
                                                          Interview.nomination_id == nomination.id)
                                  .execution_options(populate_existing=True)).first()

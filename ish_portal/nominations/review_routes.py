@@ -104,6 +104,7 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
         "consent_records": consent.records_of(db, nomination.id),
         "sensitive_access": sensitive_access_of(db, nomination.id, limit=200),
         "paper_errors": {}, "paper_values": {},
+        "closed": service.record_closed(edition),
         "withdrawable": service.withdrawal_refused(nomination, edition) is None
                         and nomination.status != NominationStatus.DRAFT,
         "outcomes": [(o, review.outcome_label(o)) for o in review.OUTCOMES],

@@ -34,9 +34,9 @@ from ish_portal.nominations import messages
 from ish_portal.notifications.service import enqueue
 from ish_portal.programme.models import DocumentKind, Edition, Quota
 from ish_portal.nominations.places import places_used
-from ish_portal.programme.service import deadline_of
+from ish_portal.programme.service import deadline_of, has_ended
 from ish_portal.text.i18n import gettext as _
-from ish_portal.text.timefmt import format_date, format_datetime, local
+from ish_portal.text.timefmt import format_date, format_datetime
 
 S = NominationStatus
 CHUNK = 64 * 1024
@@ -460,6 +460,16 @@ def withdraw(session: Session, coordinator: User, nomination_id: int, reason: st
     return nomination
 
 
+def record_closed(edition: Edition) -> str | None:
+    """Why what was decided and recorded for this edition's candidates can no longer change, or
+    None while it can. After the programme's last day, eligibility, scores, interviews and consents
+    are what happened: a change then would send a candidate news about a summer that is over."""
+    if has_ended(edition):
+        return _("%(edition)s has ended: what was decided and recorded for its candidates stays as it was.",
+                 edition=edition.title)
+    return None
+
+
 def withdrawal_refused(nomination: Nomination, edition: Edition) -> str | None:
     """Why the candidate cannot be withdrawn, or None when they can. Once the programme's last day
     is past (in Heidelberg), what happened stays as it happened: a withdrawal then would tell the
@@ -467,7 +477,7 @@ def withdrawal_refused(nomination: Nomination, edition: Edition) -> str | None:
     their data is kept."""
     if S.WITHDRAWN not in ALLOWED_TRANSITIONS[NominationStatus(nomination.status)]:
         return _("This nomination can no longer be withdrawn.")
-    if local(utcnow()).date() > edition.ends_on:
+    if has_ended(edition):
         return _("%(edition)s has ended: its candidates can no longer be withdrawn.", edition=edition.title)
     return None
 

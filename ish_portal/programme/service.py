@@ -113,11 +113,17 @@ def create_edition(session: Session, organiser: User, form: NewEdition) -> Editi
 PHASES = ["set-up", "nominations", "review", "matching", "offers", "programme", "finished"]
 
 
+def has_ended(edition: Edition, now: datetime | None = None) -> bool:
+    """Whether the programme's last day is past in Heidelberg. From then on what happened to its
+    candidates is a record: the doors that would change a decision, a score or a status refuse."""
+    return (now or utcnow()).astimezone(timefmt.zone()).date() > edition.ends_on
+
+
 def phase(session: Session, edition: Edition, now: datetime | None = None) -> str:
     """Where the edition stands; each phase follows from dates and from what has happened."""
     now = now or utcnow()
     today = now.astimezone(timefmt.zone()).date()
-    if today > edition.ends_on:
+    if has_ended(edition, now):
         return "finished"
     if today >= edition.starts_on:
         return "programme"

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from ish_portal.audit.models import AuditEvent
-from ish_portal.nominations.models import Interview, Nomination
+from ish_portal.nominations.models import ConsentRecord, Interview, Nomination
 from icalendar import Calendar
 from ish_portal.text.timefmt import from_local_input
 from tests.conftest import fresh, post_form
@@ -176,3 +176,57 @@ def test_review_interview_outcome_is_saved_and_audited(as_organiser, db, nominat
     assert "interview updated" in history and "pending <span class=\"flip\">→</span> passed" in history
 
 
+
+
+@pytest.fixture
+def last_summer(db, make):
+    """Kumamoto's candidate of ISH 2026, over since August: approved, with a score and an interview
+    held, never offered a place. The guardian's consent never came."""
+    past = make.edition(db, title="ISH 2026", year=2026, starts_on=date(2026, 7, 13), ends_on=date(2026, 8, 8),
+                        nomination_opens_at=datetime(2025, 10, 1, tzinfo=UTC),
+                        nomination_closes_at=datetime(2026, 3, 15, tzinfo=UTC))
+    kumamoto = make.organisation(db, name="Kumamoto")
+    candidate = make.nomination(db, past, kumamoto, status="approved", review_score=61, given_name="Yui",
+                                family_name="Matsumoto", email="yui@example.org", date_of_birth=date(2009, 5, 1),
+                                guardian_email="matsumoto@example.org")
+    db.add(Interview(nomination_id=candidate.id, scheduled_at=datetime(2026, 2, 2, 9, tzinfo=UTC),
+                     interviewer="Dr. Weber", notes="Clear answers", outcome="passed"))
+    db.commit()
+    return candidate
+
+
+def test_the_review_of_an_edition_that_has_ended_is_a_record(as_organiser, db, last_summer, smtp, deliver):
+    page = as_organiser.get(url(last_summer))
+    assert "ISH 2026 has ended: what was decided and recorded for its candidates stays as it was." in page.text
+    for door in ("/eligibility", "/score", "/interviews", "/consent/paper"):
+        assert f'action="{url(last_summer, door)}' not in page.text
+    assert "61" in page.text and "Dr. Weber" in page.text and "Clear answers" in page.text
+    [interview] = fresh(db).exec(select(Interview)).all()
+    in_ten_days = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
+    for tail, data in (("/eligibility", {"decision": "rejected", "reason": "Late"}),
+                       ("/score", {"review_score": "90"}),
+                       ("/interviews", {"scheduled_at": in_ten_days, "interviewer": "Dr. Weber"}),
+                       (f"/interviews/{interview.id}", {"interviewer": "Dr. Weber", "outcome": "failed"})):
+        refused = post(as_organiser, last_summer, tail, data)
+        assert refused.status_code == 400, tail
+        assert "ISH 2026 has ended: what was decided and recorded for its candidates stays as it was." in refused.text, tail
+    saved = fresh(db).get(Nomination, last_summer.id)
+    assert (saved.status, saved.review_score) == ("approved", 61)
+    assert [(i.outcome, i.interviewer) for i in fresh(db).exec(select(Interview)).all()] == [("passed", "Dr. Weber")]
+    paper = post_form(as_organiser, url(last_summer), url(last_summer, "/consent/paper"),
+                      {"paper_name": "Aoi Matsumoto", "confirm": "yes"},
+                      files={"paper_file": ("consent.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+    assert paper.status_code == 400
+    assert "ISH 2026 has ended: what was decided and recorded for its candidates stays as it was." in paper.text
+    assert fresh(db).exec(select(ConsentRecord)).all() == []
+    assert events(db, "status_changed") == [] and events(db, "review_score_changed") == []
+    deliver()
+    assert smtp.to("yui@example.org") == [] and smtp.to("matsumoto@example.org") == []
+
+
+def test_the_bulk_decision_is_refused_once_the_current_edition_has_ended(as_organiser, db, last_summer):
+    refused = post_form(as_organiser, "/organiser/nominations", "/organiser/nominations/bulk",
+                        {"ids": str(last_summer.id), "decision": "reject", "reason": "Late", "confirm": "yes"},
+                        follow_redirects=True)
+    assert "ISH 2026 has ended: what was decided and recorded for its candidates stays as it was." in refused.text
+    assert fresh(db).get(Nomination, last_summer.id).status == "approved"
