@@ -29,7 +29,7 @@ from sqlmodel import Session, SQLModel
 
 import ish_portal.areas  # noqa: F401  (every area's registrations, as the application has them)
 from ish_portal.db import make_engine
-from ish_portal.migrate import upgrade
+from ish_portal.migrate import migrate
 from ish_portal.settings import Settings
 from tests.smtp import SMTPSink
 
@@ -78,16 +78,16 @@ def own_database(folder: Path, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def scratch_database_url(database_url, tmp_path) -> Iterator[str]:
-    """An empty database for one test that builds it its own way (a migration test): a new SQLite
-    file, or on PostgreSQL a schema of its own in the run's database, dropped at the end. A schema
-    rather than a database, as DROP DATABASE makes PostgreSQL write every changed page to disk
-    (a checkpoint), which took seconds in the middle of a run."""
+@contextmanager
+def scratch_database(database_url: str, folder: Path, name: str = "scratch") -> Iterator[str]:
+    """An empty database for a test that builds it its own way (a migration test): a new SQLite
+    file in `folder`, or on PostgreSQL a schema of its own in the run's database, dropped at the
+    end. A schema rather than a database, as DROP DATABASE makes PostgreSQL write every changed
+    page to disk (a checkpoint), which took seconds in the middle of a run."""
     if not database_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        yield f"sqlite:///{folder / (name + '.sqlite3')}"
         return
-    schema = f"scratch_{uuid.uuid4().hex[:12]}"
+    schema = f"{name}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -98,6 +98,12 @@ def scratch_database_url(database_url, tmp_path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def scratch_database_url(database_url, tmp_path) -> Iterator[str]:
+    with scratch_database(database_url, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -111,8 +117,11 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def migrated_engine(database_url) -> Iterator[Engine]:
+    # Through every migration, not the shortcut a new database takes (ish_portal.migrate): the
+    # suite runs on the schema the databases made by earlier versions have.
     engine = make_engine(database_url)
-    upgrade(engine)
+    with engine.begin() as connection:
+        migrate(connection)
     yield engine
     engine.dispose()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import DDL, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
@@ -97,7 +97,7 @@ class AccessToken(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     nomination_id: int | None = Field(default=None, foreign_key="nomination.id", index=True)
     # Where the link leads once used (an applicant's offer page, say); single-purpose links.
-    target: str = Field(default="", max_length=200)
+    target: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -130,6 +130,24 @@ class PublicRequest(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     # What the worker did: "sent", "unknown" (no such account or nomination), "limited".
     outcome: str = Field(default="", max_length=20)
+
+
+
+# A queued request wakes the workers as a queued email does (notifications.models): they LISTEN
+# on the outbox's channel on PostgreSQL; on SQLite they poll. (Migration 0007 added it to
+# existing databases.)
+event.listen(PublicRequest.__table__, "after_create", DDL("""
+CREATE FUNCTION public_request_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.done_at IS NULL THEN
+        PERFORM pg_notify('ish_outbox', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER public_request_announce AFTER INSERT ON public_request
+    FOR EACH ROW EXECUTE FUNCTION public_request_announce();
+""").execute_if(dialect="postgresql"))
 
 
 class SignInThrottle(SQLModel, table=True):

@@ -32,7 +32,7 @@ class Lab(SQLModel, table=True):
     # the weeks of the programme (1 is the first) the lab can host; a reminder sent meanwhile.
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     confirmed_by_id: int | None = None
-    host_weeks: list[int] = Field(default_factory=list, sa_type=JSON)
+    host_weeks: list[int] = Field(default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"})
     confirmation_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from ish_portal.text.names import addressed_name, written_name
@@ -60,7 +60,7 @@ class Nomination(SQLModel, table=True):
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     # Which part comes first when the name is written (see text/names.py); confirmed by the coordinator.
-    name_order: str = Field(default="given_first", max_length=12)
+    name_order: str = Field(default="given_first", max_length=12, sa_column_kwargs={"server_default": "given_first"})
     passport_name: str = Field(default="", max_length=200)  # as in the passport, Latin script
     date_of_birth: date | None = None
     email: str = Field(max_length=254, index=True)  # stored lower-case
@@ -74,7 +74,8 @@ class Nomination(SQLModel, table=True):
     statement: str = Field(default="", max_length=4000)
     guardian_name: str = Field(default="", max_length=200)
     guardian_email: str = Field(default="", max_length=254)
-    guardian_language: str = Field(default="en", max_length=5)  # of the guardian's emails
+    guardian_language: str = Field(default="en", max_length=5,  # of the guardian's emails
+                                   sa_column_kwargs={"server_default": "en"})
 
     # Asked by the coordinator, changed by the applicant: the language of the candidate's emails.
     language: str = Field(default="en", max_length=5)
@@ -86,8 +87,8 @@ class Nomination(SQLModel, table=True):
     dietary_needs: str = Field(default="", max_length=1000)
     # What the applicant lets the hosts of their lab see: the CV among the candidates, the
     # dietary needs on the roster. And the day they arrive in Heidelberg.
-    cv_for_hosts: bool = False
-    dietary_for_hosts: bool = False
+    cv_for_hosts: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    dietary_for_hosts: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     arrival_on: date | None = None
     medical_notes: str = Field(default="", max_length=2000)  # sensitive
     passport_number: str = Field(default="", max_length=40)  # sensitive

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import DDL, JSON, Index, LargeBinary, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from ish_portal.db import UTCDateTime, utcnow
@@ -45,7 +45,7 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str
     # What the message was rendered from: {"facts": {...}, "reader": {...}}, so a draft can be
     # written again after its wording or its facts change (an offer's deadline set on release).
-    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": "{}"})
     # An organiser's own wording of this one draft (with the kind's placeholders); None: the kind's.
     own_subject: str | None = Field(default=None, max_length=300)
     own_body: str | None = Field(default=None, sa_type=Text)
@@ -60,6 +60,32 @@ class OutboxMessage(SQLModel, table=True):
     nomination_id: int | None = Field(default=None, foreign_key="nomination.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+
+# Every way a row becomes queued (written by enqueue, a draft batch released, a failed message
+# retried) notifies the channel the senders LISTEN on, inside the transaction that does it, so a
+# sender hears of it exactly when it commits, and never of a change rolled back. A row a sender
+# puts back after a temporary failure is due only later, so it is not announced. Equal
+# notifications within one transaction are delivered once: a bulk change costs one wake-up.
+# SQLite has no notifications; senders poll there. (Migration 0005 added it to existing
+# databases; this is how a new one gets it.)
+event.listen(OutboxMessage.__table__, "after_create", DDL("""
+CREATE FUNCTION outbox_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'queued' THEN
+        IF TG_OP = 'INSERT' THEN
+            PERFORM pg_notify('ish_outbox', '');
+        ELSIF OLD.status <> 'sending' THEN
+            PERFORM pg_notify('ish_outbox', '');
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_announce AFTER INSERT OR UPDATE OF status ON outbox_message
+    FOR EACH ROW EXECUTE FUNCTION outbox_announce();
+""").execute_if(dialect="postgresql"))
 
 
 class OutboxAttachment(SQLModel, table=True):

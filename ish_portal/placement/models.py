@@ -78,5 +78,5 @@ class Offer(SQLModel, table=True):
     # Confirmed by the lab's host at the end (hosts/service.confirm_attendance): whether the
     # student took part, and the title of their project, which the certificate shows.
     attended: bool | None = None
-    project_title: str = Field(default="", max_length=300)
+    project_title: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     attendance_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

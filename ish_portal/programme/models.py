@@ -35,7 +35,7 @@ class Organisation(SQLModel, table=True):
     country: str = Field(default="", max_length=2)  # ISO 3166-1 alpha-2; empty when unknown
     kind: str = Field(default=OrganisationKind.OTHER, max_length=20)
     # Where its people live: the time zone emails to its coordinators and candidates use.
-    time_zone: str = Field(default="Europe/Berlin", max_length=60)
+    time_zone: str = Field(default="Europe/Berlin", max_length=60, sa_column_kwargs={"server_default": "Europe/Berlin"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
