@@ -34,6 +34,10 @@ from ish_portal.text.timefmt import zone
 
 log = logging.getLogger("ish_portal.worker")
 HOUSEKEEPING_SECONDS = 60
+# A process's first housekeeping waits this long after it starts. Its statements run (and are
+# compiled) for the first time then, and in the same interpreter as the first pages, which have
+# theirs to compile too: the reminders and expiries can wait a few seconds, the first visitor not.
+FIRST_HOUSEKEEPING_AFTER_SECONDS = 5
 # The nightly retention purge runs in the first housekeeping round from this hour (Heidelberg).
 RETENTION_HOUR = 2
 POLL_AFTER_FAILURE_SECONDS = 1.0
@@ -44,7 +48,7 @@ class Worker:
         self.engine = engine
         self.settings = settings
         self.sender = Sender(engine, settings)
-        self._next_housekeeping = 0.0
+        self._next_housekeeping = time.monotonic() + FIRST_HOUSEKEEPING_AFTER_SECONDS
         # Set while the worker waits for work (nothing due), for anyone who needs to know it is
         # idle, such as the test that a notification and not the poll wakes it.
         self.waiting = threading.Event()
