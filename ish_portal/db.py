@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -127,6 +129,16 @@ def transaction(session: Session) -> Iterator[Session]:
         session.rollback()
         raise
 
+
+
+def read_once(session: Session, key: Hashable, read: Callable[[], T]) -> T:
+    """What `read()` gives, read once in this session (a request's or a job's): for a read that
+    several parts of one page make alike, such as the labs of an edition by id. Only for what the
+    session does not change meanwhile."""
+    kept = session.info.setdefault("read_once", {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
 
 @contextmanager
 def holding_what_is_read(session: Session) -> Iterator[Session]:

@@ -49,7 +49,7 @@ def lab_page(request: Request, db: DB, user: Host, lab_id: int):
     lab, edition = _hosted(db, user, lab_id)
     return render(request, "hosts/lab.html", {
         "lab": lab, "edition": edition, "locked": service.ranking_locked(edition),
-        "candidates": service.candidates(db, user, lab.id), "roster": service.roster(db, user, lab.id),
+        "candidates": service.candidates(db, lab), "roster": service.roster(db, lab),
         "weeks": service.programme_weeks(edition)})
 
 
@@ -95,7 +95,7 @@ def confirm(request: Request, db: DB, user: Host, form: Form, lab_id: int):
 # -- candidates and ranking ------------------------------------------------------------------------
 
 def _candidates_page(request, db, user, lab, edition, status_code=200, **extra):
-    candidates = service.candidates(db, user, lab.id)
+    candidates = service.candidates(db, lab)
     context = {"lab": lab, "edition": edition, "candidates": candidates, "locked": service.ranking_locked(edition),
                "rank_values": {f"rank-{c.nomination_id}": c.rank for c in candidates if c.rank is not None},
                "rank_errors": {}, "problems": []}
@@ -112,7 +112,7 @@ def candidates_page(request: Request, db: DB, user: Host, lab_id: int):
 def save_ranking(request: Request, db: DB, user: Host, form: Form, lab_id: int):
     lab, edition = _hosted(db, user, lab_id)
     values = form_values(form)
-    ids = [c.nomination_id for c in service.candidates(db, user, lab.id)]
+    ids = [c.nomination_id for c in service.candidates(db, lab)]
     ranks, errors = rank_form(values, ids)
     if errors:
         return _candidates_page(request, db, user, lab, edition, 400, rank_values=values, rank_errors=errors)
@@ -138,7 +138,7 @@ def candidate_cv(db: DB, user: Host, lab_id: int, nomination_id: int):
 
 def _roster_page(request, db, user, lab, edition, status_code=200, errors=None, values=None):
     return render(request, "hosts/roster.html", {
-        "lab": lab, "edition": edition, "roster": service.roster(db, user, lab.id),
+        "lab": lab, "edition": edition, "roster": service.roster(db, lab),
         "attendance_open": service.attendance_open(edition, local(utcnow()).date()),
         "errors": errors or {}, "values": values or {}}, status_code=status_code)
 

@@ -189,9 +189,9 @@ class HostCandidate:
     cv_document_id: int | None  # only when the candidate agreed that hosts may see the CV
 
 
-def candidates(session: Session, host: User, lab_id: int) -> list[HostCandidate]:
-    """The approved candidates who chose the lab, the lab's ranked ones first in its order."""
-    lab, _edition = hosted_lab(session, host, lab_id)
+def candidates(session: Session, lab: Lab) -> list[HostCandidate]:
+    """The approved candidates who chose the lab (one of the host's, from hosted_lab), the lab's
+    ranked ones first in its order."""
     ranks = dict(session.exec(select(LabRanking.nomination_id, LabRanking.rank)
                               .where(LabRanking.lab_id == lab.id)).all())
     rows = session.exec(select(Nomination, LabPreference.rank)
@@ -221,7 +221,7 @@ def save_ranking(session: Session, host: User, lab_id: int, ranks: dict[int, int
         session.refresh(edition)
         if ranking_locked(edition):
             raise DomainError(_("Lab preferences are closed: the ranking can no longer be changed."))
-        shown = {c.nomination_id for c in candidates(session, host, lab.id)}
+        shown = {c.nomination_id for c in candidates(session, lab)}
         if set(ranks) - shown:
             raise DomainError(_("Some of these candidates can no longer be ranked. Reload the page and try again."))
         order = [nid for nid, _rank in sorted(ranks.items(), key=lambda item: item[1])]
@@ -233,7 +233,8 @@ def save_ranking(session: Session, host: User, lab_id: int, ranks: dict[int, int
 
 def candidate_cv(session: Session, host: User, lab_id: int, nomination_id: int) -> tuple[Document, bytes]:
     """A candidate's CV, for a host of a lab the candidate chose, if the candidate agreed."""
-    found = next((c for c in candidates(session, host, lab_id) if c.nomination_id == nomination_id), None)
+    lab, _edition = hosted_lab(session, host, lab_id)
+    found = next((c for c in candidates(session, lab) if c.nomination_id == nomination_id), None)
     if found is None or found.cv_document_id is None:
         raise NotFound()
     with transaction(session):
@@ -272,8 +273,8 @@ class RosterRow:
     project_title: str
 
 
-def roster(session: Session, host: User, lab_id: int) -> list[RosterRow]:
-    lab, _edition = hosted_lab(session, host, lab_id)
+def roster(session: Session, lab: Lab) -> list[RosterRow]:
+    """The students placed in the lab (one of the host's, from hosted_lab)."""
     return [RosterRow(r[0], written_name(r[1], r[2], r[3]), r[4],
                       list(r[5] or []), r[6], r[7] or "", r[8], r[9] or "")
             for r in session.exec(roster_query(lab.id)).all()]

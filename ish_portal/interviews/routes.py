@@ -160,8 +160,8 @@ def calendar_feed(db: DB, settings: SettingsDep, token: str):
 
 # -- slots ----------------------------------------------------------------------------------------
 
-def _slots_page(request, db, user, edition, values, errors, status_code=200):
-    editions = service.interviewing_editions(db, user)
+def _slots_page(request, db, user, edition, values, errors, status_code=200, editions=None):
+    editions = service.interviewing_editions(db, user) if editions is None else editions
     people = service.interviewers(db, edition.id) if user.is_organiser else [user]
     return render(request, "interviews/slots.html", {
         "edition": edition, "editions": editions, "edition_options": [(e.id, e.title) for e in editions],
@@ -179,8 +179,9 @@ def _slots_page(request, db, user, edition, values, errors, status_code=200):
 
 @router.get("/panel/slots", response_class=HTMLResponse)
 def slots_page(request: Request, db: DB, user: PanelUser, edition: str | None = None):
-    chosen = _found(service.edition_for, db, user, as_id(edition))
-    return _slots_page(request, db, user, chosen, {}, {})
+    editions = service.interviewing_editions(db, user)
+    chosen = _found(service.edition_for, db, user, as_id(edition), editions)
+    return _slots_page(request, db, user, chosen, {}, {}, editions=editions)
 
 
 @router.post("/panel/slots", response_class=HTMLResponse)
@@ -223,9 +224,10 @@ def delete_slot(request: Request, db: DB, user: PanelUser, slot_id: int):
 
 @router.get("/organiser/interviews", response_class=HTMLResponse)
 def invitations_page(request: Request, db: DB, user: Organiser, edition: str | None = None):
-    chosen = _found(service.edition_for, db, user, as_id(edition))
+    editions = service.interviewing_editions(db, user)
+    chosen = _found(service.edition_for, db, user, as_id(edition), editions)
     return render(request, "interviews/invitations.html", {
-        "edition": chosen, "editions": service.interviewing_editions(db, user),
+        "edition": chosen, "editions": editions,
         "rows": service.invitable(db, chosen.id), "cutoff_hours": service.cutoff_hours(db, chosen.id),
         "slots": {slot.id: slot for slot, _u, _n in service.slots_of(db, user, chosen.id)},
         "when_in": service.when_in, "zone": service.interviewer_zone(db, user.id), "zone_label": service.zone_label})

@@ -149,8 +149,24 @@ def set_cutoff_hours(session: Session, organiser: User, edition_id: int, hours: 
         session.add(setting)
 
 
+def _setting(session: Session, user_id: int) -> InterviewerSetting | None:
+    """The interviewer's settings, or None, read once in a session: the session keeps a row it
+    has read, but not that there was none, and one page asks for the zone and the feed both."""
+    key = ("interviewer_setting", user_id)
+    if key not in session.info:
+        session.info[key] = session.get(InterviewerSetting, user_id)
+    return session.info[key]
+
+
+def _kept_setting(session: Session, user_id: int) -> InterviewerSetting:
+    """The interviewer's settings to change, made when there are none yet."""
+    setting = _setting(session, user_id) or InterviewerSetting(user_id=user_id)
+    session.info[("interviewer_setting", user_id)] = setting
+    return setting
+
+
 def interviewer_zone(session: Session, user_id: int) -> str:
-    setting = session.get(InterviewerSetting, user_id)
+    setting = _setting(session, user_id)
     return setting.time_zone if setting else HEIDELBERG
 
 
@@ -158,7 +174,7 @@ def set_interviewer_zone(session: Session, user: User, zone: str) -> None:
     if zone not in zones():
         raise DomainError(fields={"time_zone": _("Choose a time zone from the list.")})
     with transaction(session):
-        setting = session.get(InterviewerSetting, user.id) or InterviewerSetting(user_id=user.id)
+        setting = _kept_setting(session, user.id)
         setting.time_zone = zone
         session.add(setting)
 
@@ -182,8 +198,11 @@ def interviewing_editions(session: Session, user: User) -> list[Edition]:
     return list(session.exec(query).all())
 
 
-def edition_for(session: Session, user: User, edition_id: int | None) -> Edition:
-    editions = interviewing_editions(session, user)
+def edition_for(session: Session, user: User, edition_id: int | None,
+                editions: list[Edition] | None = None) -> Edition:
+    """The edition chosen (or the newest) of those the user interviews in, or of `editions`
+    when the caller has them already."""
+    editions = interviewing_editions(session, user) if editions is None else editions
     if not editions:
         raise NotFound()
     if edition_id is None:
@@ -579,7 +598,7 @@ def record_outcome(session: Session, user: User, booking_id: int, form: OutcomeF
 # -- the private calendar feed ------------------------------------------------------------------
 
 def feed_exists(session: Session, user: User) -> bool:
-    setting = session.get(InterviewerSetting, user.id)
+    setting = _setting(session, user.id)
     return bool(setting and setting.feed_token_hash)
 
 
@@ -587,7 +606,7 @@ def new_feed_token(session: Session, user: User) -> str:
     """A fresh secret feed address; the one before stops working. Only the hash is kept."""
     raw = secrets.token_urlsafe(32)
     with transaction(session):
-        setting = session.get(InterviewerSetting, user.id) or InterviewerSetting(user_id=user.id)
+        setting = _kept_setting(session, user.id)
         setting.feed_token_hash, setting.feed_created_at = hash_token(raw), utcnow()
         session.add(setting)
         record(session, Actor.of_user(user), "calendar_feed_created", "user", user.id)
@@ -596,7 +615,7 @@ def new_feed_token(session: Session, user: User) -> str:
 
 def revoke_feed(session: Session, user: User) -> None:
     with transaction(session):
-        setting = session.get(InterviewerSetting, user.id)
+        setting = _setting(session, user.id)
         if setting and setting.feed_token_hash:
             setting.feed_token_hash = None
             session.add(setting)

@@ -120,7 +120,7 @@ def _row(db, mailing_id: int):
     """The batch and its edition, whichever edition is current."""
     try:
         mailing = service.find_mailing(db, mailing_id)
-        return db.get(Edition, mailing.edition_id), service.mailing_row(db, mailing.edition_id, mailing_id)
+        return db.get(Edition, mailing.edition_id), service.row_of(db, mailing)
     except DomainError:
         raise HTTPException(404) from None
 

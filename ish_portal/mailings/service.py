@@ -343,9 +343,8 @@ def _first_subjects(session: Session, batches: list[str]) -> dict[str, str]:
                              .join(OutboxMessage, OutboxMessage.id == first.c.id)).all())
 
 
-def mailing_row(session: Session, edition_id: int, mailing_id: int) -> MailingRow:
-    mailing = mailing_of(session, edition_id, mailing_id)
-    return MailingRow(mailing, outbox.batch_summary(session, edition_id, mailing.batch))
+def row_of(session: Session, mailing: Mailing) -> MailingRow:
+    return MailingRow(mailing, outbox.batch_summary(session, mailing.edition_id, mailing.batch))
 
 
 def describe_filters(session: Session, mailing_or_filters: Mailing | Filters) -> list[str]:

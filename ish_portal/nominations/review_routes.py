@@ -87,6 +87,8 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
     edition = db.get(Edition, nomination.edition_id)
     documents = service.documents_of(db, nomination)
     uploaded = {document.kind for document in documents}
+    titles = letter_titles()
+    problems = letters.letter_problems(db, nomination, [letter for letter, _title in titles])
     context = {
         "nomination": nomination, "edition": edition,
         "organisation": db.get(Organisation, nomination.organisation_id),
@@ -97,8 +99,7 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
         "preferences": review.lab_preferences(db, nomination),
         "interviews": review.interviews_of(db, nomination),
         "history": service.history_of(db, nomination),
-        "letters": [(letter, title, letters.letter_problem(db, nomination, letter))
-                    for letter, title in letter_titles()],
+        "letters": [(letter, title, problems[letter]) for letter, title in titles],
         "messages": outbox.messages_about(db, nomination.id),
         "consents": consent.standings(db, nomination, edition),
         "consent_records": consent.records_of(db, nomination.id),

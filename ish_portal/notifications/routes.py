@@ -181,16 +181,17 @@ def templates_page(request: Request, db: DB, user: Organiser):
 def _editor(request, db, edition, kind, language, *, subject, body, overridden, errors=None,
             candidate=None, status_code=200):
     shown = None
+    subjects = service.preview_subjects(db, edition.id)
     if not errors:
         try:
-            shown = service.preview(db, edition.id, kind, language, Wording(subject, body), candidate)
+            shown = service.preview(db, edition.id, kind, language, Wording(subject, body), candidate, subjects)
         except TemplateError as exc:  # the saved wording always renders; typed text is checked first
             errors = {"body": str(exc)}
     return render(request, "notifications/template_edit.html", {
         "edition": edition, "kind": KINDS[kind], "language": language,
         "language_name": i18n.language_choice(language), "overridden": overridden, "errors": errors or {},
         "values": {"subject": subject, "body": body, "candidate": candidate or ""},
-        "candidates": [(key, label) for key, _facts, label, _reader in service.preview_subjects(db, edition.id)],
+        "candidates": [(key, label) for key, _facts, label, _reader in subjects],
         "preview": shown}, status_code=status_code)
 
 

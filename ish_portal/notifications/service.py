@@ -219,11 +219,13 @@ def preview_subjects(session: Session, edition_id: int) -> list[tuple[str, dict[
 
 
 def preview(session: Session, edition_id: int, kind: str, language: str, wording: Wording,
-            subject: str | None) -> RenderedEmail:
+            subject: str | None, subjects: list | None = None) -> RenderedEmail:
     """The message as it would read for one real person of the edition (example values when none
-    is chosen, or for what they do not have yet). No personal link is issued."""
-    found = [(facts, reader) for key, facts, _label, reader in preview_subjects(session, edition_id)
-             if key == subject]
+    is chosen, or for what they do not have yet), of `subjects` when the caller has read them
+    from preview_subjects already. No personal link is issued."""
+    if subjects is None:
+        subjects = preview_subjects(session, edition_id)
+    found = [(facts, reader) for key, facts, _label, reader in subjects if key == subject]
     if not found:
         with timefmt.reading(_language(language)):
             context = kind_of(kind).example_context()

@@ -276,7 +276,8 @@ def _nomination(db, nomination_id) -> Nomination:
 
 def _nomination_page(request, db, nomination, errors=None, values=None, status_code=200):
     panel = service.panel_score(db, nomination.id)
-    reviews = service.nomination_reviews(db, nomination)
+    criteria = service.criteria(db, nomination.edition_id)
+    reviews = service.nomination_reviews(db, nomination, criteria)
     on = {r.review.panel_member_id for r in reviews}
     candidates = [r for r in service.members(db, nomination.edition_id) if r.member.reviews and r.member.id not in on]
     if values is None:
@@ -285,7 +286,7 @@ def _nomination_page(request, db, nomination, errors=None, values=None, status_c
     return render(request, "panel/nomination.html", {
         "nomination": nomination, "status": status_label(nomination.status), "panel": panel,
         "summary": service.summaries(db, [nomination.id]).get(nomination.id),
-        "reviews": reviews, "criteria": service.criteria(db, nomination.edition_id),
+        "reviews": reviews, "criteria": criteria,
         "candidates": candidates, "errors": errors or {}, "values": values}, status_code=status_code)
 
 

@@ -660,9 +660,11 @@ class ReviewOfNomination:
     scores: dict[int, int]
 
 
-def nomination_reviews(session: Session, nomination: Nomination) -> list[ReviewOfNomination]:
-    """Every review of one nomination with its reviewer, for the organisers."""
-    rubric = criteria(session, nomination.edition_id)
+def nomination_reviews(session: Session, nomination: Nomination,
+                       rubric: list[RubricCriterion] | None = None) -> list[ReviewOfNomination]:
+    """Every review of one nomination with its reviewer, for the organisers (scored by `rubric`,
+    the edition's criteria, when the caller has read them already)."""
+    rubric = criteria(session, nomination.edition_id) if rubric is None else rubric
     marks = [scoring.Criterion(c.id, c.scale_max, c.weight) for c in rubric]
     found = []
     for review, reviewer in session.exec(

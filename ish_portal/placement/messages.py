@@ -181,21 +181,31 @@ def letter_data(session: Session, nomination: Nomination):
 
 def letter_problem(session: Session, nomination: Nomination, letter: str) -> str | None:
     """Why this letter cannot be made for the candidate now, in words; None when it can."""
-    if letter == "visa" and not (nomination.passport_number and nomination.passport_name
-                                 and nomination.date_of_birth and nomination.nationality):
-        return _("The visa letter needs the passport name, number, date of birth and nationality.")
+    return letter_problems(session, nomination, [letter])[letter]
+
+
+def letter_problems(session: Session, nomination: Nomination, letters_asked: list[str]) -> dict[str, str | None]:
+    """letter_problem for each letter asked, from one reading of what the letters are made of."""
     letters = _letters()
     try:
         data = letter_data(session, nomination)
     except letters.LetterDataError as exc:
-        return str(exc)
-    # Against every font the letters have (Latin, Cyrillic, Hebrew, Chinese, Japanese), for what this
-    # letter prints: the visa letter the passport name, the others the name as the person writes it.
-    missing = letters.missing_characters(data, letter)
-    if missing:
-        return _("The letter's font cannot print %(characters)s, so the letter would lose them.",
-                 characters=" ".join(missing))
-    return None
+        data, unreadable = None, str(exc)
+    problems: dict[str, str | None] = {}
+    for letter in letters_asked:
+        if letter == "visa" and not (nomination.passport_number and nomination.passport_name
+                                     and nomination.date_of_birth and nomination.nationality):
+            problems[letter] = _("The visa letter needs the passport name, number, date of birth and nationality.")
+            continue
+        if data is None:
+            problems[letter] = unreadable
+            continue
+        # Against every font the letters have (Latin, Cyrillic, Hebrew, Chinese, Japanese), for what
+        # this letter prints: the visa letter the passport name, the others the name as written.
+        missing = letters.missing_characters(data, letter)
+        problems[letter] = _("The letter's font cannot print %(characters)s, so the letter would lose them.",
+                             characters=" ".join(missing)) if missing else None
+    return problems
 
 
 def letter_pdf(session: Session, nomination: Nomination, letter: str) -> tuple[str, bytes]:

@@ -135,7 +135,7 @@ def _preview(request, db, run_id, status_code=200, **extra):
     view = runs.run_view(db, run, page)
     published = runs.published_run(db, edition.id)
     context = {"edition": edition, "view": view, "page": page, "pages": max(1, -(-view.total_students // 100)),
-               "labs": runs.active_labs(db, edition.id), "pins": runs.pins_of_edition(db, edition.id),
+               "labs": runs.lab_choices(db, edition.id), "pins": runs.pins_of_edition(db, edition.id),
                "published": published, "errors": {}, "values": {"mode": run.mode, "seed": run.seed},
                "lab_errors": {}, "figures": figures.run_figures(db, run), "others": [r for r in runs.all_runs(db, edition.id) if r.id != run.id],
                "changes": runs.changes_since(db, run) if run.published_at is None and published is None else []}

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from ish_portal.errors import DomainError
 from ish_portal.accounts.models import User
 from ish_portal.audit.service import Actor, record
-from ish_portal.db import holding_what_is_read, transaction, utcnow
+from ish_portal.db import holding_what_is_read, read_once, transaction, utcnow
 from ish_portal.labs.models import Lab, LabRanking
 from ish_portal.matching import api as engine
 from ish_portal.matching.errors import InstanceError
@@ -62,6 +62,12 @@ def _priority_key(nomination: Nomination):
     far_future = datetime.max.replace(tzinfo=UTC)
     return (nomination.review_score is None, -(nomination.review_score or 0),
             nomination.submitted_at or far_future, nomination.id)
+
+
+def lab_choices(session: Session, edition_id: int) -> list[Lab]:
+    """The labs a pin may name, for a page that reads the edition's labs anyway (_labs_by_id)."""
+    return sorted((lab for lab in _labs_by_id(session, edition_id).values() if not lab.retired),
+                  key=lambda lab: (lab.institute, lab.group_name, lab.id))
 
 
 def active_labs(session: Session, edition_id: int) -> list[Lab]:
@@ -269,11 +275,14 @@ def _user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
 def _names(session: Session, nomination_ids: list[int]) -> dict[int, Nomination]:
     if not nomination_ids:
         return {}
-    return {n.id: n for n in session.exec(select(Nomination).where(Nomination.id.in_(nomination_ids))).all()}
+    # A run's page reads the same candidates for its rows, its figures and what changed since.
+    return read_once(session, ("nominations", frozenset(nomination_ids)), lambda: {
+        n.id: n for n in session.exec(select(Nomination).where(Nomination.id.in_(nomination_ids))).all()})
 
 
 def _labs_by_id(session: Session, edition_id: int) -> dict[int, Lab]:
-    return {lab.id: lab for lab in session.exec(select(Lab).where(Lab.edition_id == edition_id)).all()}
+    return read_once(session, ("labs", edition_id), lambda: {
+        lab.id: lab for lab in session.exec(select(Lab).where(Lab.edition_id == edition_id)).all()})
 
 
 def _organisation_names(session: Session) -> dict[int, str]:

@@ -121,11 +121,11 @@ def places_page(request: Request, db: DB, user: Organiser):
 
 def _places(request, db, status_code=200, **extra):
     edition = _edition(db)
-    names = {o.id: o.name for o in service.organisations(db)}
+    organisations = service.organisations(db)
     return render(request, "programme/places.html", {
-        "edition": edition, "places": places.places_by_organisation(db, edition),
-        "transfers": service.transfers(db, edition), "names": names, "local_input": _local_input,
-        "organisations": service.organisations(db), **extra}, status_code=status_code)
+        "edition": edition, "places": places.places_by_organisation(db, edition, organisations),
+        "transfers": service.transfers(db, edition), "names": {o.id: o.name for o in organisations},
+        "local_input": _local_input, "organisations": organisations, **extra}, status_code=status_code)
 
 
 @router.post("/organiser/places/transfer", response_class=HTMLResponse)

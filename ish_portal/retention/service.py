@@ -221,9 +221,10 @@ class Due:
         return len(self.nomination_ids)
 
 
-def schedule(session: Session, edition: Edition) -> list[Due]:
-    """Everything of the edition still held, by class and the day it goes, earliest first."""
-    months = periods(session, edition.id)
+def schedule(session: Session, edition: Edition, months: dict[str, int] | None = None) -> list[Due]:
+    """Everything of the edition still held, by class and the day it goes, earliest first (by the
+    edition's periods, or by `months` when the caller has read them already)."""
+    months = periods(session, edition.id) if months is None else months
     found: list[Due] = []
     for data_class in CLASSES:
         if data_class.event == PROGRAMME_END:
@@ -434,7 +435,7 @@ class ClassRow:
 def overview(session: Session, edition: Edition, now: datetime | None = None) -> list[ClassRow]:
     """Each class of the edition: its period, the event it counts from, and what will go when."""
     months = periods(session, edition.id)
-    planned = schedule(session, edition)
+    planned = schedule(session, edition, months)
     return [ClassRow(c.key, field_name(c.key), _(c.label), event_label(c.event), months[c.key],
                      c.default_months, [d for d in planned if d.data_class == c.key]) for c in CLASSES]
 

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from ish_portal.accounts.models import AccessToken, Role, User
 from ish_portal.accounts.service import applicant_link_holds
-from ish_portal.db import as_id
+from ish_portal.db import as_id, holding_what_is_read
 from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition
 from ish_portal.settings import Settings
@@ -36,9 +36,12 @@ def ids_in_range(request: Request) -> None:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    # Messages written in this session link to the portal's public address.
+    # Messages written in this session link to the portal's public address. What a request reads
+    # stays in its session until the request ends, so a row looked up by id again (an edition, an
+    # organisation, the signed-in user) is found there instead of read once more.
     with Session(request.app.state.engine, expire_on_commit=False,
-                 info={"base_url": request.app.state.settings.base_url}) as session:
+                 info={"base_url": request.app.state.settings.base_url}) as session, \
+            holding_what_is_read(session):
         yield session
 
 

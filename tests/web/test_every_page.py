@@ -1,6 +1,8 @@
 """Every page of every role opens, in every language of the portal, on the demo data: a wrong
 placeholder in a translation or a template error anywhere would show here as a 500. No page gives
-one id to two elements (a label, a link or aria-describedby would find the wrong one)."""
+one id to two elements (a label, a link or aria-describedby would find the wrong one), and no page
+sends the same SQL statement twice with the same parameters (work thrown away, whatever the size
+of the data; tests/web/test_queries.py says more)."""
 
 from datetime import date, timedelta
 
@@ -18,6 +20,7 @@ from ish_portal.placement.models import MatchRun
 from ish_portal.text import i18n
 from tests.conftest import fresh, post_form
 from tests.html import Page
+from tests.web.test_queries import repeated, statements
 from tests.web.test_route_inventory import routes
 
 
@@ -56,9 +59,17 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
            "language": language, "answer": "accept", **scheduled_mailing(db), **interview_ids(db),
            "member_id": db.exec(select(PanelMember)).first().id}
 
+    repeats = {}
+
     def check(browser, paths):
         for path in paths:
-            response = browser.get(path, headers={"accept-language": language})
+            # One request counted at a time: a page that redirects is counted without the next.
+            with statements(app) as sent:
+                response = browser.get(path, headers={"accept-language": language}, follow_redirects=False)
+            if repeated(sent):
+                repeats[path] = repeated(sent)
+            if response.is_redirect:
+                response = browser.get(path, headers={"accept-language": language})
             assert response.status_code in (200, 404), f"{path}: {response.status_code}"
             if response.status_code == 200 and response.headers["content-type"].startswith("text/html"):
                 assert f'<html lang="{i18n.html_lang(language)}" dir="{i18n.direction(language)}">' in response.text, path
@@ -103,6 +114,7 @@ def test_every_page_opens_for_each_role(app, client, db, settings, language):
     for path in ("/", "/login", "/access", "/password/forgot"):
         check(TestClient(app, base_url="http://testserver"), [path])
     assert isinstance(routes(app)[0], APIRoute)
+    assert repeats == {}, "\n".join(f"{path}: {r}" for path, rs in repeats.items() for r in rs)
 
 
 def csrf(client) -> str:
