@@ -4,7 +4,7 @@ Run from the repository root, with the project installed (make install):
     python benchmarks/exports.py [--nominations 10000] [--smaller 1000,2500] [--repeat 5]
     python benchmarks/exports.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
-It builds fresh databases through the migrations (temporary SQLite files by default; with
+It builds fresh databases at the newest schema (temporary SQLite files by default; with
 --postgres databases of their own on that server, dropped at the end), fills them with
 nominations as benchmarks/review.py does (names in several scripts), and exports every submitted
 nomination with the sensitive columns:

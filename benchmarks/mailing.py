@@ -5,7 +5,7 @@ Run from the repository root, with the project installed (make install):
     python benchmarks/mailing.py [--candidates 2000] [--organisations 20] [--repeat 3]
     python benchmarks/mailing.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
-It builds a fresh database through the migrations (a temporary SQLite file, or with --postgres a
+It builds a fresh database at the newest schema (a temporary SQLite file, or with --postgres a
 database of its own on that server, dropped at the end) with --candidates approved candidates
 spread over --organisations organisations, and takes turns --repeat times between:
 

@@ -6,8 +6,8 @@ Run from the repository root, with the project installed (make install) and Post
     python benchmarks/outbox.py [--messages 10000] [--server postgresql://postgres@127.0.0.1:5432/postgres]
                                 [--batch-size 50] [--wakeups 20] [--sqlite]
 
-The script creates a database of its own on the server (ish_bench_<random>), builds it with the
-Alembic migrations and drops it at the end. Messages are queued by queue_messages (the one place
+The script creates a database of its own on the server (ish_bench_<random>), builds it at the
+newest schema (ish_portal.migrate) and drops it at the end. Messages are queued by queue_messages (the one place
 that writes them, as a change in the portal would; on PostgreSQL the outbox is vacuumed and
 analysed after each filling, as autovacuum keeps a live one) and delivered to an SMTP sink on 127.0.0.1
 (a free port; serve_connection below, as lean as SMTP allows) that runs in processes of its own,

@@ -5,7 +5,7 @@ Run from the repository root, with the project installed (make install):
     python benchmarks/pages.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 It builds a fresh database (a temporary SQLite file by default; with --postgres a database of its
-own on that server, dropped at the end) through the migrations, fills it with benchmarks/review.py's
+own on that server, dropped at the end) at the newest schema, fills it with benchmarks/review.py's
 nominations, gives one candidate a lab, an interview and an open offer, and serves the portal app
 in this process through Starlette's TestClient. Then it measures, as time.process_time() around
 --requests requests (the best of --rounds rounds, the three taken in turn so that a busy neighbour

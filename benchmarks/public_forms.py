@@ -4,7 +4,7 @@ Run from the repository root, with the project installed (make install):
     python benchmarks/public_forms.py [--requests 300]
     python benchmarks/public_forms.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
-It builds a fresh database through the migrations (a temporary SQLite file by default; with
+It builds a fresh database at the newest schema (a temporary SQLite file by default; with
 --postgres a database of its own on that server, dropped at the end) with one organiser account and
 one nominated student, and serves the portal with uvicorn in a process of its own on 127.0.0.1
 (without its worker, so that nothing else runs in the server while the requests are timed). Then it

@@ -6,7 +6,7 @@ Run from the repository root, with the project installed (make install):
     python benchmarks/review.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 It builds a fresh database (a temporary SQLite file by default; with --postgres a database of its
-own on that server, dropped at the end) through the migrations, fills it with nominations across
+own on that server, dropped at the end) at the newest schema, fills it with nominations across
 15 organisations, each with its document rows (and blobs of a few bytes), then times:
   - the review list's first page (default sort: newest submissions first),
   - a filtered and sorted page (organisation + status + search, sorted by name),
