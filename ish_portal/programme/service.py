@@ -24,9 +24,21 @@ if TYPE_CHECKING:
     from ish_portal.accounts.models import User
 
 
+# Where a web request's session keeps the newest edition once it is known: web.deps reads it in
+# the statement that reads the signed-in person, as nearly every page asks for both.
+CURRENT_EDITION = "current_edition"
+
+
 def current_edition(session: Session) -> Edition | None:
     """The newest edition: the one the portal works on."""
+    if CURRENT_EDITION in session.info:
+        return session.info[CURRENT_EDITION]
     return session.exec(_newest_edition()).first()
+
+
+def newest_edition_id():
+    """The newest edition's id, as a subquery for a statement that reads it with something else."""
+    return select(Edition.id).order_by(Edition.year.desc()).limit(1).scalar_subquery()
 
 
 @functools.cache
@@ -107,6 +119,7 @@ def create_edition(session: Session, organiser: User, form: NewEdition) -> Editi
         record(session, Actor.of_user(organiser), "edition_created", "edition", edition.id,
                changes={"year": form.year, "copied_from": last.year if form.copy_from_last and last else None,
                         **copied}, edition_id=edition.id)
+    session.info.pop(CURRENT_EDITION, None)  # the newest may be this one now
     return edition
 
 

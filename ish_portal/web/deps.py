@@ -22,6 +22,7 @@ from ish_portal.accounts.service import applicant_link_holds
 from ish_portal.db import as_id, holding_what_is_read
 from ish_portal.nominations.models import Nomination
 from ish_portal.programme.models import Edition
+from ish_portal.programme.service import CURRENT_EDITION, newest_edition_id
 from ish_portal.settings import Settings
 
 
@@ -109,9 +110,16 @@ def public(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return endpoint
 
 
+# The signed-in person and the newest edition in one statement: nearly every staff page needs both.
+_USER_AND_CURRENT_EDITION = (select(User, Edition).outerjoin(Edition, Edition.id == newest_edition_id())
+                             .where(User.id == bindparam("user_id")))
+
+
 def optional_user(request: Request, db: DB) -> User | None:
-    user_id = request.session.get("uid")
-    user = db.get(User, user_id) if user_id is not None else None
+    user_id = as_id(request.session.get("uid"))
+    user = None
+    if user_id is not None and (row := db.exec(_USER_AND_CURRENT_EDITION, params={"user_id": user_id}).first()):
+        user, db.info[CURRENT_EDITION] = row
     if user is not None and (not user.is_active or request.session.get("uv") != user.session_version):
         request.session.pop("uid", None)
         user = None
