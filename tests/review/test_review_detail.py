@@ -201,6 +201,7 @@ def test_the_review_of_an_edition_that_has_ended_is_a_record(as_organiser, db, l
     for door in ("/eligibility", "/score", "/interviews", "/consent/paper"):
         assert f'action="{url(last_summer, door)}' not in page.text
     assert "61" in page.text and "Dr. Weber" in page.text and "Clear answers" in page.text
+    assert "The applicant ranked no lab." in page.text
     [interview] = fresh(db).exec(select(Interview)).all()
     in_ten_days = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
     for tail, data in (("/eligibility", {"decision": "rejected", "reason": "Late"}),
