@@ -130,15 +130,20 @@ def transaction(session: Session) -> Iterator[Session]:
         raise
 
 
-
 def read_once(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     """What `read()` gives, read once in this session (a request's or a job's): for a read that
     several parts of one page make alike, such as the labs of an edition by id. Only for what the
-    session does not change meanwhile."""
+    session does not change meanwhile, or forgets (forget_read) when it does."""
     kept = session.info.setdefault("read_once", {})
     if key not in kept:
         kept[key] = read()
     return kept[key]
+
+
+def forget_read(session: Session, key: Hashable) -> None:
+    """The next read_once of `key` reads again: for the code that changes what was read."""
+    session.info.get("read_once", {}).pop(key, None)
+
 
 @contextmanager
 def holding_what_is_read(session: Session) -> Iterator[Session]:

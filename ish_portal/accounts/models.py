@@ -132,7 +132,6 @@ class PublicRequest(SQLModel, table=True):
     outcome: str = Field(default="", max_length=20)
 
 
-
 # A queued request wakes the workers as a queued email does (notifications.models): they LISTEN
 # on the outbox's channel on PostgreSQL; on SQLite they poll. (Migration 0007 added it to
 # existing databases.)

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from ish_portal.accounts.models import PanelMember, Role, User
 from ish_portal.accounts.service import hash_token
 from ish_portal.audit.service import SYSTEM, Actor, record
-from ish_portal.db import RowId, transaction, utcnow
+from ish_portal.db import RowId, forget_read, read_once, transaction, utcnow
 from ish_portal.errors import DomainError, NotFound
 from ish_portal.interviews.models import (
     JOIN_KINDS,
@@ -152,16 +152,13 @@ def set_cutoff_hours(session: Session, organiser: User, edition_id: int, hours: 
 def _setting(session: Session, user_id: int) -> InterviewerSetting | None:
     """The interviewer's settings, or None, read once in a session: the session keeps a row it
     has read, but not that there was none, and one page asks for the zone and the feed both."""
-    key = ("interviewer_setting", user_id)
-    if key not in session.info:
-        session.info[key] = session.get(InterviewerSetting, user_id)
-    return session.info[key]
+    return read_once(session, ("interviewer_setting", user_id), lambda: session.get(InterviewerSetting, user_id))
 
 
-def _kept_setting(session: Session, user_id: int) -> InterviewerSetting:
-    """The interviewer's settings to change, made when there are none yet."""
+def _setting_to_change(session: Session, user_id: int) -> InterviewerSetting:
+    """The interviewer's settings to change, made when there are none yet; read afresh after."""
     setting = _setting(session, user_id) or InterviewerSetting(user_id=user_id)
-    session.info[("interviewer_setting", user_id)] = setting
+    forget_read(session, ("interviewer_setting", user_id))
     return setting
 
 
@@ -174,7 +171,7 @@ def set_interviewer_zone(session: Session, user: User, zone: str) -> None:
     if zone not in zones():
         raise DomainError(fields={"time_zone": _("Choose a time zone from the list.")})
     with transaction(session):
-        setting = _kept_setting(session, user.id)
+        setting = _setting_to_change(session, user.id)
         setting.time_zone = zone
         session.add(setting)
 
@@ -606,7 +603,7 @@ def new_feed_token(session: Session, user: User) -> str:
     """A fresh secret feed address; the one before stops working. Only the hash is kept."""
     raw = secrets.token_urlsafe(32)
     with transaction(session):
-        setting = _kept_setting(session, user.id)
+        setting = _setting_to_change(session, user.id)
         setting.feed_token_hash, setting.feed_created_at = hash_token(raw), utcnow()
         session.add(setting)
         record(session, Actor.of_user(user), "calendar_feed_created", "user", user.id)

@@ -35,7 +35,7 @@ from ish_portal.nominations.models import (
     DocumentBlob,
     Nomination,
 )
-from ish_portal.nominations.service import is_minor, read_upload, record_closed, safe_filename
+from ish_portal.nominations.service import is_minor, read_upload, refuse_when_closed, safe_filename
 from ish_portal.programme.models import DocumentKind, Edition
 from ish_portal.text.i18n import N_, current_language, gettext as _, language
 
@@ -283,8 +283,7 @@ def give_paper_consent(session: Session, organiser, nomination_id: int, guardian
     if nomination is None:
         raise DomainError(_("This nomination does not exist."))
     edition = session.get(Edition, nomination.edition_id)
-    if (closed := record_closed(edition)) is not None:
-        raise DomainError(closed)
+    refuse_when_closed(edition)
     if not guardian_name.strip():
         raise DomainError(_("Enter the name the guardian signed with."))
     data, content_type = read_upload(stream, edition.upload_limit_mb * 1024 * 1024)

@@ -32,7 +32,7 @@ from ish_portal.nominations.models import (
     Nomination,
     NominationStatus,
 )
-from ish_portal.nominations.service import (FIELD_LABELS, change_status, field_label, record_closed, status_label,
+from ish_portal.nominations.service import (FIELD_LABELS, change_status, field_label, refuse_when_closed, status_label,
                                             withdraw_candidate)
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
@@ -407,8 +407,7 @@ def bulk_decide(session: Session, organiser: User, edition: Edition, ids: list[i
         raise DomainError(_("Give the reason why the selected nominations are not eligible."))
     if not ids:
         raise DomainError(_("Select at least one nomination."))
-    if (closed := record_closed(edition)) is not None:
-        raise DomainError(closed)
+    refuse_when_closed(edition)
     result = BulkResult()
     actor = Actor.of_user(organiser)
     with transaction(session):
@@ -445,8 +444,7 @@ def withdraw(session: Session, organiser: User, nomination_id: int, reason: str)
 # -- one nomination ---------------------------------------------------------------------------------
 
 def _refuse_when_closed(session: Session, nomination: Nomination) -> None:
-    if (closed := record_closed(session.get(Edition, nomination.edition_id))) is not None:
-        raise DomainError(closed)
+    refuse_when_closed(session.get(Edition, nomination.edition_id))
 
 
 def nomination_for_review(session: Session, nomination_id: int, *, fresh: bool = False) -> Nomination:

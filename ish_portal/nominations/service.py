@@ -470,6 +470,12 @@ def record_closed(edition: Edition) -> str | None:
     return None
 
 
+def refuse_when_closed(edition: Edition) -> None:
+    """The doors that would change what record_closed keeps refuse with its reason."""
+    if (closed := record_closed(edition)) is not None:
+        raise DomainError(closed)
+
+
 def withdrawal_refused(nomination: Nomination, edition: Edition) -> str | None:
     """Why the candidate cannot be withdrawn, or None when they can. Once the programme's last day
     is past (in Heidelberg), what happened stays as it happened: a withdrawal then would tell the

@@ -62,7 +62,6 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-
 # Every way a row becomes queued (written by enqueue, a draft batch released, a failed message
 # retried) notifies the channel the senders LISTEN on, inside the transaction that does it, so a
 # sender hears of it exactly when it commits, and never of a change rolled back. A row a sender
