@@ -156,16 +156,15 @@ def _letters():
     return letters
 
 
-def letter_data(session: Session, nomination: Nomination):
-    """What a letter of this candidate is made from (letters.LetterData); the lab only once a
-    place is accepted."""
+def letter_data(session: Session, nomination: Nomination, offer: Offer | None):
+    """What a letter of this candidate is made from (letters.LetterData), `offer` being their
+    accepted offer (offers.accepted_offer): the lab only once a place is accepted."""
     letters = _letters()
     language = nomination.language if nomination.language in letters.LANGUAGES else "en"
     # The country in the language the letter is written in (English until a language's own letters
     # are written).
     wording = letters.wording_language(language)
     edition = session.get(Edition, nomination.edition_id)
-    offer = offers.accepted_offer(session, nomination)
     lab = session.get(Lab, offer.lab_id) if offer else None
     return letters.LetterData(
         language=language, full_name=nomination.display_name, passport_name=nomination.passport_name,
@@ -187,12 +186,20 @@ def letter_problem(session: Session, nomination: Nomination, letter: str) -> str
 def letter_problems(session: Session, nomination: Nomination, letters_asked: list[str]) -> dict[str, str | None]:
     """letter_problem for each letter asked, from one reading of what the letters are made of."""
     letters = _letters()
+    # Every letter says the candidate has a place (the certificate, that they took it up): made for
+    # anyone else it would say what is not so.
+    if nomination.status != NominationStatus.ACCEPTED:
+        return dict.fromkeys(letters_asked, _("Letters are made once the applicant has accepted a place."))
+    offer = offers.accepted_offer(session, nomination)
     try:
-        data = letter_data(session, nomination)
+        data = letter_data(session, nomination, offer)
     except letters.LetterDataError as exc:
         data, unreadable = None, str(exc)
     problems: dict[str, str | None] = {}
     for letter in letters_asked:
+        if letter == "certificate" and not (offer and offer.attended):
+            problems[letter] = _("The certificate is made once the lab's host confirms that the student took part.")
+            continue
         if letter == "visa" and not (nomination.passport_number and nomination.passport_name
                                      and nomination.date_of_birth and nomination.nationality):
             problems[letter] = _("The visa letter needs the passport name, number, date of birth and nationality.")
@@ -212,7 +219,7 @@ def letter_pdf(session: Session, nomination: Nomination, letter: str) -> tuple[s
     letters = _letters()
     make = {"acceptance": letters.acceptance_letter, "visa": letters.visa_letter,
             "certificate": letters.certificate}[letter]
-    return f"{LETTER_FILES[letter]}-{nomination.id}.pdf", make(letter_data(session, nomination))
+    return f"{LETTER_FILES[letter]}-{nomination.id}.pdf", make(letter_data(session, nomination, offers.accepted_offer(session, nomination)))
 
 
 def _nomination_of(session: Session, facts: dict[str, Any]) -> Nomination:

@@ -242,7 +242,8 @@ def test_hosts_attendance_gives_the_certificate_its_title_and_only_attended_get_
     post_form(client, roster, f"{roster}/{ben_offer.id}/attendance", {"attended": "no", "project_title": ""})
     db = fresh(db)
     assert (db.get(Offer, ada_offer.id).attended, db.get(Offer, ada_offer.id).project_title) == (True, "Imaging mitosis")
-    assert letter_data(db, db.get(type(world.ada), world.ada.id)).project_title == "Imaging mitosis"
+    ada = db.get(type(world.ada), world.ada.id)
+    assert letter_data(db, ada, offers.accepted_offer(db, ada)).project_title == "Imaging mitosis"
     batch = create_certificate_batch(db, Actor.of_user(world.organiser), world.edition)
     rows = fresh(db).exec(select(OutboxMessage).where(OutboxMessage.batch == batch)).all()
     assert [r.nomination_id for r in rows] == [world.ada.id]

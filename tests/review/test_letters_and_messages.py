@@ -74,3 +74,31 @@ def test_review_messages_are_listed_and_resent_with_a_fresh_link(as_organiser, d
     assert links[0] != links[1]
     assert first["Message-ID"] != second["Message-ID"]
     assert as_organiser.get(f"/organiser/nominations/{nomination.id}").text.count("Your personal link to the ISH portal") == 2
+
+
+def test_review_letters_wait_for_an_accepted_place(as_organiser, db, make, edition):
+    # An acceptance letter for a rejected candidate (or one still deciding) would say what is
+    # not so: letters come with an accepted place, the certificate with the host's confirmation.
+    organisation = make.organisation(db, name="Bautzen", country="DE")
+    for status in ("submitted", "rejected", "offered", "declined", "withdrawn"):
+        nomination = make.nomination(db, edition, organisation, status=status, passport_name="NOWAK ZOFIA",
+                                     passport_number="EK 4711023", nationality="PL")
+        page = as_organiser.get(f"/organiser/nominations/{nomination.id}").text
+        assert page.count("Letters are made once the applicant has accepted a place.") == 1, status
+        assert "letters/acceptance.pdf" not in page
+        for letter in ("acceptance", "visa", "certificate"):
+            assert as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/{letter}.pdf").status_code == 404
+
+    nomination = accepted(db, make, edition)
+    page = as_organiser.get(f"/organiser/nominations/{nomination.id}").text
+    assert f"/organiser/nominations/{nomination.id}/letters/acceptance.pdf" in page
+    assert f"/organiser/nominations/{nomination.id}/letters/visa.pdf" in page
+    assert "The certificate is made once the lab&#39;s host confirms that the student took part." in page
+    assert as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/certificate.pdf").status_code == 404
+
+    offer = fresh(db).exec(select(Offer).where(Offer.nomination_id == nomination.id)).one()
+    offer.attended = True
+    db.add(offer)
+    db.commit()
+    certificate = as_organiser.get(f"/organiser/nominations/{nomination.id}/letters/certificate.pdf")
+    assert certificate.content.startswith(b"%PDF") and "Zofia Nowak" in pdf_text(certificate.content)
