@@ -414,10 +414,16 @@ PAST_CANDIDATES = [
     ("nysf", "Mia", "Taylor", "TAYLOR MIA", date(2007, 8, 4), "mia.taylor", S.REJECTED, 4),
 ]
 
+# The projects the accepted four worked on, in the labs they were placed in (the first four labs).
+PAST_PROJECTS = ["How T cells recognise tumour cells", "Measuring the dose of a proton beam",
+                 "A protein's shape from its crystals", "How zebrafish fins grow back"]
+
 
 def _last_years_edition(session: Session, edition: Edition, organisations: dict[str, Organisation]) -> None:
-    """Candidates with everything a finished edition holds, and a history dated in that year."""
+    """Candidates with everything a finished edition holds, and a history dated in that year: the
+    labs, the offers answered, and the attendance the hosts confirmed (so certificates can go)."""
     year = edition.year
+    labs = _labs(session, edition)
     for index, (slug, given, family, passport, born, local_part, final, month) in enumerate(PAST_CANDIDATES):
         decided = datetime.combine(date(year, month, 10 + index), time(10, 0), BERLIN).astimezone(UTC)
         minor = Nomination(date_of_birth=born, given_name=given, family_name=family).age_on(edition.starts_on) < 18
@@ -440,6 +446,20 @@ def _last_years_edition(session: Session, edition: Edition, organisations: dict[
         session.add(nomination)
         session.flush()
         _documents(session, nomination, ["cv", "motivation_letter"])
+        if final in (S.ACCEPTED, S.DECLINED):
+            lab = labs[index % len(labs)]
+            session.add(LabPreference(nomination_id=nomination.id, lab_id=lab.id, rank=1))
+            accepted = final == S.ACCEPTED
+            session.add(Offer(
+                nomination_id=nomination.id, lab_id=lab.id,
+                status=OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED,
+                released_at=decided - timedelta(days=5), response_deadline=decided + timedelta(days=9),
+                responded_at=decided, created_at=decided - timedelta(days=5),
+                decline_reason="" if accepted else "a family holiday in July",
+                attended=True if accepted else None,
+                project_title=PAST_PROJECTS[index] if accepted else "",
+                attendance_confirmed_at=datetime.combine(edition.ends_on, time(15, 0), BERLIN).astimezone(UTC)
+                if accepted else None))
         session.add(Interview(nomination_id=nomination.id, interviewer="Ada Organiser",
                               scheduled_at=datetime.combine(date(year, 4, 2 + index), time(10, 0), BERLIN).astimezone(UTC),
                               notes="Clear answers; keen on lab work." if final != S.REJECTED else "Found the questions hard.",
