@@ -116,6 +116,19 @@ def action_label(action: str) -> str:
     return _action_words().get(action) or action.replace("_", " ")
 
 
+def actor_text(label: str) -> str:
+    """Who acted, in the reader's words. The portal records its own actors in fixed English words
+    ("system", "applicant", "demo data", "guardian <name> <address>", or "guardian" once retention
+    took the name); people as they are named, which stay as recorded."""
+    words = {"system": _("the portal"), "applicant": _("the applicant"), "guardian": _("a guardian"),
+             "demo data": _("demo data")}
+    if label in words:
+        return words[label]
+    if label.startswith("guardian "):
+        return _("guardian %(person)s", person=label.removeprefix("guardian "))
+    return label
+
+
 # -- the filters --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - a markupsafe without it: the same text
     def _escape_inner(text: str) -> str:
         return str(markupsafe_escape(text))
 
-from ish_portal.reports.audit_log import action_label, mode_word
+from ish_portal.reports.audit_log import action_label, actor_text, mode_word
 from ish_portal.text.i18n import language_name
 from ish_portal.nominations.review import history_summary, outcome_label
 from ish_portal.nominations.service import document_label, field_label, nationality_name, status_label
@@ -95,6 +95,7 @@ env.globals.update(
     outcome_label=outcome_label,
     history_summary=history_summary,
     action_label=action_label,
+    actor_text=actor_text,
     mode_word=mode_word,
     message_status_label=message_status_word,
     recipient_word=recipient_word,

@@ -186,3 +186,22 @@ def test_audit_log_names_students_labs_runs_and_editions_inside_changes(as_organ
     assert "ranking: Optics, MPI; Cell Biology, EMBL" in changes
     assert "lab: Cell Biology, EMBL; matching run: 3 May 2027, 10:00 CEST (Stable)" in changes
     assert "Edition: ISH 2027" in entity_cells(page)
+
+
+def test_audit_log_names_the_portals_own_actors_in_the_readers_language(as_organiser, db):
+    # The portal records its own actors in fixed English words; a reader of another language
+    # reads them in theirs, while people stay named as they are.
+    for minute, actor in enumerate(["system", "applicant", "guardian Yui Nakamura <yui@example.org>", "guardian",
+                                    "demo data", "Łucja Nowak <lucja@ish.example>"]):
+        event(db, datetime(2027, 3, 1, 9, minute, tzinfo=UTC), actor=actor)
+    who = re.compile(r'<td data-label="(?:Who|Wer)">(.*?)</td>')
+    english = who.findall(as_organiser.get("/organiser/audit").text)
+    assert english == ["<bdi>Łucja Nowak</bdi> &lt;<bdi>lucja@ish.example</bdi>&gt;", "<bdi>demo data</bdi>",
+                       "<bdi>a guardian</bdi>", "<bdi>guardian Yui Nakamura</bdi> &lt;<bdi>yui@example.org</bdi>&gt;",
+                       "<bdi>the applicant</bdi>", "<bdi>the portal</bdi>"]
+    post_form(as_organiser, "/organiser/audit", "/language", {"language": "de"})
+    german = who.findall(as_organiser.get("/organiser/audit").text)
+    assert german[0] == english[0]
+    assert german[1:] == ["<bdi>Demodaten</bdi>", "<bdi>ein/e Erziehungsberechtigte/r</bdi>",
+                          "<bdi>Erziehungsberechtigte/r Yui Nakamura</bdi> &lt;<bdi>yui@example.org</bdi>&gt;",
+                          "<bdi>Bewerber/in</bdi>", "<bdi>das Portal</bdi>"]
