@@ -13,7 +13,7 @@ from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction
 from ish_portal.labs.csv_io import LabRow, lab_key, labs_csv
 from ish_portal.labs.forms import FIELDS, LabForm
-from ish_portal.labs.models import Lab
+from ish_portal.labs.models import Lab, LabHost
 from ish_portal.programme.models import Edition
 from ish_portal.programme.service import when_an_edition_is_copied
 from ish_portal.text.i18n import gettext as _, language_name
@@ -210,14 +210,21 @@ def import_labs(session: Session, organiser: User, edition_id: int, rows: list[L
     return ImportResult(added, changed, unchanged)
 
 
+# What a lab's host confirmed for one edition (hosts.service.confirm_lab): a copy starts without it.
+CONFIRMATION = {"confirmed_at", "confirmed_by_id", "host_weeks", "confirmation_reminded_at"}
 
 
 @when_an_edition_is_copied
 def copy_labs(session: Session, last: Edition, edition: Edition) -> dict[str, int]:
     """A new edition starts with the last one's labs, as copies: the new year's changes leave
-    history intact. Retired labs stay behind."""
-    copied = 0
-    for lab in session.exec(select(Lab).where(Lab.edition_id == last.id, Lab.retired == False)).all():  # noqa: E712
-        session.add(Lab(edition_id=edition.id, **lab.model_dump(exclude={"id", "edition_id", "created_at"})))
-        copied += 1
-    return {"labs": copied}
+    history intact. Retired labs stay behind. The hosts keep their access to the copy, which waits
+    for their confirmation of the new year."""
+    labs = session.exec(select(Lab).where(Lab.edition_id == last.id, Lab.retired == False)).all()  # noqa: E712
+    copies = {lab.id: Lab(edition_id=edition.id,
+                          **lab.model_dump(exclude={"id", "edition_id", "created_at"} | CONFIRMATION))
+              for lab in labs}
+    session.add_all(copies.values())
+    session.flush()
+    hosts = session.exec(select(LabHost).where(LabHost.lab_id.in_(list(copies)))).all() if copies else []
+    session.add_all(LabHost(lab_id=copies[host.lab_id].id, user_id=host.user_id) for host in hosts)
+    return {"labs": len(copies)}

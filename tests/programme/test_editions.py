@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from ish_portal.labs.models import Lab
+from ish_portal.labs.models import Lab, LabHost
 from ish_portal.programme.models import Edition, Quota
 from ish_portal.programme.service import phase
 from tests.conftest import fresh, post_form
@@ -38,6 +38,27 @@ def test_new_edition_copies_places_labs_and_rules_of_the_last(client, db, make):
     labs = db.exec(select(Lab).where(Lab.edition_id == new.id)).all()
     assert [(lab.group_name, lab.capacity, lab.languages) for lab in labs] == [("Neutrino Physics", 2, ["en", "de"])]
     assert "ISH 2028" in client.get("/organiser").text  # the newest edition is the current one
+
+
+def test_new_edition_copies_a_labs_hosts_but_not_last_years_confirmation(client, db, make):
+    # The host's confirmation is for one edition (its seats, its weeks): the new year's copy waits
+    # for a new one, and the hosts keep their access so that they can give it.
+    last = make.edition(db, year=2027)
+    lab = make.lab(db, last, group_name="Neutrino Physics", confirmed_at=datetime(2027, 2, 1, tzinfo=UTC),
+                   host_weeks=[1, 2], confirmation_reminded_at=datetime(2027, 1, 20, tzinfo=UTC))
+    tutor, deputy = make.host(db, lab, full_name="Lena Vogt"), make.host(db, lab, full_name="Jan Deputy")
+    lab.confirmed_by_id = tutor.id
+    db.add(lab)
+    db.commit()
+    sign_in(client, db, make)
+    post_form(client, "/organiser/editions", "/organiser/editions", NEW)
+    new = fresh(db).exec(select(Edition).where(Edition.year == 2028)).one()
+    [copy] = db.exec(select(Lab).where(Lab.edition_id == new.id)).all()
+    assert (copy.confirmed_at, copy.confirmed_by_id, copy.host_weeks, copy.confirmation_reminded_at) == (None, None, [], None)
+    hosts = {row.user_id for row in db.exec(select(LabHost).where(LabHost.lab_id == copy.id))}
+    assert hosts == {tutor.id, deputy.id}
+    last_lab = db.get(Lab, lab.id)
+    assert (last_lab.host_weeks, last_lab.confirmed_by_id) == ([1, 2], tutor.id)  # last year's record stays
 
 
 def test_new_edition_for_a_year_that_exists_is_refused(client, db, make):
