@@ -38,6 +38,7 @@ from ish_portal.nominations.messages import candidate_reader
 from ish_portal.nominations.models import Nomination, NominationStatus as S
 from ish_portal.notifications.catalog import Reader
 from ish_portal.notifications.service import enqueue
+from ish_portal.programme.forms import FutureLocalTime
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text import i18n, ics, timefmt
 from ish_portal.text.i18n import current_language, gettext as _
@@ -219,25 +220,12 @@ class SlotsForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     interviewer_id: RowId
-    first_start: datetime
+    first_start: FutureLocalTime
     count: int = Field(default=1, ge=1, le=MAX_SLOTS_AT_ONCE)
     minutes: int = Field(default=30, ge=10, le=180)
     pause: int = Field(default=0, ge=0, le=180)
     join_kind: str
     join_how: str = Field(min_length=1, max_length=300)
-
-    @field_validator("first_start", mode="before")
-    @classmethod
-    def _local(cls, value):
-        from ish_portal.programme.forms import parse_local
-        return parse_local(value) if isinstance(value, str) else value
-
-    @field_validator("first_start")
-    @classmethod
-    def _future(cls, value: datetime) -> datetime:
-        if value < utcnow():
-            raise ValueError(_("Choose a time in the future."))
-        return value
 
     @field_validator("join_kind")
     @classmethod

@@ -36,7 +36,7 @@ from ish_portal.nominations.service import (FIELD_LABELS, change_status, field_l
                                             withdraw_candidate)
 from ish_portal.nominations.messages import candidate_reader
 from ish_portal.notifications.service import enqueue
-from ish_portal.programme.forms import parse_local
+from ish_portal.programme.forms import FutureLocalTime
 from ish_portal.programme.models import DocumentKind, Edition, Organisation
 from ish_portal.text import ics
 from ish_portal.text.i18n import gettext as _
@@ -563,22 +563,10 @@ def write_review_score(session: Session, nomination: Nomination, score: int | No
 class InterviewForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    scheduled_at: datetime
+    # In the future: also checked by schedule_interview; here it is reported with the form's other errors.
+    scheduled_at: FutureLocalTime
     interviewer: str = Field(min_length=1, max_length=200)
     notes: str = Field(default="", max_length=4000)
-
-    @field_validator("scheduled_at", mode="before")
-    @classmethod
-    def _local(cls, value):
-        return parse_local(value) if isinstance(value, str) else value
-
-    # Also checked by schedule_interview; here it is reported with the form's other errors.
-    @field_validator("scheduled_at")
-    @classmethod
-    def _future(cls, value: datetime) -> datetime:
-        if value < utcnow():
-            raise ValueError(_("Choose a time in the future."))
-        return value
 
 
 class InterviewUpdateForm(BaseModel):

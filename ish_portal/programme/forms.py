@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from ish_portal.db import RowId
+from ish_portal.db import RowId, utcnow
 from ish_portal.programme.models import DocumentKind
 from ish_portal.text import timefmt
 from ish_portal.text.i18n import gettext as _
@@ -23,6 +24,21 @@ def parse_local(value: str) -> datetime:
     return timefmt.from_local_input(naive.date(), naive.time())
 
 
+def _typed_local(value):
+    return parse_local(value) if isinstance(value, str) else value
+
+
+def _in_future(value: datetime) -> datetime:
+    if value < utcnow():
+        raise ValueError(_("Choose a time in the future."))
+    return value
+
+
+# A date and time a form's field holds in Heidelberg time ('YYYY-MM-DDTHH:MM'), as a UTC instant.
+LocalTime = Annotated[datetime, BeforeValidator(_typed_local)]
+# The same, refused once it has passed (an interview, the first of a run of slots).
+FutureLocalTime = Annotated[datetime, BeforeValidator(_typed_local), AfterValidator(_in_future)]
+
 class NominationRules(BaseModel):
     """Everything organisers set for an edition (the model is named for its largest part)."""
 
@@ -35,18 +51,13 @@ class NominationRules(BaseModel):
     offer_response_days: int = Field(ge=1, le=60)
     reminder_days_before: int = Field(ge=0, le=30)
     auto_promote_waitlist: bool = False
-    nomination_opens_at: datetime
-    nomination_closes_at: datetime
+    nomination_opens_at: LocalTime
+    nomination_closes_at: LocalTime
     min_age: int = Field(ge=10, le=99)
     max_age: int = Field(ge=10, le=99)
     guardian_consent_below_age: int = Field(ge=0, le=99)
     upload_limit_mb: int = Field(ge=1, le=100)
     required_documents: list[str] = Field(default_factory=list)
-
-    @field_validator("nomination_opens_at", "nomination_closes_at", mode="before")
-    @classmethod
-    def _local(cls, value):
-        return parse_local(value) if isinstance(value, str) else value
 
     @field_validator("required_documents", mode="before")
     @classmethod
@@ -100,14 +111,9 @@ class NewEdition(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     starts_on: date
     ends_on: date
-    nomination_opens_at: datetime
-    nomination_closes_at: datetime
+    nomination_opens_at: LocalTime
+    nomination_closes_at: LocalTime
     copy_from_last: bool = True
-
-    @field_validator("nomination_opens_at", "nomination_closes_at", mode="before")
-    @classmethod
-    def _local(cls, value):
-        return parse_local(value) if isinstance(value, str) else value
 
     @field_validator("starts_on")
     @classmethod
