@@ -80,3 +80,30 @@ def test_applicant_journey_on_a_phone(browser, live_server, db, make, smtp, wait
     wait_for_mail("noemie@example.org", count=2)
     context.close()
 
+
+
+def test_a_guardian_consents_on_a_phone_for_a_name_in_another_script(browser, live_server, db, make):
+    # The agreement names the candidate (in <bdi>, as every name is): it must read as one sentence
+    # beside its box, not as columns with the name one character a line.
+    from tests.applicants.test_consent_records import guardian_link
+
+    edition = make.edition(db, title="ISH 2027", year=2027, starts_on=date(2027, 7, 12))
+    nomination = make.nomination(db, edition, make.organisation(db, name="Kumamoto", country="JP"),
+                                 given_name="蓮", family_name="鈴木", date_of_birth=date(2010, 5, 1),
+                                 guardian_name="鈴木 美咲", guardian_email="misaki@example.org")
+    context = browser.new_context(base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(guardian_link(db, nomination))
+    page.locator("[data-language-switch] button[value=de]").first.click()
+    agreement = page.locator('label[for="f-agree"]')
+    box, name = agreement.bounding_box(), agreement.locator("bdi").first.bounding_box()
+    assert name["width"] > name["height"]  # the name runs along its line
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert box["x"] + box["width"] <= PHONE["width"]
+    page.locator("#f-agree").tap()
+    page.get_by_label("Ihr vollständiger Name").fill("鈴木 美咲")
+    page.get_by_role("button", name="Einwilligung erteilen").tap()
+    page.get_by_text(re.compile("Vielen Dank|Danke")).first.wait_for()
+    context.close()
