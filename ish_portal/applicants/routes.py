@@ -41,7 +41,7 @@ def applicant_status(request: Request, db: DB, nomination: Applicant, edition: A
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
         "can_rank": service.can_rank(nomination, edition),
         "consent_missing": standing.consent_missing, "documents": standing.documents,
-        "consents": standing.consents, **interviews.on_status_page(db, nomination)})
+        "consents": standing.consents, "outcome": standing.outcome, **interviews.on_status_page(db, nomination)})
 
 
 @router.post("/applicant/sign-out")

@@ -94,6 +94,25 @@ class Standing:
     pending: list[str]
     consent_missing: list[str]
     consents: dict[str, consent.Standing]
+    outcome: tuple[str, str] | None  # the heading and the words for a nomination that is over
+
+
+# The nomination goes no further: nothing more is asked of the applicant or their guardian.
+OVER = (S.REJECTED, S.DECLINED, S.EXPIRED, S.WITHDRAWN)
+
+
+def outcome(nomination: Nomination) -> tuple[str, str] | None:
+    """What the applicant is told first when their nomination is over; None while it is not."""
+    after = _("You can still download the data we hold about you, or ask us to delete it, under Your data.")
+    words = {
+        S.REJECTED: (_("Your nomination did not go further"),
+                     _("Thank you for applying. You were not selected this year; your coordinator can tell you more.")),
+        S.WITHDRAWN: (_("Your nomination was withdrawn"),
+                      _("It takes no further part in this edition. If you think this is a mistake, contact your coordinator.")),
+        S.DECLINED: (_("You declined the place"), _("Thank you for letting us know. Nothing more is needed from you.")),
+        S.EXPIRED: (_("The offer has lapsed"), _("It was not answered by its deadline. Your coordinator can tell you more.")),
+    }.get(S(nomination.status))
+    return (words[0], f"{words[1]} {after}") if words else None
 
 
 def standing(session: Session, nomination: Nomination, edition: Edition) -> Standing:
@@ -112,7 +131,8 @@ def standing(session: Session, nomination: Nomination, edition: Edition) -> Stan
         offer=offer, offer_lab=offer_lab, documents=documents,
         stages=timeline(nomination, edition, interview, offer, documents_complete),
         pending=pending_items(nomination, edition, ranked, open_offer is not None, consents),
-        consent_missing=consent.missing(session, nomination, consents), consents=consents)
+        consent_missing=consent.missing(session, nomination, consents), consents=consents,
+        outcome=outcome(nomination))
 
 
 # Built once, as every statement of the status page is: building a statement and its cache key
@@ -139,18 +159,27 @@ def timeline(nomination: Nomination, edition: Edition, interview: Interview | No
               _("Interview planned for %(when)s", when=format_datetime(interview.scheduled_at)) if planned else ""),
         Stage(_("Offer made"), offer is not None, offer.created_at if offer else None),
     ]
-    if nomination.status == S.DECLINED:
+    if nomination.status == S.REJECTED:
+        stages.append(Stage(_("Not selected this year"), True))
+    elif nomination.status == S.WITHDRAWN:
+        stages.append(Stage(_("Nomination withdrawn"), True))
+    elif nomination.status == S.DECLINED:
         stages.append(Stage(_("Declined"), True, offer.responded_at if offer else None))
     elif nomination.status == S.EXPIRED:
         stages.append(Stage(_("Offer expired"), True, offer.response_deadline if offer else None))
     else:
         stages.append(Stage(_("Accepted"), nomination.status == S.ACCEPTED, offer.responded_at if offer else None))
+    if nomination.status in OVER:
+        # What was reached and how it ended; the steps never taken are not waiting any more.
+        stages = [stage for stage in stages if stage.done]
     return stages
 
 
 def pending_items(nomination: Nomination, edition: Edition, ranked: bool, offer_open: bool,
                   consents: dict[str, consent.Standing]) -> list[str]:
-    """What is still to be done by the applicant or their guardian."""
+    """What is still to be done by the applicant or their guardian: nothing once it is over."""
+    if nomination.status in OVER:
+        return []
     items = []
     own, guardian = consents[ConsentKind.APPLICANT], consents[ConsentKind.GUARDIAN]
     if own.state == consent.State.OUTDATED:

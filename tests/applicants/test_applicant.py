@@ -342,3 +342,29 @@ def test_offer_accepted_email_says_which_letters_it_carries(applicant, db, world
         assert attached == ["acceptance"]
         assert "Your acceptance letter is attached" in text
         assert "add your passport details to your profile" in text and "invitation letter" in text
+
+
+@pytest.mark.parametrize("status, heading, last_step", [
+    ("rejected", "Your nomination did not go further", "Not selected this year"),
+    ("withdrawn", "Your nomination was withdrawn", "Nomination withdrawn"),
+    ("declined", "You declined the place", "Declined"),
+    ("expired", "The offer has lapsed", "Offer expired"),
+])
+def test_a_nomination_that_is_over_says_so_and_asks_for_nothing_more(applicant, db, world, status, heading,
+                                                                       last_step):
+    # Noa still owes her consent, her guardian's, her profile and her labs: none of it matters any
+    # more once the nomination is over, and the page says first how it ended.
+    _edition, nomination, _labs = world
+    stored = fresh(db).get(Nomination, nomination.id)
+    stored.status = status
+    db.add(stored)
+    db.commit()
+    page = applicant.get("/applicant").text
+    assert f'<h2 id="outcome-heading">{heading}</h2>' in page
+    assert "You can still download the data we hold about you" in page
+    assert "Still to do" not in page and "Your consent to the processing of your data" not in page
+    assert "Complete my profile" not in page and "Choose my labs" not in page
+    steps = re.findall(r"<strong>([^<]+)</strong>", page.split('class="timeline"')[1].split("</ol>")[0])
+    assert steps[-1] == last_step
+    assert "Offer made" not in steps  # never made (the world has no offer): not waited for either
+    assert applicant.get("/applicant/data").status_code == 200  # their data stays theirs to take

@@ -306,8 +306,11 @@ def test_withdraw_tells_the_candidate_and_the_coordinator(signed_in, db, make, w
     post_form(signed_in, f"/coordinator/nominations/{taken.id}/withdraw",
               f"/coordinator/nominations/{taken.id}/withdraw", {"reason": "Family reasons"})
     deliver()
-    assert len(smtp.to("taken@example.org")) == 1
+    [told] = smtp.to("taken@example.org")
     assert "Family reasons" in smtp.text_of(smtp.to("cora@kumamoto.example")[0])
+    # Their data stays theirs to take or have deleted, through a personal link they can still ask for.
+    assert "no longer gives access" not in smtp.text_of(told)
+    assert "You can still ask for a personal link to the portal" in smtp.text_of(told)
 
 
 def _last_summer(db, make, kumamoto):
