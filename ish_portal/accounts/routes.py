@@ -18,6 +18,7 @@ from ish_portal.programme.service import organisations
 from ish_portal.web.deps import DB, Form, OptionalUser, Organiser, SettingsDep, end_session, public
 from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
+from ish_portal.web.language import PICKED, picked_language, reader_language
 from ish_portal.text import i18n
 from ish_portal.text.i18n import gettext as _
 from ish_portal.web.templating import redirect, render
@@ -47,7 +48,11 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _start_session(request: Request, user: User) -> None:
+def _start_session(request: Request, db, user: User) -> None:
+    # A language picked on the way in (the sign-in page in Hebrew, say) is theirs from now on.
+    picked = picked_language(request)
+    if picked and picked != user.language:
+        service.remember_language(db, user, picked)
     request.session.clear()  # a new session id for a new identity
     request.session.update({"uid": user.id, "uv": user.session_version, "lang": user.language})
 
@@ -90,7 +95,7 @@ def login(request: Request, db: DB, form: Form):
         except DomainError as exc:
             errors["__all__"] = str(exc)
         else:
-            _start_session(request, user)
+            _start_session(request, db, user)
             return redirect(target or DASHBOARDS[Role(user.role)])
     return render(request, "accounts/login.html",
                   {"errors": errors, "values": {"email": email}, "next": target or ""}, status_code=400)
@@ -126,6 +131,7 @@ def switch_language(request: Request, db: DB, user: OptionalUser, form: Form):
     code = str(form.get("language", ""))
     if i18n.known(code):
         request.session["lang"] = code
+        request.session[PICKED] = True
         if user is not None:
             service.remember_language(db, user, code)
         elif request.session.get("applicant") is not None and service.applicant_session_is_live(
@@ -221,7 +227,7 @@ def accept_invitation(request: Request, db: DB, form: Form, token: str):
         except DomainError as exc:
             errors["password"] = str(exc)
         else:
-            _start_session(request, user)
+            _start_session(request, db, user)
             flash(request, _("Your account is ready. Welcome!"))
             return redirect(DASHBOARDS[Role(user.role)])
     return render(request, "accounts/set_password.html", {
@@ -256,10 +262,13 @@ def request_access(request: Request, db: DB, form: Form):
 def access_link_page(request: Request, db: DB, token: str):
     # A GET only shows a button: mail scanners that open links must not use up the link.
     try:
-        service.find_token(db, token, TokenPurpose.APPLICANT_ACCESS)
+        link = service.find_token(db, token, TokenPurpose.APPLICANT_ACCESS)
     except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
+    language = applicant_service.language_of(db, link.nomination_id)
+    if language:
+        reader_language(request, language)
     return render(request, "accounts/access_enter.html", {"token": token})
 
 
@@ -271,6 +280,10 @@ def enter_with_link(request: Request, db: DB, token: str):
     except DomainError as exc:
         return render(request, "accounts/link_invalid.html", {"message": str(exc), "kind": "access"},
                       status_code=410)
+    picked = picked_language(request)
+    if picked and picked != nomination.language:
+        applicant_service.remember_language(db, nomination.id, picked)
+        nomination.language = picked
     request.session.clear()
     request.session.update({"applicant": nomination.id, "al": link_id, "lang": nomination.language})
     return redirect(target)

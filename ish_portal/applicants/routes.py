@@ -24,6 +24,7 @@ from ish_portal.web.deps import DB, Applicant, ApplicantEdition, Form, Organiser
 from ish_portal.web.errors import too_many_requests
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
+from ish_portal.web.language import reader_language
 from ish_portal.text.i18n import current_language, gettext as _
 from ish_portal.web.templating import redirect, render
 
@@ -251,6 +252,10 @@ def _guardian_page(request, link, token, errors=None, values=None, status_code=2
         "facts": consent.page_values(link.nomination, link.edition)}, status_code=status_code)
 
 
+def _speak_to_guardian(request, db, token: str) -> None:
+    reader_language(request, service.guardian_language_of(db, token))
+
+
 def _link_failed(request, exc):
     return render(request, "applicants/consent_done.html", {"message": str(exc), "failed": True}, status_code=410)
 
@@ -260,6 +265,7 @@ def _link_failed(request, exc):
 def consent_page(request: Request, db: DB, token: str):
     """The guardian's page: the consent to give (again, when the text changed or it was
     withdrawn), or the consent given, with the way to withdraw it."""
+    _speak_to_guardian(request, db, token)
     try:
         link = service.consent_request(db, token)
     except DomainError as exc:
@@ -270,6 +276,7 @@ def consent_page(request: Request, db: DB, token: str):
 @router.post("/consent/{token}", response_class=HTMLResponse)
 @public
 def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
+    _speak_to_guardian(request, db, token)
     name = str(form.get("guardian_name", "")).strip()
     errors = {}
     if form.get("agree") != "yes":
@@ -306,6 +313,7 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
 @router.get("/consent/{token}/withdraw", response_class=HTMLResponse)
 @public
 def confirm_guardian_withdrawal(request: Request, db: DB, token: str):
+    _speak_to_guardian(request, db, token)
     try:
         link = service.consent_request(db, token)
     except DomainError as exc:
@@ -319,6 +327,7 @@ def confirm_guardian_withdrawal(request: Request, db: DB, token: str):
 @router.post("/consent/{token}/withdraw", response_class=HTMLResponse)
 @public
 def withdraw_guardian_consent(request: Request, db: DB, form: Form, token: str):
+    _speak_to_guardian(request, db, token)
     try:
         if form.get("confirm") != "yes":
             link = service.consent_request(db, token)

@@ -267,6 +267,12 @@ def email_of(session: Session, nomination_id: object) -> str:
     return nomination.email if nomination is not None else ""
 
 
+def language_of(session: Session, nomination_id: object) -> str:
+    """The language the applicant reads the portal's emails in ("" for no such nomination)."""
+    nomination = session.get(Nomination, nomination_id) if isinstance(nomination_id, int) else None
+    return nomination.language if nomination is not None else ""
+
+
 def remember_language(session: Session, nomination_id: int, language: str) -> None:
     """Emails to the applicant follow the language they chose on the portal."""
     with transaction(session):
@@ -510,6 +516,14 @@ def consent_request(session: Session, raw: str) -> GuardianLink:
         # The coordinator named another guardian since: the old guardian's link no longer works.
         raise DomainError(_("This link has been replaced by a newer one. Use the link in the newest email."))
     return GuardianLink(nomination, edition, token, standing)
+
+
+def guardian_language_of(session: Session, raw: str) -> str:
+    """The language a guardian's consent link was emailed in ("" for no such link): their pages
+    speak it, whatever the link's state."""
+    return session.exec(select(Nomination.guardian_language).join(AccessToken, AccessToken.nomination_id == Nomination.id)
+                        .where(AccessToken.token_hash == hash_token(raw),
+                               AccessToken.purpose == TokenPurpose.GUARDIAN_CONSENT)).first() or ""
 
 
 def _guardian_actor(name: str, email: str) -> Actor:
