@@ -25,7 +25,7 @@ from ish_portal.nominations.messages import candidate_reader
 from ish_portal.nominations.service import status_label
 from ish_portal.notifications.service import enqueue, release_drafts
 from ish_portal.placement import offers
-from ish_portal.placement.models import MatchRun, Pin
+from ish_portal.placement.models import HOLDING, MatchRun, Offer, Pin
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 
@@ -110,9 +110,11 @@ def _student_entry(nomination: Nomination, edition: Edition, preferences: list[i
 
 
 def _instance(session: Session, edition: Edition, nominations: list[Nomination], seed: int,
-              extra_pins: dict[int, int] | None = None, excluded: dict[int, set[int]] | None = None) -> dict:
+              extra_pins: dict[int, int] | None = None, excluded: dict[int, set[int]] | None = None,
+              held: dict[int, int] | None = None) -> dict:
     """The engine's input. `excluded` takes labs out of some students' preferences (the
-    waitlist's: labs whose offer to them the organisers discarded unsent)."""
+    waitlist's: labs whose offer to them the organisers discarded unsent); `held` takes seats
+    that students outside the instance hold out of each lab's capacity."""
     labs = active_labs(session, edition.id)
     lab_ids = {lab.id for lab in labs}
     nominations = sorted(nominations, key=_priority_key)
@@ -131,7 +133,7 @@ def _instance(session: Session, edition: Edition, nominations: list[Nomination],
         pins[student_key(nomination_id)] = lab_key(lab_id)
     lab_entries = []
     for lab in labs:
-        entry: dict[str, Any] = {"id": lab_key(lab.id), "capacity": lab.capacity,
+        entry: dict[str, Any] = {"id": lab_key(lab.id), "capacity": max(lab.capacity - (held or {}).get(lab.id, 0), 0),
                                  "organisation_cap": lab.organisation_cap, "min_age": lab.min_age,
                                  "languages": sorted(set(lab.languages or []))}
         if rankings[lab.id]:
@@ -159,8 +161,12 @@ def approved_nominations(session: Session, edition_id: int) -> list[Nomination]:
 
 
 def build_instance(session: Session, edition: Edition, seed: int = 0) -> dict:
-    """The engine's input for the edition's approved nominations and its labs, as it stands now."""
-    return _instance(session, edition, approved_nominations(session, edition.id), seed)
+    """The engine's input for the edition's approved nominations and its labs, as it stands now:
+    a seat someone already holds (an offer made, answered or proposed) is not there to give."""
+    held = dict(session.exec(
+        select(Offer.lab_id, func.count()).join(Nomination, Nomination.id == Offer.nomination_id)
+        .where(Nomination.edition_id == edition.id, Offer.status.in_(HOLDING)).group_by(Offer.lab_id)).all())
+    return _instance(session, edition, approved_nominations(session, edition.id), seed, held=held)
 
 
 # -- closing the preferences -------------------------------------------------------------------

@@ -53,6 +53,21 @@ def test_run_is_stored_with_its_exact_input_and_result(db, world, organiser_clie
     assert db.exec(select(AuditEvent.action).where(AuditEvent.entity == "match_run")).all() == ["match_run_created"]
 
 
+def test_a_run_gives_no_seat_someone_already_holds(db, make, world, organiser_client):
+    # Dan accepted EMBL's one seat before this run (an offer made outside it): the run must not
+    # give that seat to Ada too, nor count a declined offer's seat as taken.
+    dan = make.nomination(db, world.edition, world.orgs[3], given_name="Dan", status="accepted")
+    make.offer(db, dan, world.embl, status="accepted")
+    eve = make.nomination(db, world.edition, world.orgs[3], given_name="Eve", status="declined")
+    make.offer(db, eve, world.mpia, status="declined")
+    labs = {lab["id"]: lab for lab in runs.build_instance(db, world.edition)["labs"]}
+    assert (labs[f"lab{world.embl.id}"]["capacity"], labs[f"lab{world.mpia.id}"]["capacity"]) == (0, 1)
+    post_form(organiser_client, "/organiser/matching", "/organiser/matching/runs", {"mode": "stable", "seed": "1"})
+    run = fresh(db).exec(select(MatchRun)).one()
+    assert f"lab{world.embl.id}" not in run.result["assignments"].values()
+    assert run.result["assignments"][f"n{world.ada.id}"] == f"lab{world.mpia.id}"
+
+
 def test_run_with_bad_seed_keeps_values_and_says_why(db, world, organiser_client):
     response = post_form(organiser_client, "/organiser/matching", "/organiser/matching/runs",
                          {"mode": "stable", "seed": "soon"})
