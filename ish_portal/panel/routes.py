@@ -309,12 +309,15 @@ def add_reviewer(request: Request, db: DB, user: Organiser, form: Form, nominati
 
 
 @router.post("/organiser/panel/nominations/{nomination_id}/reviewers/{review_id}/remove")
-def remove_reviewer(request: Request, db: DB, user: Organiser, nomination_id: int, review_id: int):
+def remove_reviewer(request: Request, db: DB, user: Organiser, form: Form, nomination_id: int, review_id: int):
     try:
-        service.remove_reviewer(db, user, _nomination(db, nomination_id), review_id)
+        service.remove_reviewer(db, user, _nomination(db, nomination_id), review_id, form.get("confirm") == "yes")
     except NotFound:
         raise HTTPException(404) from None
-    flash(request, _("Reviewer removed."))
+    except DomainError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("Reviewer removed."))
     return redirect(f"/organiser/panel/nominations/{nomination_id}")
 
 

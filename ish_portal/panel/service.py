@@ -367,12 +367,18 @@ def add_reviewer(session: Session, organiser: User, nomination: Nomination, memb
     return review
 
 
-def remove_reviewer(session: Session, organiser: User, nomination: Nomination, review_id: int) -> None:
+def remove_reviewer(session: Session, organiser: User, nomination: Nomination, review_id: int,
+                    confirmed: bool = False) -> None:
+    """Takes a reviewer off a nomination; a review already submitted goes only when the organiser
+    confirmed that its scores and comment go with it."""
     with transaction(session):
         review = session.get(Review, review_id)
         if review is None or review.nomination_id != nomination.id:
             raise NotFound()
         done = review.submitted_at is not None
+        if done and not confirmed:
+            raise DomainError(_("This reviewer has submitted their review: tick the box to confirm that its "
+                                "scores and comment are deleted."))
         _delete_reviews(session, [review])
         record(session, Actor.of_user(organiser), "reviewer_removed", "review", review_id,
                edition_id=nomination.edition_id,

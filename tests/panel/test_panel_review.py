@@ -218,6 +218,22 @@ def test_panel_organiser_adds_and_removes_a_reviewer_by_hand_but_never_a_conflic
     assert fresh(db).exec(select(Review).where(Review.nomination_id == p["haruto"].id)).first() is None
 
 
+def test_panel_a_submitted_review_is_removed_only_when_its_loss_is_confirmed(client, db, panel):
+    p = panel
+    review_id = assign(db, p, p["rita"], p["haruto"]).id
+    service.save_review(db, p["rita"], p["haruto"].id,
+                        {f"c{p['motivation'].id}": "1", f"c{p['english'].id}": "1"})
+    sign_in(client, p["organiser"].email)
+    page = f"/organiser/panel/nominations/{p['haruto'].id}"
+    assert "Delete the scores and comment this reviewer submitted" in client.get(page).text
+    refused = post_form(client, page, f"{page}/reviewers/{review_id}/remove", {}, follow_redirects=True)
+    assert "tick the box to confirm that its scores and comment are deleted" in refused.text
+    assert fresh(db).get(Review, review_id) is not None
+    assert fresh(db).get(type(p["haruto"]), p["haruto"].id).review_score == 20
+    post_form(client, page, f"{page}/reviewers/{review_id}/remove", {"confirm": "yes"})
+    assert fresh(db).get(Review, review_id) is None
+
+
 def test_panel_override_needs_a_reason_and_wins_over_the_panel(client, db, panel):
     p = panel
     review = assign(db, p, p["rita"], p["haruto"])
