@@ -371,6 +371,17 @@ def booking_of(session: Session, nomination: Nomination) -> InterviewBooking | N
 _BOOKING_OF = select(InterviewBooking).where(InterviewBooking.nomination_id == bindparam("nomination_id"))
 
 
+def booked_interview(session: Session, nomination: Nomination) -> tuple[InterviewBooking, InterviewSlot | None, User | None] | None:
+    """The nominee's invitation to book, with the slot they hold and its interviewer (None while
+    nothing is booked): what the organisers' page of the candidate shows beside the interviews
+    they scheduled themselves. None when the nominee was not invited."""
+    return session.exec(
+        select(InterviewBooking, InterviewSlot, User)
+        .outerjoin(InterviewSlot, InterviewSlot.id == InterviewBooking.slot_id)
+        .outerjoin(User, User.id == InterviewSlot.interviewer_id)
+        .where(InterviewBooking.nomination_id == nomination.id)).first()
+
+
 def on_status_page(session: Session, nomination: Nomination) -> dict[str, object]:
     """What the applicant's status page shows of their interview: the booking and its time (in
     the zone they chose), or nothing when they were not invited."""

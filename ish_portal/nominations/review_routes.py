@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from ish_portal.audit.service import Actor, sensitive_access_of
 from ish_portal.errors import DomainError, NotFound
+from ish_portal.interviews import service as interviews
 from ish_portal.nominations import consent, review, service
 from ish_portal.nominations.models import NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
@@ -98,6 +99,7 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
         "age": nomination.age_on(edition.starts_on),
         "preferences": review.lab_preferences(db, nomination),
         "interviews": review.interviews_of(db, nomination),
+        "booked": interviews.booked_interview(db, nomination),
         "history": service.history_of(db, nomination),
         "letters": [(letter, title, problems[letter]) for letter, title in titles],
         "messages": outbox.messages_about(db, nomination.id),

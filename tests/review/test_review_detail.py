@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import select
 
 from ish_portal.audit.models import AuditEvent
+from ish_portal.db import utcnow
 from ish_portal.nominations.models import ConsentRecord, Interview, Nomination
 from icalendar import Calendar
 from ish_portal.text.timefmt import from_local_input
@@ -231,3 +232,28 @@ def test_the_bulk_decision_is_refused_once_the_current_edition_has_ended(as_orga
                         follow_redirects=True)
     assert "ISH 2026 has ended: what was decided and recorded for its candidates stays as it was." in refused.text
     assert fresh(db).get(Nomination, last_summer.id).status == "approved"
+
+
+def test_an_interview_the_applicant_booked_shows_on_their_page(as_organiser, db, make, edition):
+    # Booked through the interview slots, it is the candidate's interview as much as one scheduled
+    # here: the page must not say that none is scheduled, inviting a second one.
+    from ish_portal.interviews.models import InterviewBooking, InterviewSlot
+
+    organisation = make.organisation(db, name="Montpellier", country="FR")
+    chloe = make.nomination(db, edition, organisation, given_name="Chloé", status="submitted")
+    invited = make.nomination(db, edition, organisation, given_name="Jules", status="submitted")
+    interviewer = make.organiser(db, full_name="Ines Interviewer")
+    slot = InterviewSlot(edition_id=edition.id, interviewer_id=interviewer.id, join_how="+49 6221 58 0",
+                         starts_at=datetime(2031, 3, 14, 13, 0, tzinfo=UTC))
+    db.add(slot)
+    db.flush()
+    db.add(InterviewBooking(edition_id=edition.id, nomination_id=chloe.id, slot_id=slot.id, booked_at=utcnow(),
+                            notes="Fluent and curious."))
+    db.add(InterviewBooking(edition_id=edition.id, nomination_id=invited.id))
+    db.commit()
+    page = as_organiser.get(f"/organiser/nominations/{chloe.id}").text
+    assert "14 March 2031, 14:00 CET · booked by the applicant" in page
+    assert "Ines Interviewer" in page and "Fluent and curious." in page
+    assert "No interview scheduled yet." not in page
+    waiting = as_organiser.get(f"/organiser/nominations/{invited.id}").text
+    assert "to book an interview slot; nothing booked yet." in waiting
