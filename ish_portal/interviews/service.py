@@ -262,12 +262,29 @@ def publish_slots(session: Session, user: User, edition_id: int, form: SlotsForm
                                starts_at=form.first_start + timedelta(minutes=n * (form.minutes + form.pause)),
                                minutes=form.minutes, join_kind=form.join_kind, join_how=form.join_how)
                  for n in range(form.count)]
+        _refuse_overlaps(session, form.interviewer_id, slots)
         session.add_all(slots)
         session.flush()
         record(session, Actor.of_user(user), "interview_slots_published", "interview_slot", slots[0].id,
                changes={"count": form.count, "first_start": form.first_start.isoformat(),
                         "interviewer_id": form.interviewer_id}, edition_id=edition_id)
     return slots
+
+
+def _refuse_overlaps(session: Session, interviewer_id: int, new: list[InterviewSlot]) -> None:
+    """An interviewer is in one interview at a time: new slots must not overlap one they have
+    (in any edition). Slots last at most 180 minutes, so only those starting up to then before
+    the first can reach into it."""
+    first, last_end = new[0].starts_at, new[-1].starts_at + timedelta(minutes=new[-1].minutes)
+    existing = session.exec(select(InterviewSlot).where(
+        InterviewSlot.interviewer_id == interviewer_id, InterviewSlot.starts_at < last_end,
+        InterviewSlot.starts_at > first - timedelta(minutes=180)).order_by(InterviewSlot.starts_at)).all()
+    for slot in existing:
+        end = slot.starts_at + timedelta(minutes=slot.minutes)
+        if any(s.starts_at < end and slot.starts_at < s.starts_at + timedelta(minutes=s.minutes) for s in new):
+            raise DomainError(fields={"first_start": _(
+                "The interviewer already has a slot at %(when)s that these would overlap: choose another time.",
+                when=timefmt.format_datetime(slot.starts_at))})
 
 
 def slots_of(session: Session, user: User, edition_id: int) -> list[tuple[InterviewSlot, User, Nomination | None]]:

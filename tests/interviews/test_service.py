@@ -48,6 +48,24 @@ def test_publish_slots_refuses_a_wrong_way_to_join_naming_the_field(world, kind,
     assert field in errors
 
 
+def test_an_interviewers_new_slots_may_not_overlap_their_slots(db, world):
+    # Anna has 9:00, 9:30 and 10:00 on day 5; a slot at 9:10 would overlap the first.
+    def slots(start, count=1, interviewer=world.interviewer):
+        return service.SlotsForm(interviewer_id=interviewer.id, first_start=start, count=count, minutes=30,
+                                 join_kind="phone", join_how="+49 6221 1234")
+    with pytest.raises(DomainError) as refused:
+        service.publish_slots(db, world.interviewer, world.edition.id, slots(in_days(5) + timedelta(minutes=10)))
+    assert "already has a slot at" in refused.value.form_errors()["first_start"]
+    with pytest.raises(DomainError):  # a run that reaches into them from before
+        service.publish_slots(db, world.interviewer, world.edition.id, slots(in_days(5) - timedelta(minutes=50), 2))
+    db.rollback()
+    # Right after the last one, and another interviewer at the same time, are fine.
+    assert len(service.publish_slots(db, world.interviewer, world.edition.id,
+                                     slots(in_days(5) + timedelta(minutes=90), 2))) == 2
+    assert service.publish_slots(db, world.other_interviewer, world.edition.id,
+                                 slots(in_days(5), interviewer=world.other_interviewer))
+
+
 def test_an_interviewer_cannot_publish_for_another_interviewer(db, world):
     form = service.SlotsForm(interviewer_id=world.other_interviewer.id, first_start=in_days(7),
                              join_kind="phone", join_how="+49 6221 1234")
