@@ -75,7 +75,8 @@ FIELD_LABELS = {
     "school": "School", "school_leaving_year": "School-leaving year", "subjects": "Subjects of interest",
     "english_level": "English level", "german_level": "German level", "statement": "Short statement",
     "guardian_name": "Guardian's name", "guardian_email": "Guardian's email address",
-    "review_score": "Review score",
+    "review_score": "Review score", "language": "Language of the candidate's emails",
+    "guardian_language": "Language of the guardian's emails",
 }
 
 

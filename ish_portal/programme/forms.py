@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ish_portal.db import RowId, utcnow
 from ish_portal.programme.models import DocumentKind
-from ish_portal.text import timefmt
+from ish_portal.text import i18n, timefmt
 from ish_portal.text.i18n import gettext as _
 
 REQUIRABLE_DOCUMENTS = [k.value for k in DocumentKind if k != DocumentKind.OTHER]
@@ -151,6 +151,33 @@ class QuotaForm(BaseModel):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         return parse_local(value) if isinstance(value, str) else value
+
+
+class OrganisationForm(BaseModel):
+    """A sending organisation the organisers add, with its places in the current edition. The
+    time zone may be left to the route, which takes the country's."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(default="", max_length=2)
+    time_zone: str = Field(default="", max_length=60)
+    places: int = Field(default=0, ge=0, le=1000)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value and (len(value) != 2 or value.upper() not in i18n.locale("en").territories):
+            raise ValueError(_("Choose a country from the list."))
+        return value.upper()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import available_timezones
+        if value and value not in available_timezones():
+            raise ValueError(_("Choose a time zone from the list."))
+        return value
 
 
 class TransferForm(BaseModel):

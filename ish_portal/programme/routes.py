@@ -9,12 +9,16 @@ from ish_portal.errors import DomainError
 from ish_portal.programme import service
 from ish_portal.nominations import places
 from ish_portal.reports.dashboard import SHOWN_STATUSES, overview
-from ish_portal.programme.forms import REQUIRABLE_DOCUMENTS, NewEdition, NominationRules, QuotaForm, TransferForm
+from ish_portal.interviews.service import preset_zone, zone_options
+from ish_portal.nominations.forms import countries
+from ish_portal.programme.forms import (
+    REQUIRABLE_DOCUMENTS, NewEdition, NominationRules, OrganisationForm, QuotaForm, TransferForm)
+from ish_portal.text.i18n import current_language
 
 from ish_portal.web.deps import DB, Form, Organiser
 from ish_portal.web.flash import flash
 from ish_portal.web.forms import form_values, validate
-from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _, ngettext
 from ish_portal.web.templating import redirect, render
 from ish_portal.text.timefmt import local
 
@@ -125,7 +129,27 @@ def _places(request, db, status_code=200, **extra):
     return render(request, "programme/places.html", {
         "edition": edition, "places": places.places_by_organisation(db, edition, organisations),
         "transfers": service.transfers(db, edition), "names": {o.id: o.name for o in organisations},
-        "local_input": _local_input, "organisations": organisations, **extra}, status_code=status_code)
+        "local_input": _local_input, "organisations": organisations,
+        "countries": countries(current_language()), "zones": zone_options(), **extra}, status_code=status_code)
+
+
+@router.post("/organiser/organisations", response_class=HTMLResponse)
+def add_organisation(request: Request, db: DB, user: Organiser, form: Form):
+    values = form_values(form)
+    new, errors = validate(OrganisationForm, values)
+    if new is not None:
+        if not new.time_zone:  # left to the country: where its people live
+            new.time_zone = preset_zone(new.country, None)
+        try:
+            added = service.add_organisation(db, user, _edition(db), new)
+        except DomainError as exc:
+            errors = exc.form_errors()
+        else:
+            flash(request, ngettext("%(name)s is added with %(num)d place. Invite its coordinators under Coordinators.",
+                                    "%(name)s is added with %(num)d places. Invite its coordinators under Coordinators.",
+                                    new.places, name=added.name))
+            return redirect("/organiser/places")
+    return _places(request, db, 400, organisation_errors=errors, organisation_values=values)
 
 
 @router.post("/organiser/places/transfer", response_class=HTMLResponse)

@@ -4,6 +4,8 @@ of them. Counting the places used belongs to nominations (nominations/places.py)
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from ish_portal.audit.service import Actor, record
 from ish_portal.db import transaction, utcnow
 from ish_portal.errors import DomainError
-from ish_portal.programme.forms import NewEdition, NominationRules
+from ish_portal.programme.forms import NewEdition, NominationRules, OrganisationForm
 from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
 from ish_portal.text import timefmt
 from ish_portal.text.i18n import gettext as _
@@ -56,6 +58,34 @@ def deadline_of(edition: Edition, quota: Quota | None) -> datetime:
 
 def organisations(session: Session) -> list[Organisation]:
     return list(session.exec(select(Organisation).order_by(Organisation.name)).all())
+
+
+def add_organisation(session: Session, organiser: User, edition: Edition, form: OrganisationForm) -> Organisation:
+    """A new sending organisation, with its places in `edition` (its time zone already chosen).
+    Its name must be new: two organisations of one name could not be told apart anywhere."""
+    with transaction(session):
+        taken = session.exec(select(Organisation.id).where(
+            func.lower(Organisation.name) == form.name.lower())).first()
+        if taken is not None:
+            raise DomainError(fields={"name": _("There is already an organisation called %(name)s.", name=form.name)})
+        organisation = Organisation(slug=_free_slug(session, form.name), name=form.name, country=form.country,
+                                    time_zone=form.time_zone)
+        session.add(organisation)
+        session.flush()
+        session.add(Quota(edition_id=edition.id, organisation_id=organisation.id, places=form.places))
+        record(session, Actor.of_user(organiser), "organisation_added", "organisation", organisation.id,
+               changes={"name": form.name, "country": form.country, "time_zone": form.time_zone,
+                        "places": form.places}, edition_id=edition.id, organisation_id=organisation.id)
+    return organisation
+
+
+def _free_slug(session: Session, name: str) -> str:
+    """A short ASCII name for addresses ("jelenia-gora"), made unique with a number if need be."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = "-".join(re.findall(r"[a-z0-9]+", ascii_name))[:50] or "organisation"
+    taken = set(session.exec(select(Organisation.slug).where(Organisation.slug.startswith(base))).all())
+    return next(slug for slug in (base if n == 1 else f"{base}-{n}" for n in range(1, len(taken) + 2))
+                if slug not in taken)
 
 
 def organisation_name(session: Session, organisation_id: int) -> str:

@@ -73,6 +73,7 @@ def _action_words() -> dict[str, str]:
         "message_resent": _("message written again and sent"),
         "match_run_published": _("matching run published"), "run_drafts_sent": _("offer messages sent"),
         "waitlist_rematch_failed": _("waitlist re-matching failed"),
+        "organisation_added": _("sending organisation added"),
         "waitlist_offer_proposed": _("waitlist offer proposed"),
         "waitlist_offer_discarded": _("waitlist offer discarded"), "edition_updated": _("edition changed"),
         "edition_created": _("edition created"), "edition_changed": _("edition changed"),
@@ -341,7 +342,7 @@ def _change_words() -> dict[str, str]:
 # -- one event as a line of text --------------------------------------------------------------------
 
 def _entity_words() -> dict[str, str]:
-    return {"quota": _("Places"), "place_transfer": _("Place move"), "offer": _("Offer"),
+    return {"quota": _("Places"), "place_transfer": _("Place move"), "organisation": _("Organisation"), "offer": _("Offer"),
             "document": _("Document"), "interview": _("Interview"), "outbox_message": _("Message"),
             "outbox_batch": _("Message batch"), "mailing": _("Message to a group"), "message_template": _("Message wording"),
             "export": _("Export"), "lab": _("Lab"), "user": _("Account"), "edition": _("Edition"),

@@ -425,3 +425,18 @@ def test_submit_refuses_a_language_the_portal_does_not_write(signed_in, db):
     response = create(signed_in, language="xx")
     assert response.status_code == 400
     assert "Choose one of the languages." in response.text
+
+
+def test_the_coordinators_history_puts_every_event_into_words(signed_in, db, make, world):
+    # A language change shows the languages' names, an answer to an offer its words, never codes.
+    edition, kumamoto, _, _ = world
+    nomination = make.nomination(db, edition, kumamoto, status="accepted")
+    for action, changes in (("nomination_changed", {"guardian_language": ["en", "ja"]}), ("offer_accepted", {})):
+        db.add(AuditEvent(actor_label="applicant", action=action, entity="nomination", entity_id=nomination.id,
+                          nomination_id=nomination.id, organisation_id=kumamoto.id, changes=changes))
+    db.commit()
+    page = signed_in.get(f"/coordinator/nominations/{nomination.id}").text
+    assert ("Language of the guardian&#39;s emails “<bdi>English</bdi>” <span class=\"flip\" aria-hidden=\"true\">→</span>"
+            " “<bdi>Japanese</bdi>”") in page
+    assert "offer accepted" in page
+    assert "offer_accepted" not in page and "guardian_language" not in page

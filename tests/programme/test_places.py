@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from ish_portal.audit.models import AuditEvent
-from ish_portal.programme.models import Edition, PlaceTransfer, Quota
+from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
 from tests.conftest import fresh, post_form
 from tests.factories import PASSWORD
 
@@ -203,3 +203,32 @@ def test_a_row_of_an_unknown_organisation_is_not_found(organiser_client, db, mak
     response = post_form(organiser_client, "/organiser/places", "/organiser/places/999999",
                          {"places": "1", "reason": "x"})
     assert response.status_code == 404
+
+
+def test_an_organiser_adds_a_sending_organisation_with_its_places(organiser_client, db, make):
+    edition = make.edition(db)
+    make.organisation(db, name="Jelenia Góra", slug="jelenia-gora")
+    page = organiser_client.get("/organiser/places").text
+    assert "Add a sending organisation" in page
+    refused = post_form(organiser_client, "/organiser/places", "/organiser/organisations",
+                        {"name": " ", "country": "XX", "time_zone": "Mars/Olympus", "places": "-1"})
+    assert refused.status_code == 400
+    for message in ("This field is required.", "Choose a country from the list.", "Choose a time zone from the list."):
+        assert message in refused.text
+    twice = post_form(organiser_client, "/organiser/places", "/organiser/organisations",
+                      {"name": "jelenia góra", "country": "PL", "places": "1"})
+    assert twice.status_code == 400 and "There is already an organisation called jelenia góra." in twice.text
+    assert 'value="jelenia góra"' in twice.text  # what was typed stays
+
+    added = post_form(organiser_client, "/organiser/places", "/organiser/organisations",
+                      {"name": "Jelenia Góra Science Club", "country": "pl", "time_zone": "", "places": "2"},
+                      follow_redirects=True)
+    assert "Jelenia Góra Science Club is added with 2 places." in added.text
+    organisation = fresh(db).exec(select(Organisation).where(Organisation.name == "Jelenia Góra Science Club")).one()
+    assert (organisation.slug, organisation.country, organisation.time_zone) == (
+        "jelenia-gora-science-club", "PL", "Europe/Warsaw")
+    quota = db.exec(select(Quota).where(Quota.organisation_id == organisation.id)).one()
+    assert (quota.edition_id, quota.places) == (edition.id, 2)
+    assert db.exec(select(AuditEvent.action).where(AuditEvent.entity == "organisation")).all() == ["organisation_added"]
+    # Its coordinators can be invited at once.
+    assert "Jelenia Góra Science Club" in organiser_client.get("/organiser/coordinators").text
