@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ish_portal.text import i18n
 from ish_portal.text.names import ORDERS, usual_order
+from ish_portal.text.timefmt import format_date
 from ish_portal.text.vocabulary import EMAIL, PHONE
 from ish_portal.text.i18n import current_language, gettext as _
 
@@ -147,8 +148,10 @@ class CandidateForm(BaseModel):
     @field_validator("date_of_birth")
     @classmethod
     def _plausible_birth(cls, value: date | None) -> date | None:
-        if value is not None and not (date(1950, 1, 1) <= value <= date.today()):
-            raise ValueError(_("Enter the date of birth as YYYY-MM-DD."))
+        if value is not None and value > date.today():
+            raise ValueError(_("The date of birth cannot be in the future."))
+        if value is not None and value < date(1950, 1, 1):
+            raise ValueError(_("Check the year of birth: %(date)s is too long ago.", date=format_date(value)))
         return value
 
 

@@ -93,6 +93,15 @@ def test_nominate_errors_are_shown_beside_fields_and_values_survive(signed_in, d
     assert fresh(db).exec(select(Nomination)).all() == []
 
 
+@pytest.mark.parametrize("born, message", [("2030-01-01", "The date of birth cannot be in the future."),
+                                            ("1900-05-14", "Check the year of birth: 14 May 1900 is too long ago.")])
+def test_nominate_an_impossible_date_of_birth_says_what_is_wrong_with_it(signed_in, db, born, message):
+    # Typed as YYYY-MM-DD: being told to type it so would send the coordinator looking in vain.
+    response = create(signed_in, date_of_birth=born)
+    assert response.status_code == 400
+    assert message in response.text and "Enter the date of birth as YYYY-MM-DD." not in response.text
+
+
 def test_nominate_age_outside_the_range_is_explained(signed_in, db):
     response = create(signed_in, date_of_birth="2015-01-01")
     assert response.status_code == 400
