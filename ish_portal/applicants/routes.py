@@ -128,7 +128,9 @@ def _labs_page(request, db, nomination, edition, error="", status_code=200):
     ranked = service.preferences_of(db, nomination)
     return render(request, "applicants/labs.html", {
         "nomination": nomination, "edition": edition, "ranked": ranked, "ranked_ids": {lab.id for lab in ranked},
-        "choices": service.lab_choices(db, nomination, edition), "open": service.preferences_open(edition),
+        "choices": service.lab_choices(db, nomination, edition),
+        # Open for this applicant: the preferences are open and their nomination is under review.
+        "open": service.can_rank(nomination, edition), "preferences_open": service.preferences_open(edition),
         "error": error}, status_code=status_code)
 
 

@@ -152,9 +152,27 @@ def test_ranking_is_limited_to_the_editions_number(applicant, db, world, make):
     for key in ("embl", "mpia", "hits"):
         add(applicant, labs[key])
     extra = make.lab(db, edition, group_name="One too many")
+    page = applicant.get("/applicant/labs").text
+    # With as many as the edition allows, the page says why no lab can be added any more.
+    assert "You can rank at most 3 labs. Remove one first." in page and "Add to my ranking" not in page
     refused = add(applicant, extra)
     assert refused.status_code == 400
     assert "You can rank at most 3 labs. Remove one first." in refused.text
+
+
+def test_ranking_cannot_be_changed_once_the_nomination_moved_on(applicant, db, world):
+    # Rejected while the preferences are still open: the ranking stays as it was, without buttons.
+    edition, nomination, labs = world
+    add(applicant, labs["embl"])
+    add(applicant, labs["mpia"])
+    stored = fresh(db).get(Nomination, nomination.id)
+    stored.status = "rejected"
+    db.add(stored)
+    db.commit()
+    page = applicant.get("/applicant/labs").text
+    assert "Your ranking can no longer be changed." in page
+    for button in ("Move up", "Move down", "Remove", "Add to my ranking"):
+        assert f">{button}</button>" not in page
 
 
 def test_ranking_locks_when_the_organisers_close_it(applicant, db, world):
