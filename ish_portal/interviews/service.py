@@ -588,6 +588,13 @@ class OutcomeForm(BaseModel):
             raise ValueError(_("Choose one of the options."))
         return value
 
+    @field_validator("no_show")
+    @classmethod
+    def _not_passed(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("outcome") == "passed":
+            raise ValueError(_("A nominee who did not come cannot have passed: choose one or the other."))
+        return value
+
 
 def record_outcome(session: Session, user: User, booking_id: int, form: OutcomeForm) -> InterviewBooking:
     with transaction(session):

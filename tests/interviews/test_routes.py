@@ -80,6 +80,10 @@ def test_interviewer_sees_agenda_in_own_zone_and_records_the_outcome(client, db,
     assert "Nakamura Haruto" in client.get("/panel").text
     wrong = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}", {"outcome": "maybe"})
     assert wrong.status_code == 400 and "Choose one of the options." in wrong.text
+    both = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}",
+                     {"outcome": "passed", "no_show": "yes", "notes": ""})
+    assert both.status_code == 400 and "A nominee who did not come cannot have passed" in both.text
+    assert fresh(db).get(InterviewBooking, booking.id).outcome == "pending"
     saved = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}",
                       {"outcome": "failed", "no_show": "yes", "notes": "Did not answer twice."})
     assert saved.status_code == 200 and "The outcome is saved." in saved.text
