@@ -248,6 +248,9 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
 # -- a guardian's consent, through their own link --------------------------------------------------
 
 def _guardian_page(request, link, token, errors=None, values=None, status_code=200):
+    if link.nomination.status in service.OVER and link.consent.record is None:
+        # Withdrawn or otherwise over before the guardian answered: nothing is asked of them.
+        return render(request, "applicants/consent_done.html", {"nomination": link.nomination, "over": True})
     return render(request, "applicants/consent.html", {
         "nomination": link.nomination, "edition": link.edition, "token": token, "consent": link.consent,
         "text": consent.current_text("guardian"), "values": values or {}, "errors": errors or {},
@@ -294,9 +297,11 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
     if waiting is not None:
         return too_many_requests(request, waiting)
     try:
-        service.consent_request(db, token)
+        asked = service.consent_request(db, token)
     except DomainError as exc:
         return _link_failed(request, exc)
+    if asked.nomination.status in service.OVER and asked.consent.record is None:
+        return _guardian_page(request, asked, token)  # which says that nothing is asked any more
     if not errors:
         try:
             nomination = service.give_guardian_consent(db, token, name, str(form.get("consent_text", ""))[:64],

@@ -82,6 +82,19 @@ def test_guardian_consent_records_who_which_text_how_when_and_from_where(client,
     assert stored.guardian_consent_name == "Miriam Cohen" and stored.guardian_consent_at == record.given_at
 
 
+def test_a_guardian_is_asked_for_nothing_once_the_nomination_is_withdrawn(client, db, world):
+    _edition, noa, _lab, organiser = world
+    link = guardian_link(db, noa)
+    change_status(db, fresh(db).get(Nomination, noa.id), "withdrawn", Actor.of_user(organiser), reason="Exams")
+    db.commit()
+    page = client.get(link).text
+    assert "No consent is needed any more" in page and "Give my consent" not in page
+    answered = post_form(client, link, link, {"agree": "yes", "guardian_name": "Miriam Cohen"})
+    assert "No consent is needed any more" in answered.text
+    assert fresh(db).exec(select(ConsentRecord).where(ConsentRecord.nomination_id == noa.id,
+                                                      ConsentRecord.kind == "guardian")).first() is None
+
+
 def test_a_page_opened_before_the_text_changed_records_nothing(client, db, world):
     _edition, noa, _lab, _organiser = world
     path = guardian_link(db, noa)
