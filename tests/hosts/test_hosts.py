@@ -98,6 +98,19 @@ def test_hosts_confirm_the_lab_and_organisers_see_it(client, db, world, make, or
     assert "1 lab has not been confirmed by its hosts." in listing
 
 
+def test_hosts_cannot_take_away_seats_that_students_hold(client, db, world, make):
+    placed(db, make, world.ada, world.embl)
+    placed(db, make, world.ben, world.embl)
+    as_host(client, world.embl_host)
+    page = f"/host/labs/{world.embl.id}/confirm"
+    fields = {"subject_area": "Biology", "languages": "en", "weeks": ["1"]}
+    refused = post_form(client, page, page, {"capacity": "1", **fields})
+    assert refused.status_code == 400
+    assert "2 students already hold a place in this lab: it needs at least that many seats." in refused.text
+    assert fresh(db).get(Lab, world.embl.id).confirmed_at is None
+    assert post_form(client, page, page, {"capacity": "2", **fields}, follow_redirects=False).status_code == 303
+
+
 def test_hosts_organisers_remind_only_the_unconfirmed_labs(as_organiser, client, db, world):
     world.embl.confirmed_at = datetime.now(UTC)
     db.add(world.embl)
