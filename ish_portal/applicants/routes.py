@@ -71,13 +71,15 @@ def profile_page(request: Request, nomination: Applicant):
 
 
 @router.post("/applicant/profile", response_class=HTMLResponse)
-def save_profile(request: Request, db: DB, nomination: Applicant, form: Form):
+def save_profile(request: Request, db: DB, nomination: Applicant, edition: ApplicantEdition, form: Form):
     values = form_values(form)
     values["working_languages"] = form.getlist("working_languages")
     for consent_to_hosts in ("dietary_for_hosts", "cv_for_hosts"):
         values[consent_to_hosts] = values.get(consent_to_hosts) == "yes"
     profile, errors = validate(ProfileForm, values)
-    if profile is not None:
+    if profile is not None:  # well formed; now against this summer's dates
+        errors = service.dates_outside_the_programme(profile, edition)
+    if profile is not None and not errors:
         service.update_profile(db, nomination.id, profile)
         flash(request, _("Your profile is saved."))
         return redirect("/applicant")

@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -58,7 +58,7 @@ from ish_portal.panel.service import erase_reviews
 from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
-from ish_portal.text.timefmt import format_datetime
+from ish_portal.text.timefmt import format_date, format_datetime
 
 APPLICANT = Actor("applicant")
 # Never written to the audit log in clear: the log is read by more people than these fields.
@@ -204,6 +204,26 @@ def pending_items(nomination: Nomination, edition: Edition, ranked: bool, offer_
 def can_rank(nomination: Nomination, edition: Edition) -> bool:
     """Lab preferences matter while the nomination is under review and the preferences are open."""
     return preferences_open(edition) and nomination.status in (S.SUBMITTED, S.APPROVED)
+
+
+# The earliest arrival the programme plans for: a few days to settle in, not a month.
+EARLIEST_ARRIVAL_DAYS = 14
+
+
+def dates_outside_the_programme(profile: ProfileForm, edition: Edition) -> dict[str, str]:
+    """The profile's dates that cannot be right for this summer, by field: an arrival after the
+    programme ends or weeks before it starts, a passport that runs out before the stay is over."""
+    problems = {}
+    earliest = edition.starts_on - timedelta(days=EARLIEST_ARRIVAL_DAYS)
+    if profile.arrival_on is not None and not earliest <= profile.arrival_on <= edition.ends_on:
+        problems["arrival_on"] = _("The programme runs from %(start)s to %(end)s: choose an arrival day between "
+                                   "%(earliest)s and %(end)s.", start=format_date(edition.starts_on),
+                                   end=format_date(edition.ends_on), earliest=format_date(earliest))
+    if profile.passport_expiry is not None and profile.passport_expiry <= edition.ends_on:
+        problems["passport_expiry"] = _("The passport must be valid after the programme's last day, %(end)s: enter "
+                                        "the details of a passport valid for the whole stay.",
+                                        end=format_date(edition.ends_on))
+    return problems
 
 
 def profile_complete(nomination: Nomination) -> bool:

@@ -103,6 +103,20 @@ def test_profile_errors_are_explained_and_values_kept(applicant):
     assert 'value="Miriam Cohen"' in response.text
 
 
+def test_profile_dates_must_fit_the_summer(applicant, db, world):
+    # ISH 2027 runs from 12 July to 7 August 2027 (the world's edition).
+    refused = post_form(applicant, "/applicant/profile", "/applicant/profile",
+                        {**PROFILE, "arrival_on": "2027-09-30", "passport_expiry": "2027-07-20"})
+    assert refused.status_code == 400
+    assert "choose an arrival day between 28 June 2027 and 7 August 2027." in refused.text
+    assert "The passport must be valid after the programme&#39;s last day, 7 August 2027" in refused.text
+    assert 'value="2027-09-30"' in refused.text  # what was typed stays, to be corrected
+    assert fresh(db).get(Nomination, world[1].id).passport_expiry is None
+    saved = post_form(applicant, "/applicant/profile", "/applicant/profile",
+                      {**PROFILE, "arrival_on": "2027-07-11", "passport_expiry": "2027-08-08"}, follow_redirects=False)
+    assert saved.status_code == 303
+
+
 def test_coordinator_never_sees_medical_notes_or_passport_number(applicant, app, db, world):
     from fastapi.testclient import TestClient
     post_form(applicant, "/applicant/profile", "/applicant/profile", PROFILE)
