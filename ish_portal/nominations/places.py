@@ -18,7 +18,7 @@ from ish_portal.programme.forms import QuotaForm, TransferForm
 from ish_portal.programme.models import Edition, Organisation, PlaceTransfer, Quota
 from ish_portal.programme.service import _edition, _jsonable
 from ish_portal.text import timefmt
-from ish_portal.text.i18n import gettext as _
+from ish_portal.text.i18n import gettext as _, ngettext
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,10 @@ def set_quota(session: Session, organiser: User, edition_id: int, organisation_i
             return False
         refused = {}
         if places < used:
-            refused["places"] = _("%(name)s already uses %(used)d places; withdraw candidates before "
-                                  "lowering its places below that.", name=organisation.name, used=used)
+            refused["places"] = ngettext("%(name)s already uses %(num)d place; withdraw candidates before "
+                                         "lowering its places below that.",
+                                         "%(name)s already uses %(num)d places; withdraw candidates before "
+                                         "lowering its places below that.", used, name=organisation.name)
         extended = form.deadline_extended_to
         if "deadline_extended_to" in changes and extended is not None and extended <= edition.nomination_closes_at:
             refused["deadline_extended_to"] = _(

@@ -117,13 +117,13 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def format_deadline(value: datetime | None) -> str:
-    """A deadline in the reader's zone; for a reader elsewhere, Heidelberg's time follows, since
-    that is the clock the deadline was set by: '1 May 2027, 06:59 Japan Standard Time (30 April
-    2027, 23:59 CEST in Heidelberg)'."""
+    """A deadline in the reader's zone; for a reader on another clock, Heidelberg's time follows,
+    since that is the clock the deadline was set by: '1 May 2027, 06:59 Japan Standard Time (30 April
+    2027, 23:59 CEST in Heidelberg)'. A zone that keeps Heidelberg's clock (Paris) says it once."""
     if value is None:
         return ""
     shown = format_datetime(value)
-    if reader_zone().key == _zone.key:
+    if value.astimezone(reader_zone()).utcoffset() == value.astimezone(_zone).utcoffset():
         return shown
     return _("%(when)s (%(heidelberg)s in Heidelberg)", when=shown,
              heidelberg=i18n.mark(_clock(value.astimezone(_zone))))

@@ -105,6 +105,14 @@ def test_message_languages_times_are_in_the_readers_zone_with_heidelbergs_beside
     assert re.search(r"\d{2}:\d{2} Japan Standard Time \(\d+ \w+ \d{4}, \d{2}:\d{2} CES?T in Heidelberg\)", message.body_text)
 
 
+def test_message_languages_a_zone_on_heidelbergs_clock_says_the_time_once(db, facts):
+    # Montpellier keeps Heidelberg's clock: "23:59 CET (23:59 CET in Heidelberg)" says nothing twice.
+    with transaction(db):
+        message = enqueue(db, "offer_reminder", Reader("c@example.org", "Chloé", "en", "Europe/Paris"), facts)
+    assert "in Heidelberg)" not in message.body_text
+    assert re.search(r"\d+ \w+ \d{4}, \d{2}:\d{2} CES?T", message.body_text)
+
+
 def test_message_languages_email_carries_content_language(db, facts, engine, settings, smtp):
     from ish_portal.notifications.sender import Sender
     with transaction(db):
