@@ -15,7 +15,7 @@ from ish_portal.nominations import consent, review, service
 from ish_portal.nominations.models import NominationStatus
 from ish_portal.nominations.review import EligibilityForm, InterviewForm, InterviewUpdateForm, ScoreForm
 from ish_portal.notifications import service as outbox
-from ish_portal.placement import messages as letters
+from ish_portal.placement import messages as letters, offers as placement_offers
 from ish_portal.panel import service as panel_service
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.programme.service import current_edition
@@ -100,6 +100,7 @@ def _detail(request: Request, db, user, nomination, status_code: int = 200, **ex
         "preferences": review.lab_preferences(db, nomination),
         "interviews": review.interviews_of(db, nomination),
         "booked": interviews.booked_interview(db, nomination),
+        "offers": placement_offers.offers_of(db, nomination), "offer_status": placement_offers.status_word,
         "history": service.history_of(db, nomination),
         "letters": [(letter, title, problems[letter]) for letter, title in titles],
         "messages": outbox.messages_about(db, nomination.id),

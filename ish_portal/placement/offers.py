@@ -53,6 +53,14 @@ def latest_offer(session: Session, nomination: Nomination) -> Offer | None:
                         .order_by(Offer.created_at.desc(), Offer.id.desc())).first()
 
 
+def offers_of(session: Session, nomination: Nomination) -> list[tuple[Offer, Lab]]:
+    """Every offer of the nomination with its lab, newest first, proposed ones included: the
+    organisers' view of where the candidate stands on a place."""
+    return list(session.exec(select(Offer, Lab).join(Lab, Lab.id == Offer.lab_id)
+                             .where(Offer.nomination_id == nomination.id)
+                             .order_by(Offer.created_at.desc(), Offer.id.desc())).all())
+
+
 def accepted_offer(session: Session, nomination: Nomination) -> Offer | None:
     return session.exec(select(Offer).where(Offer.nomination_id == nomination.id, Offer.status == O.ACCEPTED)
                         .order_by(Offer.id.desc())).first()

@@ -257,3 +257,24 @@ def test_an_interview_the_applicant_booked_shows_on_their_page(as_organiser, db,
     assert "No interview scheduled yet." not in page
     waiting = as_organiser.get(f"/organiser/nominations/{invited.id}").text
     assert "to book an interview slot; nothing booked yet." in waiting
+
+
+def test_the_candidates_page_shows_their_offers_with_the_lab_and_the_answer(as_organiser, db, make, edition):
+    from ish_portal.placement.models import Offer
+
+    organisation = make.organisation(db, name="Montpellier", country="FR")
+    noemie = make.nomination(db, edition, organisation, given_name="Noémie", status="offered")
+    assert "No lab place offered yet." in as_organiser.get(f"/organiser/nominations/{noemie.id}").text
+    embl = make.lab(db, edition, institute="EMBL", group_name="Structural Biology")
+    mpia = make.lab(db, edition, institute="MPIA", group_name="Galaxies")
+    db.add(Offer(nomination_id=noemie.id, lab_id=mpia.id, status="declined", decline_reason="too far from home",
+                 response_deadline=datetime(2031, 5, 1, 21, 59, tzinfo=UTC), released_at=utcnow(),
+                 responded_at=datetime(2031, 4, 20, 8, 0, tzinfo=UTC), created_at=datetime(2031, 4, 10, tzinfo=UTC)))
+    db.add(Offer(nomination_id=noemie.id, lab_id=embl.id, status="pending", released_at=utcnow(),
+                 response_deadline=datetime(2031, 5, 20, 21, 59, tzinfo=UTC), created_at=datetime(2031, 4, 25, tzinfo=UTC)))
+    db.commit()
+    page = as_organiser.get(f"/organiser/nominations/{noemie.id}").text
+    place = page.split('id="place"')[1].split("</section>")[0]
+    assert place.index("Structural Biology, EMBL") < place.index("Galaxies, MPIA")  # the newest first
+    assert "awaiting an answer" in place and "20 May 2031, 23:59 CEST" in place
+    assert "declined (<bdi>too far from home</bdi>)" in place and "20 April 2031, 10:00 CEST" in place
