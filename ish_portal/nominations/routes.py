@@ -118,9 +118,12 @@ def nomination_page(request: Request, db: DB, user: Coordinator, nomination_id: 
 def _detail(request, db, nomination, status_code=200, **extra):
     edition = db.get(Edition, nomination.edition_id)
     documents = service.documents_of(db, nomination)
+    draft = nomination.status == NominationStatus.DRAFT
+    # A draft can be submitted only into a free place: said before the coordinator tries.
+    places = places_of(db, edition, db.get(Organisation, nomination.organisation_id)) if draft else None
     return render(request, "nominations/nomination.html", {
         "nomination": nomination, "edition": edition, "documents": documents,
-        "missing": service.missing_items(db, nomination, edition) if nomination.status == NominationStatus.DRAFT else [],
+        "missing": service.missing_items(db, nomination, edition) if draft else [], "places": places,
         "required": service.required_documents(nomination, edition),
         "document_kinds": [k.value for k in DocumentKind], "history": service.history_of(db, nomination, for_coordinator=True),
         "minor": service.is_minor(nomination, edition),

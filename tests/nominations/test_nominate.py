@@ -250,6 +250,10 @@ def test_submit_when_all_places_are_taken_is_refused(signed_in, db, make, world)
     assert "All 2 places of your organisation are taken." in response.text
     fresh(db)
     assert db.get(Nomination, nomination.id).status == "draft"
+    # The draft's page says so before anyone tries, and offers no button that can only be refused.
+    page = signed_in.get(f"/coordinator/nominations/{nomination.id}").text
+    assert "All 2 places of your organisation are taken." in page
+    assert "Submit the nomination" not in page and "Submitting takes one of your places" not in page
 
 
 def test_submit_after_the_deadline_is_refused_unless_extended(signed_in, db, world):
