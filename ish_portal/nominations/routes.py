@@ -127,7 +127,9 @@ def _detail(request, db, nomination, status_code=200, **extra):
         "required": service.required_documents(nomination, edition),
         "document_kinds": [k.value for k in DocumentKind], "history": service.history_of(db, nomination, for_coordinator=True),
         "minor": service.is_minor(nomination, edition),
-        "withdrawable": service.withdrawal_refused(nomination, edition) is None, **extra}, status_code=status_code)
+        "withdrawable": service.withdrawal_refused(nomination, edition) is None,
+        "guardian_request": service.guardian_request_refused(nomination, edition) is None, **extra},
+        status_code=status_code)
 
 
 @router.post("/coordinator/nominations/{nomination_id}/documents", response_class=HTMLResponse)
@@ -168,6 +170,18 @@ def submit(request: Request, db: DB, user: Coordinator, settings: SettingsDep, n
                        submit_missing=exc.details)
     flash(request, _("%(name)s is nominated. We have emailed the candidate their personal link.",
                      name=nomination.display_name))
+    return redirect(f"/coordinator/nominations/{nomination.id}")
+
+
+@router.post("/coordinator/nominations/{nomination_id}/guardian-request")
+def send_guardian_request(request: Request, db: DB, user: Coordinator, settings: SettingsDep, nomination_id: int):
+    nomination = _own(db, user, nomination_id)
+    try:
+        service.send_guardian_request_again(db, user, nomination.id, settings.base_url)
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, _("A new consent link is on its way to %(address)s.", address=nomination.guardian_email))
     return redirect(f"/coordinator/nominations/{nomination.id}")
 
 

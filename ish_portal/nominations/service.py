@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import bindparam
@@ -451,6 +451,43 @@ def _notify_submission(session: Session, nomination: Nomination, edition: Editio
                 edition_id=edition.id, nomination_id=nomination.id, base_url=base_url)
     enqueue(session, "submission_confirmation", messages.coordinator_reader(session, coordinator), facts,
             edition_id=edition.id, nomination_id=nomination.id, base_url=base_url)
+
+
+# Between two consent requests to one guardian: a second click is not a second email.
+GUARDIAN_REQUEST_PAUSE = timedelta(minutes=15)
+
+
+def guardian_request_refused(nomination: Nomination, edition: Edition) -> str | None:
+    """Why the guardian's consent request cannot be sent again now, or None when it can: it is for
+    a submitted minor whose guardian has an address and has not consented yet."""
+    if not is_minor(nomination, edition) or not nomination.guardian_email:
+        return _("Only the guardian of a minor with an email address is asked for consent.")
+    if nomination.guardian_consent_at is not None:
+        return _("The guardian has already given their consent.")
+    if nomination.status not in (S.SUBMITTED, S.APPROVED, S.OFFERED):
+        return _("This nomination asks nothing more of the guardian.")
+    return None
+
+
+def send_guardian_request_again(session: Session, coordinator: User, nomination_id: int, base_url: str) -> Nomination:
+    """Emails the guardian a new consent link, as at submission (when the first email was lost, or
+    went to an address since corrected)."""
+    with transaction(session):
+        nomination = own_nomination(session, coordinator, nomination_id, fresh=True)
+        edition = session.get(Edition, nomination.edition_id)
+        if (refused := guardian_request_refused(nomination, edition)) is not None:
+            raise DomainError(refused)
+        last = session.exec(select(AuditEvent.occurred_at).where(
+            AuditEvent.nomination_id == nomination.id, AuditEvent.action == "guardian_request_sent_again")
+            .order_by(AuditEvent.occurred_at.desc())).first()
+        if last is not None and last > utcnow() - GUARDIAN_REQUEST_PAUSE:
+            raise DomainError(_("The link went to the guardian at %(when)s: give them a little time before sending "
+                                "another.", when=format_datetime(last)))
+        enqueue(session, "guardian_consent_request", messages.guardian_reader(session, nomination),
+                {"nomination": nomination.id}, edition_id=edition.id, nomination_id=nomination.id, base_url=base_url)
+        record(session, Actor.of_user(coordinator), "guardian_request_sent_again", "nomination", nomination.id,
+               edition_id=edition.id, organisation_id=nomination.organisation_id, nomination_id=nomination.id)
+    return nomination
 
 
 def withdraw(session: Session, coordinator: User, nomination_id: int, reason: str) -> Nomination:

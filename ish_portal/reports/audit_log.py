@@ -74,6 +74,7 @@ def _action_words() -> dict[str, str]:
         "match_run_published": _("matching run published"), "run_drafts_sent": _("offer messages sent"),
         "waitlist_rematch_failed": _("waitlist re-matching failed"),
         "organisation_added": _("sending organisation added"),
+        "guardian_request_sent_again": _("consent link sent to the guardian again"),
         "waitlist_offer_proposed": _("waitlist offer proposed"),
         "waitlist_offer_discarded": _("waitlist offer discarded"), "edition_updated": _("edition changed"),
         "edition_created": _("edition created"), "edition_changed": _("edition changed"),

@@ -215,6 +215,24 @@ def test_submit_takes_a_place_and_sends_the_three_emails(signed_in, db, smtp, de
     assert "now uses 1 of its 2 places" in smtp.text_of(confirmation)
 
 
+def test_the_coordinator_emails_the_guardian_a_new_consent_link_once_in_a_while(signed_in, db, smtp, deliver):
+    # The first email was lost in a spam folder: the coordinator sends another, not two at once.
+    nomination, _ = complete_and_submit(signed_in, db, date_of_birth="2009-09-21",
+                                        guardian_name="Aiko Nakamura", guardian_email="aiko@example.org")
+    upload(signed_in, nomination.id, "guardian_consent", PDF)
+    submit(signed_in, nomination.id)
+    page = f"/coordinator/nominations/{nomination.id}"
+    assert "Email the guardian a new consent link" in signed_in.get(page).text
+    sent = post_form(signed_in, page, f"{page}/guardian-request", {}, follow_redirects=True)
+    assert "A new consent link is on its way to aiko@example.org." in sent.text
+    again = post_form(signed_in, page, f"{page}/guardian-request", {}, follow_redirects=True)
+    assert "give them a little time before sending another" in again.text
+    deliver()
+    first, second = smtp.to("aiko@example.org")
+    links = [re.search(r"/consent/\S+", smtp.text_of(m)).group(0) for m in (first, second)]
+    assert links[0] != links[1] and "consent link sent to the guardian again" in signed_in.get(page).text
+
+
 def test_guardian_consent_link_records_who_consented_and_when(signed_in, app, db, smtp, deliver):
     from fastapi.testclient import TestClient
     nomination, _ = complete_and_submit(signed_in, db, date_of_birth="2009-09-21",
