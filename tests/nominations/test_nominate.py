@@ -471,3 +471,18 @@ def test_the_coordinators_history_puts_every_event_into_words(signed_in, db, mak
             " “<bdi>Japanese</bdi>”") in page
     assert "offer accepted" in page
     assert "offer_accepted" not in page and "guardian_language" not in page
+
+
+def test_removing_a_document_asks_first_and_then_deletes_it(signed_in, db):
+    create(signed_in)
+    nomination = fresh(db).exec(select(Nomination).order_by(Nomination.id.desc())).first()
+    upload(signed_in, nomination.id, "cv", PDF)
+    [document] = fresh(db).exec(select(Document).where(Document.nomination_id == nomination.id)).all()
+    page = signed_in.get(f"/coordinator/nominations/{nomination.id}").text
+    # The removal is behind a question: no single click deletes the file.
+    asked = page.split('<details class="confirm"><summary>Remove…</summary>')[1].split("</details>")[0]
+    assert "The file is deleted; to use it again, upload it again." in asked
+    assert f'action="/coordinator/nominations/{nomination.id}/documents/{document.id}/delete"' in asked
+    post_form(signed_in, f"/coordinator/nominations/{nomination.id}",
+              f"/coordinator/nominations/{nomination.id}/documents/{document.id}/delete", {})
+    assert fresh(db).exec(select(Document).where(Document.nomination_id == nomination.id)).all() == []
