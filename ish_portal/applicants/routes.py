@@ -13,6 +13,7 @@ from ish_portal.applicants import service
 from ish_portal.interviews import service as interviews
 from ish_portal.applicants.forms import WORKING_LANGUAGES, ProfileForm
 from ish_portal.labs.models import Lab
+from ish_portal.programme.models import Organisation
 from ish_portal.text.i18n import language_name
 from ish_portal.nominations.forms import countries
 from ish_portal.nominations.service import is_minor
@@ -42,7 +43,8 @@ def applicant_status(request: Request, db: DB, nomination: Applicant, edition: A
         "minor": is_minor(nomination, edition), "preferences_open": service.preferences_open(edition),
         "can_rank": service.can_rank(nomination, edition),
         "consent_missing": standing.consent_missing, "documents": standing.documents,
-        "consents": standing.consents, "outcome": standing.outcome, **interviews.on_status_page(db, nomination)})
+        "consents": standing.consents, "outcome": standing.outcome,
+        "reader_zone": standing.organisation.time_zone, **interviews.on_status_page(db, nomination)})
 
 
 @router.post("/applicant/sign-out")
@@ -164,7 +166,8 @@ def _offer_context(db, nomination, edition):
     offer = placement.open_offer(db, nomination)
     if offer is None:
         raise HTTPException(404)
-    return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id), "edition": edition}
+    return {"nomination": nomination, "offer": offer, "lab": db.get(Lab, offer.lab_id), "edition": edition,
+            "reader_zone": db.get(Organisation, nomination.organisation_id).time_zone}
 
 
 @router.get("/applicant/offer", response_class=HTMLResponse)

@@ -86,6 +86,7 @@ env.globals.update(
     current_language=i18n.current_language,
     format_date=timefmt.format_date,
     format_datetime=timefmt.format_datetime,
+    format_deadline=timefmt.format_deadline,
     time_left=timefmt.time_left,
     # The words of the areas' states and kinds, in the reader's language.
     status_label=status_label,
@@ -157,6 +158,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "values": {},
     }
     page.update(context or {})
+    # A page for one reader far away (an applicant) writes times in their zone, as their emails do.
+    zone = page.pop("reader_zone", None)
+    if zone:
+        with timefmt.reading(i18n.current_language(), zone):
+            return templates.TemplateResponse(request, name, page, status_code=status_code)
     return templates.TemplateResponse(request, name, page, status_code=status_code)
 
 

@@ -16,6 +16,7 @@ from ish_portal.audit.models import AuditEvent
 from ish_portal.db import utcnow
 from ish_portal.nominations.models import LabPreference, Nomination
 from ish_portal.placement.models import Offer
+from ish_portal.programme.models import Organisation
 from ish_portal.nominations.service import is_minor
 from ish_portal.placement.offers import expire_overdue_offers
 from tests import factories
@@ -400,3 +401,20 @@ def test_a_nomination_that_is_over_says_so_and_asks_for_nothing_more(applicant, 
     assert steps[-1] == last_step
     assert "Offer made" not in steps  # never made (the world has no offer): not waited for either
     assert applicant.get("/applicant/data").status_code == 200  # their data stays theirs to take
+
+
+def test_the_answer_by_time_is_in_the_applicants_zone_as_in_their_email(applicant, db, world):
+    # Noa lives in Rehovot (Israel); the offer email wrote her deadline in Israel's time with
+    # Heidelberg's beside, and the pages say the same.
+    from datetime import UTC, datetime
+    _edition, nomination, labs = world
+    row = offer(db, nomination, labs["embl"])
+    row = fresh(db).get(Offer, row.id)
+    row.response_deadline = datetime(2027, 5, 20, 21, 59, tzinfo=UTC)
+    rehovot = db.get(Organisation, nomination.organisation_id)
+    rehovot.time_zone = "Asia/Jerusalem"
+    db.add_all([row, rehovot])
+    db.commit()
+    for page in ("/applicant", "/applicant/offer"):
+        text = applicant.get(page).text
+        assert "21 May 2027, 00:59" in text and "20 May 2027, 23:59 CEST in Heidelberg" in text, page
