@@ -31,9 +31,11 @@ from ish_portal.nominations.models import Nomination, NominationStatus
 from ish_portal.nominations.review import completeness_expression
 from ish_portal.nominations.service import status_label
 from ish_portal.placement.models import Offer, OfferStatus
+from ish_portal.placement.offers import status_word as offer_status_word
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.reports import xlsx
 from ish_portal.text import timefmt
+from ish_portal.text.vocabulary import subject_label
 from ish_portal.text.i18n import current_language, gettext as _, pgettext
 
 S = NominationStatus
@@ -100,6 +102,16 @@ def _words() -> tuple[dict[str, str], dict[str, str]]:
     return dict(countries(current_language())), {status.value: status_label(status) for status in S}
 
 
+class _SubjectWords(dict):
+    """Subject areas in the organiser's language, for one list: the text the database joined
+    ("Biology, Physics") looked up, and worked out the first time it is seen. A list holds few
+    different ones, so a row costs one lookup."""
+
+    def __missing__(self, joined: str) -> str:
+        worded = self[joined] = ", ".join(subject_label(subject) for subject in joined.split(", ")) if joined else ""
+        return worded
+
+
 class joined_texts(FunctionElement):
     """A JSON list of texts as one text, its items in their order joined by ", " ('' for an empty
     list or none), worked out by the database: decoding the JSON of every row in Python, only to
@@ -128,6 +140,7 @@ def _joined_texts_postgresql(element, compiler, **kw):
 
 def nominations_listing(edition: Edition, sensitive: bool) -> Listing:
     names, statuses = _words()
+    subjects = _SubjectWords()
     yes, no = _("yes"), _("no")
     columns = [Nomination.id, Nomination.given_name, Nomination.family_name, Nomination.passport_name,
                Nomination.email, Nomination.phone, Nomination.date_of_birth, Nomination.nationality,
@@ -145,7 +158,7 @@ def nominations_listing(edition: Edition, sensitive: bool) -> Listing:
 
     def shape(r: Sequence[Any]) -> list[Any]:
         return [r[0], r[1], r[2], r[3], r[4], r[5], r[6], names.get(r[7], r[7]), r[8], statuses[r[9]], r[10],
-                r[11], r[12], yes if r[13] else no, *r[14:]]
+                r[11], r[12], yes if r[13] else no, r[14], r[15], subjects[r[16]], *r[17:]]
 
     headers = [_("ID"), _("Given name"), _("Family name"), _("Name as in the passport"), _("Email"), _("Phone"),
                _("Date of birth"), _("Nationality"), _("Organisation"), _("Status"), _("Submitted at (Heidelberg time)"),
@@ -183,6 +196,7 @@ def _placement_query(edition: Edition, extra_columns: list, lab_id: int | None =
 
 def placements_listing(edition: Edition, sensitive: bool) -> Listing:
     names, statuses = _words()
+    subjects, offer_states = _SubjectWords(), {state.value: offer_status_word(state) for state in OfferStatus}
     columns = [Nomination.given_name, Nomination.family_name, Nomination.email, Nomination.nationality,
                Organisation.name, Nomination.status, Lab.group_name, Lab.institute, Lab.subject_area,
                Lab.tutor_name, Lab.tutor_email, Offer.status, Offer.response_deadline, Offer.responded_at,
@@ -190,7 +204,8 @@ def placements_listing(edition: Edition, sensitive: bool) -> Listing:
     query = _placement_query(edition, columns + (_sensitive_columns() if sensitive else []))
 
     def shape(r: Sequence[Any]) -> list[Any]:
-        return [r[0], r[1], r[2], names.get(r[3], r[3]), r[4], statuses[r[5]], *r[6:]]
+        return [r[0], r[1], r[2], names.get(r[3], r[3]), r[4], statuses[r[5]], r[6], r[7], subjects[r[8]], r[9],
+                r[10], offer_states.get(r[11], r[11]), *r[12:]]
 
     headers = [_("Given name"), _("Family name"), _("Email"), _("Nationality"), _("Organisation"), _("Status"),
                _("Lab"), _("Institute"), _("Subject area"), _("Tutor"), _("Tutor's email"), _("Offer"),

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from ish_portal.audit.models import AuditEvent
+from ish_portal.nominations.models import Nomination
 from ish_portal.placement.models import Offer
 from tests.conftest import fresh, post_form
 
@@ -97,7 +98,28 @@ def test_exports_placements_take_each_nominations_latest_offer_made(as_organiser
     rows = csv_rows(download(as_organiser, "placements", "csv"))
     table = [dict(zip(rows[0], row)) for row in rows[1:]]
     assert sorted((r["Given name"], r["Lab"], r["Offer"]) for r in table) == [
-        ("'=HYPERLINK(\"http://x\")", "Structural Biology", "pending"), ("Haruto", "Structural Biology", "accepted")]
+        ("'=HYPERLINK(\"http://x\")", "Structural Biology", "awaiting an answer"),
+        ("Haruto", "Structural Biology", "accepted")]
+
+
+def test_exports_speak_the_organisers_language_in_their_words_too(as_organiser, db, make, people):
+    # Not only the headers: an offer's state and a subject area are words of the portal, not codes.
+    lab, _other = people
+    fresh(db)
+    stored = db.get(type(lab), lab.id)
+    stored.subject_area = "Biology"
+    db.add(stored)
+    haruto = db.exec(select(Nomination).where(Nomination.given_name == "Haruto")).one()
+    haruto.subjects = ["Biology", "Physics"]
+    db.add(haruto)
+    db.commit()
+    post_form(as_organiser, "/organiser/exports", "/language", {"language": "de"})
+    rows = csv_rows(download(as_organiser, "placements", "csv"))
+    table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert table["Haruto"]["Angebot"] == "zugesagt" and table["Haruto"]["Fachgebiet"] == "Biologie"
+    nominations = csv_rows(download(as_organiser, "nominations", "csv"))
+    by_name = {row[1]: dict(zip(nominations[0], row)) for row in nominations[1:]}
+    assert by_name["Haruto"]["Interessensgebiete"] == "Biologie, Physik"
 
 
 def test_exports_roster_lists_the_students_of_one_lab(as_organiser, people):
