@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import exists, func
@@ -224,10 +224,18 @@ def send_now(session: Session, organiser: User, edition_id: int, mailing_id: int
     return count
 
 
+# How far ahead a message to a group may be scheduled.
+SCHEDULE_AHEAD_DAYS = 366
+
+
 def schedule(session: Session, organiser: User, edition_id: int, mailing_id: int, when: datetime) -> Mailing:
     """The batch goes out at `when` (UTC), released by the worker; a new time replaces the old."""
     if when <= utcnow():
         raise DomainError(fields={"scheduled_at": _("Choose a time in the future.")})
+    if when > utcnow() + timedelta(days=SCHEDULE_AHEAD_DAYS):
+        # Its readers and their addresses are this edition's: years ahead is a typing mistake.
+        raise DomainError(fields={"scheduled_at": _("Choose a time within the next %(days)d days.",
+                                                    days=SCHEDULE_AHEAD_DAYS)})
     with transaction(session):
         mailing = mailing_of(session, edition_id, mailing_id, lock=True)
         if mailing.cancelled_at is not None or mailing.released_at is not None:

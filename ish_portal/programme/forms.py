@@ -79,6 +79,16 @@ class NominationRules(BaseModel):
     def _closes_in_order(cls, value: datetime, info: ValidationInfo) -> datetime:
         return _closes_after_opening(value, info)
 
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _reminder_within_the_answer_time(cls, value: int, info: ValidationInfo) -> int:
+        # A reminder so many days before the deadline would go out before the offer itself.
+        days = info.data.get("offer_response_days")
+        if days is not None and value >= days:
+            raise ValueError(_("The reminder must come fewer days before the deadline than the %(days)d days "
+                               "to answer.", days=days))
+        return value
+
     @field_validator("max_age")
     @classmethod
     def _ages_in_order(cls, value: int, info: ValidationInfo) -> int:

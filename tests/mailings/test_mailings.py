@@ -153,6 +153,7 @@ def test_mailings_schedule_in_the_past_or_garbled_is_refused_beside_the_field(or
     mailing = mailing_of(db, write(organiser, "status=approved", {"en": ("Soon", "Hello.\n")}))
     url = f"/organiser/messages/mailings/{mailing.id}"
     for typed, problem in (("2020-01-01T09:00", "Choose a time in the future."),
+                           ("2099-01-01T09:00", "Choose a time within the next 366 days."),
                            ("tomorrow", "Enter a date and time like 2027-03-15 23:59."),
                            ("", "Enter the date and time it should go out.")):
         response = post_form(organiser, url, f"{url}/schedule", {"scheduled_at": typed})

@@ -48,6 +48,14 @@ def test_rules_close_before_open_is_refused(organiser_client, db, make):
     assert 'value="2027-03-15T23:59"' in response.text
 
 
+def test_rules_a_reminder_before_the_offer_itself_is_refused(organiser_client, db, make):
+    make.edition(db)
+    response = post_form(organiser_client, "/organiser/edition", "/organiser/edition", {
+        **SETTINGS, "offer_response_days": "3", "reminder_days_before": "5"})
+    assert response.status_code == 400
+    assert "The reminder must come fewer days before the deadline than the 3 days to answer." in response.text
+
+
 def test_places_can_be_set_and_an_organisation_made_dormant(organiser_client, db, make):
     edition = make.edition(db)
     simferopol = make.organisation(db, name="Simferopol")
