@@ -165,6 +165,10 @@ define("interview_invitation", N_("Interview invitation"), N_("Invites a nominee
             "interviewer": (N_("who will call"), "Dr. Anna Schmidt")})
 define("withdrawal", N_("Withdrawal"), N_("Tells the candidate their nomination was withdrawn."),
        APPLICANT, ["name", "edition", "organisation", "reason"], _with("name", "edition", "organisation", "reason"))
+define("withdrawal_guardian", N_("Withdrawal, to the guardian"),
+       N_("Tells a minor's guardian that the nomination was withdrawn and their consent is no longer needed."),
+       GUARDIAN, ["guardian", "candidate", "edition", "organisation", "reason"],
+       _with("guardian", "candidate", "edition", "organisation", "reason"))
 define("withdrawal_coordinator", N_("Withdrawal, to coordinators"), N_("Tells the coordinators of the organisation a nomination was withdrawn."),
        COORDINATOR, ["name", "candidate", "edition", "reason"], _with("name", "candidate", "edition", "reason"))
 
@@ -197,12 +201,19 @@ PREVIEWS.subjects = _preview_subjects
 # -- notices and reminders ------------------------------------------------------------------------------
 
 def notify_withdrawal(session: Session, nomination: Nomination, reason: str) -> None:
-    """Tells the candidate (if they ever heard of the nomination) and the organisation's
-    coordinators that a nomination was withdrawn. Caller holds the transaction."""
+    """Tells the candidate (if they ever heard of the nomination), a minor's guardian, and the
+    organisation's coordinators that a nomination was withdrawn. Caller holds the transaction."""
     facts = {"nomination": nomination.id, "reason": reason.strip()}
+    from ish_portal.nominations.service import is_minor
+
     if nomination.submitted_at is not None:
         enqueue(session, "withdrawal", candidate_reader(session, nomination), facts,
                 edition_id=nomination.edition_id, nomination_id=nomination.id)
+        # A minor's guardian was asked for consent at submission: they hear that it is not needed.
+        edition = session.get(Edition, nomination.edition_id)
+        if nomination.guardian_email and is_minor(nomination, edition):
+            enqueue(session, "withdrawal_guardian", guardian_reader(session, nomination), facts,
+                    edition_id=nomination.edition_id, nomination_id=nomination.id)
     tell_coordinators(session, "withdrawal_coordinator", nomination, facts)
 
 

@@ -344,6 +344,20 @@ def test_withdraw_tells_the_candidate_and_the_coordinator(signed_in, db, make, w
     assert "You can still ask for a personal link to the portal" in smtp.text_of(told)
 
 
+def test_withdrawing_a_minor_tells_their_guardian_in_the_guardians_language(signed_in, db, make, world, smtp,
+                                                                             deliver):
+    edition, kumamoto, _, _ = world
+    minor = make.nomination(db, edition, kumamoto, status="submitted", email="yui@example.org", submitted_at=utcnow(),
+                            date_of_birth=date(2011, 3, 1), guardian_name="Aiko Matsumoto",
+                            guardian_email="aiko@example.org", guardian_language="de")
+    post_form(signed_in, f"/coordinator/nominations/{minor.id}/withdraw",
+              f"/coordinator/nominations/{minor.id}/withdraw", {"reason": "Exams moved to July"})
+    deliver()
+    [told] = smtp.to("aiko@example.org")
+    assert told["Subject"].startswith("Die Nominierung von") and "Exams moved to July" in smtp.text_of(told)
+    assert "Ihre Einwilligung wird nicht mehr benötigt" in smtp.text_of(told)
+
+
 def _last_summer(db, make, kumamoto):
     """ISH 2026, over since August, and Kumamoto's candidate who took part in it."""
     from datetime import UTC, datetime

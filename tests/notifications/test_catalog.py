@@ -10,7 +10,7 @@ from ish_portal.notifications.render import EMAIL_TEMPLATES, _text_env, placehol
 REQUIRED = {"applicant_access", "consent_withdrawn", "nomination_received", "guardian_consent_request", "missing_documents_reminder",
             "submission_confirmation", "interview_invitation", "offer_made", "offer_reminder", "offer_accepted",
             "offer_declined", "offer_accepted_coordinator", "offer_declined_coordinator", "waitlist_offer",
-            "withdrawal", "withdrawal_coordinator", "welcome_information", "certificate", "password_reset",
+            "withdrawal", "withdrawal_coordinator", "withdrawal_guardian", "welcome_information", "certificate", "password_reset",
             "coordinator_invitation", "retention_summary", "organiser_message", "not_selected", "ranking_reminder",
             "panel_invitation", "review_reminder",
             "host_invitation", "lab_confirmation_reminder", "host_student_accepted", "host_student_withdrew",
