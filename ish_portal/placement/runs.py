@@ -306,6 +306,9 @@ def reason_words(reasons: list[str], lab: dict | None) -> str:
                            languages=", ".join((lab or {}).get("languages") or [])))
         elif reason == "organisation_cap":
             words.append(_("the lab's cap of students from the same organisation was reached"))
+        elif reason == "full" and (lab or {}).get("capacity") == 0:
+            # No seat at all in this run (none offered, or all held by students placed before).
+            words.append(_("no seat: the lab has none free in this run"))
         elif reason == "full" and (lab or {}).get("ranking"):
             # The lab's own ranking decided: its order puts the students it ranked first.
             words.append(_("full: the lab ranked others higher"))

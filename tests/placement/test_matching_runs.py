@@ -66,6 +66,9 @@ def test_a_run_gives_no_seat_someone_already_holds(db, make, world, organiser_cl
     run = fresh(db).exec(select(MatchRun)).one()
     assert f"lab{world.embl.id}" not in run.result["assignments"].values()
     assert run.result["assignments"][f"n{world.ada.id}"] == f"lab{world.mpia.id}"
+    # Why Ada did not get her first choice: no seat was free there, not that others came first.
+    page = organiser_client.get(f"/organiser/matching/runs/{run.id}").text
+    assert "no seat: the lab has none free in this run" in page
 
 
 def test_run_with_bad_seed_keeps_values_and_says_why(db, world, organiser_client):
