@@ -145,7 +145,10 @@ def save_outcome(request: Request, db: DB, user: PanelUser, form: Form, booking_
     outcome, errors = validate(OutcomeForm, values)
     if outcome is None:
         return _outcome_page(request, item, values, errors, 400)
-    _found(service.record_outcome, db, user, booking_id, outcome)
+    try:
+        _found(service.record_outcome, db, user, booking_id, outcome)
+    except DomainError as exc:
+        return _outcome_page(request, item, values, exc.form_errors(), 400)
     flash(request, _("The outcome is saved."))
     return redirect("/panel/interviews")
 

@@ -601,6 +601,10 @@ def record_outcome(session: Session, user: User, booking_id: int, form: OutcomeF
         item = interview_for(session, user, booking_id)
         booking = session.exec(select(InterviewBooking).where(InterviewBooking.id == item.booking.id)
                                .with_for_update().execution_options(populate_existing=True)).one()
+        if (form.outcome != "pending" or form.no_show) and item.slot.starts_at > utcnow():
+            # What happened is known once it has begun; notes to prepare it may be kept before.
+            raise DomainError(fields={"outcome": _("The interview is on %(when)s: its outcome can be recorded once "
+                                                   "it has begun.", when=item.when)})
         changes = {name: [getattr(booking, name), getattr(form, name)] for name in ("outcome", "no_show")
                    if getattr(booking, name) != getattr(form, name)}
         if booking.notes != form.notes:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from ish_portal.accounts.models import TokenPurpose
 from ish_portal.accounts.service import issue_token
 from ish_portal.interviews import service
+from ish_portal.db import utcnow
 from ish_portal.interviews.models import InterviewBooking, InterviewSlot
 from tests.applicants.test_applicant import enter
 from tests.conftest import csrf_of, fresh, post_form, sign_in
@@ -80,6 +81,13 @@ def test_interviewer_sees_agenda_in_own_zone_and_records_the_outcome(client, db,
     assert "Nakamura Haruto" in client.get("/panel").text
     wrong = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}", {"outcome": "maybe"})
     assert wrong.status_code == 400 and "Choose one of the options." in wrong.text
+    early = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}",
+                      {"outcome": "failed", "no_show": "yes", "notes": ""})
+    assert early.status_code == 400 and "its outcome can be recorded once it has begun" in early.text
+    slot = fresh(db).get(InterviewSlot, world.slots[0].id)
+    slot.starts_at = utcnow() - timedelta(minutes=10)  # now it has begun
+    db.add(slot)
+    db.commit()
     both = post_form(client, f"/panel/interviews/{booking.id}", f"/panel/interviews/{booking.id}",
                      {"outcome": "passed", "no_show": "yes", "notes": ""})
     assert both.status_code == 400 and "A nominee who did not come cannot have passed" in both.text

@@ -209,12 +209,25 @@ def test_a_booked_slot_cannot_be_deleted_a_free_one_can(db, world):
     assert fresh(db).get(InterviewSlot, world.slots[1].id) is None
 
 
+def started(db, slot):
+    """The interview has begun (its slot moved to ten minutes ago)."""
+    stored = fresh(db).get(InterviewSlot, slot.id)
+    stored.starts_at = utcnow() - timedelta(minutes=10)
+    db.add(stored)
+    db.commit()
+
+
 def test_outcome_is_recorded_by_the_slots_interviewer_only(db, world):
     service.book(db, world.haruto, world.slots[0].id, "", BASE)
     [item] = service.agenda(db, world.interviewer)
     form = service.OutcomeForm(outcome="passed", no_show=False, notes="Curious, clear English.")
     with pytest.raises(NotFound):
         service.record_outcome(db, world.other_interviewer, item.booking.id, form)
+    with pytest.raises(DomainError) as early:  # five days before it takes place
+        service.record_outcome(db, world.interviewer, item.booking.id, form)
+    assert "its outcome can be recorded once it has begun" in early.value.form_errors()["outcome"]
+    db.rollback()
+    started(db, world.slots[0])
     service.record_outcome(db, world.interviewer, item.booking.id, form)
     booking = fresh(db).get(InterviewBooking, item.booking.id)
     assert (booking.outcome, booking.notes) == ("passed", "Curious, clear English.")
