@@ -252,9 +252,13 @@ def erase(request: Request, db: DB, user: Organiser, form: Form, nomination_id: 
 
 # -- a guardian's consent, through their own link --------------------------------------------------
 
+def _asks_nothing(link) -> bool:
+    """Withdrawn or otherwise over before the guardian answered: nothing is asked of them."""
+    return link.nomination.status in service.OVER and link.consent.record is None
+
+
 def _guardian_page(request, link, token, errors=None, values=None, status_code=200):
-    if link.nomination.status in service.OVER and link.consent.record is None:
-        # Withdrawn or otherwise over before the guardian answered: nothing is asked of them.
+    if _asks_nothing(link):
         return render(request, "applicants/consent_done.html", {"nomination": link.nomination, "over": True})
     return render(request, "applicants/consent.html", {
         "nomination": link.nomination, "edition": link.edition, "token": token, "consent": link.consent,
@@ -305,7 +309,7 @@ def give_guardian_consent(request: Request, db: DB, form: Form, token: str):
         asked = service.consent_request(db, token)
     except DomainError as exc:
         return _link_failed(request, exc)
-    if asked.nomination.status in service.OVER and asked.consent.record is None:
+    if _asks_nothing(asked):
         return _guardian_page(request, asked, token)  # which says that nothing is asked any more
     if not errors:
         try:

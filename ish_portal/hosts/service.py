@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func
+from sqlalchemy import case
 from sqlmodel import Session, select
 
 from ish_portal.accounts.models import Role, User
@@ -26,8 +26,8 @@ from ish_portal.labs.models import Lab, LabHost, LabRanking
 from ish_portal.labs.service import _lock_edition, edition_labs, lab_values
 from ish_portal.nominations.models import Document, DocumentBlob, LabPreference, Nomination, NominationStatus
 from ish_portal.notifications.service import enqueue
-from ish_portal.placement import rankings
-from ish_portal.placement.models import HOLDING, Offer, OfferStatus
+from ish_portal.placement import offers, rankings
+from ish_portal.placement.models import Offer, OfferStatus
 from ish_portal.placement.runs import matchable, preferences_closed
 from ish_portal.programme.models import Edition
 from ish_portal.text.i18n import gettext as _, ngettext
@@ -141,8 +141,7 @@ def confirm_lab(session: Session, host: User, lab_id: int, form: LabForm, weeks:
         known = {week.number for week in programme_weeks(edition)}
         if not weeks or set(weeks) - known:
             raise DomainError(fields={"weeks": _("Choose the weeks the lab can host.")})
-        held = session.exec(select(func.count()).select_from(Offer).where(
-            Offer.lab_id == lab.id, Offer.status.in_(HOLDING))).one()
+        held = offers.seats_held(session, edition.id).get(lab.id, 0)
         if form.capacity < held:
             raise DomainError(fields={"capacity": ngettext(
                 "%(num)d student already holds a place in this lab: it needs at least that many seats.",

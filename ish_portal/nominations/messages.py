@@ -203,9 +203,9 @@ PREVIEWS.subjects = _preview_subjects
 def notify_withdrawal(session: Session, nomination: Nomination, reason: str) -> None:
     """Tells the candidate (if they ever heard of the nomination), a minor's guardian, and the
     organisation's coordinators that a nomination was withdrawn. Caller holds the transaction."""
-    facts = {"nomination": nomination.id, "reason": reason.strip()}
     from ish_portal.nominations.service import is_minor
 
+    facts = {"nomination": nomination.id, "reason": reason.strip()}
     if nomination.submitted_at is not None:
         enqueue(session, "withdrawal", candidate_reader(session, nomination), facts,
                 edition_id=nomination.edition_id, nomination_id=nomination.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from ish_portal.audit.service import SYSTEM, Actor, record
 from ish_portal.db import transaction, utcnow
@@ -51,6 +51,14 @@ def latest_offer(session: Session, nomination: Nomination) -> Offer | None:
     return session.exec(select(Offer).where(Offer.nomination_id == nomination.id,
                                             Offer.status != O.PROPOSED)
                         .order_by(Offer.created_at.desc(), Offer.id.desc())).first()
+
+
+def seats_held(session: Session, edition_id: int) -> dict[int, int]:
+    """For each lab of the edition, how many of its seats students hold (an offer proposed,
+    awaiting an answer or accepted): seats that are nobody else's to take."""
+    return dict(session.exec(
+        select(Offer.lab_id, func.count()).join(Nomination, Nomination.id == Offer.nomination_id)
+        .where(Nomination.edition_id == edition_id, Offer.status.in_(HOLDING)).group_by(Offer.lab_id)).all())
 
 
 def offers_of(session: Session, nomination: Nomination) -> list[tuple[Offer, Lab]]:

@@ -25,7 +25,7 @@ from ish_portal.nominations.messages import candidate_reader
 from ish_portal.nominations.service import status_label
 from ish_portal.notifications.service import enqueue, release_drafts
 from ish_portal.placement import offers
-from ish_portal.placement.models import HOLDING, MatchRun, Offer, Pin
+from ish_portal.placement.models import MatchRun, Pin
 from ish_portal.programme.models import Edition, Organisation
 from ish_portal.text.i18n import gettext as _
 
@@ -163,10 +163,8 @@ def approved_nominations(session: Session, edition_id: int) -> list[Nomination]:
 def build_instance(session: Session, edition: Edition, seed: int = 0) -> dict:
     """The engine's input for the edition's approved nominations and its labs, as it stands now:
     a seat someone already holds (an offer made, answered or proposed) is not there to give."""
-    held = dict(session.exec(
-        select(Offer.lab_id, func.count()).join(Nomination, Nomination.id == Offer.nomination_id)
-        .where(Nomination.edition_id == edition.id, Offer.status.in_(HOLDING)).group_by(Offer.lab_id)).all())
-    return _instance(session, edition, approved_nominations(session, edition.id), seed, held=held)
+    return _instance(session, edition, approved_nominations(session, edition.id), seed,
+                     held=offers.seats_held(session, edition.id))
 
 
 # -- closing the preferences -------------------------------------------------------------------
